@@ -1,0 +1,27 @@
+"""kbackend: the Keras 2 backend API (``from keras import backend as K``) on every engine.
+
+    >>> import kbackend as K
+    >>> K.eval(K.prod(K.constant([[2, 4, 6], [2, 4, 6]]), axis=1))
+    array([48., 48.], dtype=float32)
+
+Importing this package imports NumPy and nothing heavier; the configured engine loads on first use.
+"""
+
+from . import config as _config
+
+_config.load()
+
+from ._dispatch import OPS as _OPS, backend_scope  # noqa: E402
+from . import ops as _ops  # noqa: E402  (declares every op)
+from .config import (  # noqa: E402
+    backend, cast_to_floatx, epsilon, floatx, get_uid, image_data_format, image_dim_ordering,
+    learning_phase, normalize_data_format, reset_uids, set_epsilon, set_floatx, set_image_data_format,
+    set_image_dim_ordering, set_learning_phase,
+)
+from ._names import EXTRA_NAMES as _EXTRA, KERAS2_NAMES as _KERAS2  # noqa: E402
+from .ops.variables import get_variable_shape  # noqa: E402
+
+globals().update({_name: _spec.public for _name, _spec in _OPS.items()})
+
+__version__ = "0.1.0"
+__all__ = [n for n in _KERAS2 + _EXTRA if n in globals()]

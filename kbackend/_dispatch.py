@@ -1,0 +1,439 @@
+"""Op declaration, argument canonicalisation, backend selection and dispatch.
+
+Design requirements, in order:
+
+1. Each K function is declared once (:func:`op`): its Keras 2 signature, its docstring, and the NumPy
+   reference body.  Backends register implementations *by name*; nothing is restated per backend.
+2. Arguments are canonicalised once, by parameter name (``axis``, ``dtype``, ``data_format``, ``padding``,
+   ``strides``…), before any backend sees them, and a bad value raises the same error on every backend.
+3. The per-call cost is a handful of attribute loads: the public function is generated from the declared
+   signature (``inspect.Signature.bind`` alone costs several microseconds; the target is under one),
+   looks the active backend up in a ContextVar and calls the implementation resolved when that backend
+   was loaded.
+4. Engines load lazily, on first use; ``backend_scope`` switches the backend per thread / async task.
+5. Exactly one place branches off to the symbolic layer: :data:`symbolic` (see :mod:`kbackend.graph`).
+"""
+
+import contextlib
+import contextvars
+import importlib
+import inspect
+import numbers
+import threading
+
+from . import config
+from .dtypes import canonical_dtype
+
+# ---------------------------------------------------------------------------------------------------
+# argument canonicalisation
+
+
+class ArgError(Exception):
+    """Raised by a canonicaliser; the generated wrapper turns it into a message naming op and argument."""
+
+    def __init__(self, expected, kind=ValueError):
+        super().__init__(expected)
+        self.expected = expected
+        self.kind = kind
+
+    def at(self, func, arg, got):
+        return self.kind(f"{func}: argument `{arg}` got {got!r}; expected {self.expected}")
+
+
+def axes(axis):
+    """None, an int, or a tuple of ints (lists become tuples)."""
+    if axis is None or axis.__class__ is int:
+        return axis
+    if isinstance(axis, (tuple, list)) and all(_is_int(a) for a in axis):
+        return tuple(int(a) for a in axis)
+    if _is_int(axis):
+        return int(axis)
+    raise ArgError("None, an int or a list/tuple of ints", TypeError)
+
+
+def one_axis(axis):
+    """A single int axis."""
+    if axis.__class__ is int:
+        return axis
+    if _is_int(axis):
+        return int(axis)
+    raise ArgError("an int", TypeError)
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def dtype_or_floatx(dtype):
+    """None → floatx() at call time; anything else → its canonical name."""
+    if dtype is None:
+        return config._floatx
+    try:
+        return canonical_dtype(dtype)
+    except TypeError:
+        raise ArgError("a dtype name such as 'float32', 'int64' or 'bool'", TypeError) from None
+
+
+def dtype_or_none(dtype):
+    """None stays None (the op picks); anything else → its canonical name."""
+    if dtype is None:
+        return None
+    return dtype_or_floatx(dtype)
+
+
+def data_format(value):
+    """None → the global image data format; otherwise checked and lower-cased."""
+    if value is None:
+        return config._image_data_format
+    normal = value.lower() if isinstance(value, str) else value
+    if normal not in config.DATA_FORMATS:
+        raise ArgError("'channels_first' or 'channels_last'")
+    return normal
+
+
+def padding(value):
+    """'valid' or 'same' (case-insensitive)."""
+    normal = value.lower() if isinstance(value, str) else value
+    if normal not in ("valid", "same"):
+        raise ArgError("'valid' or 'same'")
+    return normal
+
+
+def causal_padding(value):
+    """'valid', 'same' or 'causal' (case-insensitive)."""
+    normal = value.lower() if isinstance(value, str) else value
+    if normal not in ("valid", "same", "causal"):
+        raise ArgError("'valid', 'same' or 'causal'")
+    return normal
+
+
+def pool_mode(value):
+    if value not in ("max", "avg"):
+        raise ArgError("'max' or 'avg'")
+    return value
+
+
+def int_tuple(n):
+    """Canonicaliser factory: an int or a sequence of ``n`` positive ints → a tuple of ``n`` ints."""
+
+    def canonical(value):
+        if value.__class__ is tuple and len(value) == n and all(v.__class__ is int and v > 0 for v in value):
+            return value
+        if _is_int(value):
+            value = (int(value),) * n
+        elif isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
+            value = tuple(int(v) for v in value)
+        else:
+            raise ArgError(f"an int or a tuple of {n} ints", TypeError)
+        if any(v <= 0 for v in value):
+            raise ArgError(f"positive ints")
+        return value
+
+    canonical.__name__ = f"int_tuple_{n}"
+    return canonical
+
+
+#: Canonicalisers applied by parameter name unless an op overrides or disables them.
+DEFAULT_CANONICALISERS = {
+    "data_format": data_format,
+    "padding": padding,
+    "pool_mode": pool_mode,
+}
+
+# ---------------------------------------------------------------------------------------------------
+# op registry and the generated public function
+
+
+class OpSpec:
+    """What is known about one K function: its declaration and how to call it."""
+
+    __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "public")
+
+    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite):
+        self.name = name
+        self.reference = reference
+        self.signature = signature
+        self.canonicalisers = canonicalisers
+        self.tensor_params = tensor_params
+        self.composite = composite
+        self.public = None
+
+
+#: name → OpSpec, in declaration order.
+OPS = {}
+
+
+class _Symbolic:
+    """The one seam between eager dispatch and the symbolic layer.
+
+    ``active`` stays False until :mod:`kbackend.graph` creates its first symbolic tensor; then every op
+    whose tensor arguments include a symbolic one is handed to ``record`` instead of a backend.
+    """
+
+    __slots__ = ("active", "record", "is_symbolic")
+
+    def __init__(self):
+        self.active = False
+        self.record = None
+        self.is_symbolic = None
+
+    def any(self, values):
+        is_symbolic = self.is_symbolic
+        for value in values:
+            if is_symbolic(value):
+                return True
+            if value.__class__ in (list, tuple) and any(is_symbolic(v) for v in value):
+                return True
+        return False
+
+
+symbolic = _Symbolic()
+
+
+#: Parameters that carry tensors (checked for symbolic values); list-valued ones included.
+TENSOR_PARAMS = frozenset(
+    """x y tensor tensors reference indices target output kernel depthwise_kernel pointwise_kernel bias
+    mean var beta gamma condition then_expression else_expression alt predictions targets labels
+    label_lengths y_true y_pred input_length label_length inputs new_x increment decrement value
+    elems initializer initial_states constants mask loss variables outputs start stop size shape
+    min_value max_value a level training ops tuples momentum""".split()
+)
+
+
+def op(fn=None, *, composite=False, **canonicalisers):
+    """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
+
+    ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
+    ``composite=True`` marks a body written only in K calls, which then runs on every backend.
+    """
+    if fn is None:
+        return lambda f: op(f, composite=composite, **canonicalisers)
+    signature = inspect.signature(fn)
+    names = list(signature.parameters)
+    chosen = {}
+    for name in names:
+        if name in canonicalisers:
+            if canonicalisers[name] is not None:
+                chosen[name] = canonicalisers[name]
+        elif name in DEFAULT_CANONICALISERS:
+            chosen[name] = DEFAULT_CANONICALISERS[name]
+    unknown = set(canonicalisers) - set(names)
+    if unknown:
+        raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
+    tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
+    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite)
+    spec.public = _generate(spec)
+    OPS[spec.name] = spec
+    return spec.public
+
+
+def _generate(spec):
+    """Compile the public function: canonicalise, branch to the symbolic layer, call the backend."""
+    params = spec.signature.parameters
+    header, call, defaults = [], [], {}
+    for name, param in params.items():
+        if param.kind is param.VAR_POSITIONAL:
+            header.append(f"*{name}")
+            call.append(f"*{name}")
+        elif param.kind is param.VAR_KEYWORD:
+            header.append(f"**{name}")
+            call.append(f"**{name}")
+        elif param.default is param.empty:
+            header.append(name)
+            call.append(name)
+        else:
+            defaults[f"_default_{name}"] = param.default
+            header.append(f"{name}=_default_{name}")
+            call.append(name)
+    lines = [f"def {spec.name}({', '.join(header)}):"]
+    for name in spec.canonicalisers:
+        lines += [
+            "    try:",
+            f"        {name} = _canon_{name}({name})",
+            "    except _ArgError as exc:",
+            f"        raise exc.at({spec.name!r}, {name!r}, {name}) from None",
+        ]
+    if spec.tensor_params:
+        probe = ", ".join(spec.tensor_params) + ","
+        values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
+                           (params[n].VAR_POSITIONAL, params[n].VAR_KEYWORD))
+        lines += [
+            f"    if _symbolic.active and _symbolic.any(({probe})):",
+            f"        return _symbolic.record({spec.name!r}, dict({values}))",
+        ]
+    lines.append(f"    return _active().{spec.name}({', '.join(call)})")
+    namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, **defaults}
+    namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
+    exec(compile("\n".join(lines), f"<kbackend op {spec.name}>", "exec"), namespace)
+    public = namespace[spec.name]
+    public.__doc__ = spec.reference.__doc__
+    public.__module__ = "kbackend"
+    public.__qualname__ = spec.name
+    public.__wrapped__ = spec.reference
+    public.__signature__ = spec.signature
+    return public
+
+
+def call_reference(name, **kwargs):
+    """Run the NumPy reference of op ``name`` on canonicalised keyword arguments."""
+    return OPS[name].reference(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# backends
+
+
+_ENGINE_EXTRA = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor",
+                 "dask": "dask"}
+_ENGINE_MODULES = {"torch": ("torch",), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",),
+                   "pytensor": ("pytensor",), "dask": ("dask",)}
+
+
+class Backend:
+    """One engine: an attribute per op, resolved when the engine is first used.
+
+    Until then the object is only a name; touching any op loads the engine module and fills every
+    attribute, so later calls are a plain attribute load.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.module = None
+        self._lock = threading.Lock()
+
+    def __repr__(self):
+        state = "loaded" if self.module is not None else "not loaded"
+        return f"<kbackend backend {self.name!r} ({state})>"
+
+    def __getattr__(self, attr):
+        if attr.startswith("_") or self.module is not None:
+            raise AttributeError(attr)
+        self.load()
+        return getattr(self, attr)
+
+    def load(self):
+        with self._lock:
+            if self.module is not None:
+                return self
+            module = _import_backend_module(self.name)
+            table = _implementations(self.name, module)
+            for name, impl in table.items():
+                setattr(self, name, impl)
+            self.module = module
+        return self
+
+
+def _import_backend_module(name):
+    if name in config.ENGINES:
+        try:
+            return importlib.import_module(f"kbackend.backends.{name}")
+        except ImportError as exc:
+            if exc.name and exc.name.split(".")[0] in _ENGINE_MODULES.get(name, ()):
+                raise ImportError(
+                    f"the {name!r} backend needs its engine, which is not installed: "
+                    f"pip install 'kbackend[{_ENGINE_EXTRA[name]}]'"
+                ) from exc
+            raise
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise ValueError(
+            f"Unable to import backend {name!r}: it is not one of {', '.join(config.ENGINES)} "
+            f"and importing it as a module failed ({exc})"
+        ) from exc
+    missing = [entry for entry in ("placeholder", "variable", "function") if not hasattr(module, entry)]
+    if missing:
+        raise ValueError(f"Invalid backend {name!r}. Missing required entries: {', '.join(missing)}")
+    return module
+
+
+def _not_implemented(op_name, backend_name):
+    def missing(*args, **kwargs):
+        raise NotImplementedError(f"{op_name} is not implemented on the {backend_name} backend")
+
+    missing.__name__ = op_name
+    return missing
+
+
+def _implementations(backend_name, module):
+    """op name → callable for one backend: its own functions, then composites, then the reference."""
+    if hasattr(module, "implementations"):
+        own = module.implementations()
+    else:  # an external backend module in the Keras 2 style: functions named like the ops
+        own = {name: getattr(module, name) for name in OPS if callable(getattr(module, name, None))}
+    reference = getattr(module, "REFERENCE", False)
+    table = {}
+    for name, spec in OPS.items():
+        if name in own:
+            table[name] = own[name]
+        elif spec.composite or reference:
+            table[name] = spec.reference
+        else:
+            table[name] = _not_implemented(name, backend_name)
+    return table
+
+
+def collect(*modules, renames=None):
+    """Build a backend's table from topic modules (functions named like ops) and a rename table."""
+    table = dict(renames or {})
+    for module in modules:
+        for name in OPS:
+            impl = module.__dict__.get(name)
+            if impl is not None and callable(impl):
+                table[name] = impl
+    return table
+
+
+_backends = {}
+_backends_lock = threading.Lock()
+
+
+def get_backend(name):
+    """The (possibly not yet loaded) Backend object for ``name``."""
+    name = config.canonical_backend_name(name, "backend_scope")
+    backend = _backends.get(name)
+    if backend is None:
+        with _backends_lock:
+            backend = _backends.setdefault(name, Backend(name))
+    return backend
+
+
+def _default_backend():
+    """The configured backend, not yet loaded (the engine itself loads on first use)."""
+    try:
+        return get_backend(config._backend_name)
+    except ValueError:  # e.g. cntk: every use raises the clear message instead of failing the import
+        default = Backend(config._backend_name)
+
+        def refuse():
+            config.canonical_backend_name(config._backend_name)
+
+        default.load = refuse
+        return default
+
+
+# `config.load()` has run by now (kbackend/__init__.py does it first).
+_current = contextvars.ContextVar("kbackend_backend", default=_default_backend())
+
+
+def active_backend():
+    """The Backend object in force for this thread / task."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def backend_scope(name):
+    """Run the enclosed block on backend ``name`` (this thread / async task only).
+
+    >>> import kbackend as K
+    >>> with K.backend_scope('numpy'):
+    ...     K.backend()
+    'numpy'
+    """
+    backend = get_backend(name)
+    backend.load()
+    token = _current.set(backend)
+    try:
+        yield backend
+    finally:
+        _current.reset(token)
