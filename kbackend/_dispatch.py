@@ -166,23 +166,38 @@ OPS = {}
 class _Symbolic:
     """The one seam between eager dispatch and the symbolic layer.
 
-    ``active`` stays False until :mod:`kbackend.graph` creates its first symbolic tensor; then every op
-    whose tensor arguments include a symbolic one is handed to ``record`` instead of a backend.
+    ``active`` stays False until :mod:`kbackend.graph` creates its first placeholder.  From then on, as
+    in Keras 2's graph mode, an op that reads a symbolic tensor *or a variable* is handed to ``record``
+    (so expressions over variables are re-read when a function runs, never frozen at build time).
     """
 
-    __slots__ = ("active", "record", "is_symbolic")
+    __slots__ = ("active", "record", "record_operator", "is_symbolic", "variable_types")
 
     def __init__(self):
         self.active = False
         self.record = None
+        self.record_operator = None  # for variable classes whose Python operators defer too
         self.is_symbolic = None
+        self.variable_types = set()  # each backend registers its variable class when it loads
+
+    @contextlib.contextmanager
+    def suspended(self):
+        """Execute instead of recording (while a function replays its graph)."""
+        active, self.active = self.active, False
+        try:
+            yield
+        finally:
+            self.active = active
+
+    def deferred(self, value):
+        return self.is_symbolic(value) or value.__class__ in self.variable_types
 
     def any(self, values):
-        is_symbolic = self.is_symbolic
+        deferred = self.deferred
         for value in values:
-            if is_symbolic(value):
+            if deferred(value):
                 return True
-            if value.__class__ in (list, tuple) and any(is_symbolic(v) for v in value):
+            if value.__class__ in (list, tuple) and any(deferred(v) for v in value):
                 return True
         return False
 
@@ -319,6 +334,7 @@ class Backend:
             table = _implementations(self.name, module)
             for name, impl in table.items():
                 setattr(self, name, impl)
+            symbolic.variable_types.update(getattr(module, "VARIABLE_TYPES", ()))
             self.module = module
         return self
 

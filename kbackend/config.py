@@ -239,7 +239,15 @@ def learning_phase():
     >>> K.learning_phase()
     0
     """
-    return 0 if _learning_phase is None else _learning_phase
+    if _learning_phase is None:
+        from ._dispatch import symbolic
+
+        if symbolic.active:  # graphs exist: a scalar placeholder that K.function feeds (default 0)
+            from .graph import symbolic_learning_phase
+
+            return symbolic_learning_phase()
+        return 0
+    return _learning_phase
 
 
 def set_learning_phase(value):

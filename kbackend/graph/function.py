@@ -1,0 +1,279 @@
+"""``K.function`` and ``K.gradients``: turn a recorded graph into a callable, compiled per engine.
+
+The graph is interpreted in topological order by :func:`replay`.  Each engine wraps that replay its own
+way (:data:`RUNNERS`): NumPy and PyTorch replay eagerly (``compile=True`` asks torch for
+``torch.compile``), JAX traces it under ``jax.jit`` with variable values passed in as arguments, and
+TensorFlow traces it under ``tf.function``.  Gradients come from the engine's own autodiff
+(torch.autograd, jax.grad, tf.GradientTape); on NumPy from the per-op rules in :mod:`.vjp`.
+Variable updates are computed with the outputs and assigned after them, as Keras 2 did.
+"""
+
+import numpy as np
+
+from .. import config
+from .._dispatch import active_backend, symbolic
+from ..dtypes import canonical_dtype
+from .tensor import Node, SymbolicTensor, _leaves, _map, is_symbolic, symbolic_learning_phase, unique_name
+
+GRADIENT = "gradient"
+UPDATE_KINDS = ("update", "update_add", "update_sub", "moving_average_update")
+
+
+def gradients(loss, variables):
+    """Return the gradients of the scalar ``loss`` with respect to each of ``variables`` (symbolic).
+
+    ``variables`` may be variables, placeholders or intermediate tensors; evaluate the result with
+    :func:`function` (or ``K.eval`` when no placeholder is involved).
+
+    >>> import kbackend as K
+    >>> w = K.variable([1.0, 2.0]); x = K.placeholder((2,))
+    >>> g, = K.gradients(K.sum(x * w * w), [w])
+    >>> K.function([x], [g])([[1.0, 1.0]])[0]
+    array([2., 4.], dtype=float32)
+    """
+    if not is_symbolic(loss):
+        raise TypeError(
+            f"gradients: argument `loss` got {type(loss).__name__}; expected a symbolic tensor built from "
+            "K.placeholder / K ops (eager values carry no graph)"
+        )
+    single = not isinstance(variables, (list, tuple))
+    wrt = [variables] if single else list(variables)
+    backend = active_backend()
+    grads = []
+    for target in wrt:
+        if is_symbolic(target):
+            shape, dtype = target.shape, target.dtype
+        elif backend.is_variable(target) or backend.is_tensor(target):
+            shape, dtype = tuple(backend.int_shape(target)), backend.dtype(target)
+        else:
+            raise TypeError(f"gradients: argument `variables` got {type(target).__name__}; expected tensors or variables")
+        node = Node(GRADIENT, {"loss": loss, "wrt": target}, backend, unique_name("Gradient"))
+        node.outputs = SymbolicTensor(shape, dtype, node, (), node.name + ":0")
+        grads.append(node.outputs)
+    return grads[0] if single else grads
+
+
+# ---------------------------------------------------------------------------------------------------
+# graph traversal
+
+
+def topological(roots):
+    """Nodes needed for ``roots`` (symbolic structures), inputs first."""
+    order, seen = [], set()
+    stack = [(t, False) for t in _leaves(roots) if is_symbolic(t)]
+    while stack:
+        tensor, expanded = stack.pop()
+        node = tensor.node if isinstance(tensor, SymbolicTensor) else tensor
+        if node is None or (id(node) in seen and not expanded):
+            continue
+        if expanded:
+            if id(node) not in seen:
+                seen.add(id(node))
+                order.append(node)
+            continue
+        stack.append((node, True))
+        for parent in reversed(node.inputs()):
+            if parent.node is not None and id(parent.node) not in seen:
+                stack.append((parent, False))
+    return order
+
+
+def placeholders_of(nodes, roots=()):
+    found = {}
+    for value in list(_leaves(roots)) + [v for n in nodes for v in n.inputs()]:
+        if is_symbolic(value) and value.node is None:
+            found[id(value)] = value
+    return list(found.values())
+
+
+def bind_outputs(node, value, env):
+    """Store ``value`` (the node's result) under each output tensor of the node."""
+
+    def walk(out, val):
+        if isinstance(out, SymbolicTensor):
+            env[id(out)] = val
+        elif isinstance(out, (list, tuple)):
+            for o, v in zip(out, val):
+                walk(o, v)
+
+    walk(node.outputs, value)
+
+
+def call_node(node, args, backend):
+    if isinstance(node.fn, str):
+        return getattr(backend, node.fn)(*args.values())
+    return node.fn(*args.values())
+
+
+def replay(nodes, env, backend, gradient, substitute=None):
+    """Evaluate ``nodes`` in order into ``env`` (id of tensor → value).
+
+    ``substitute`` maps id(variable) → value, for engines that trace with variable values as inputs;
+    ``gradient(node, env)`` evaluates gradient nodes.
+    """
+    with symbolic.suspended():
+        return _replay(nodes, env, backend, gradient, substitute)
+
+
+def _replay(nodes, env, backend, gradient, substitute):
+    lookup = env.__getitem__
+    for node in nodes:
+        if node.fn == GRADIENT:
+            env[id(node.outputs)] = gradient(node, env)
+            continue
+        if substitute:
+            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ is SymbolicTensor else substitute.get(id(v), v), a)
+                    for k, a in node.kwargs.items()}
+        else:
+            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ is SymbolicTensor else v, a)
+                    for k, a in node.kwargs.items()}
+        if node.fn in UPDATE_KINDS:
+            env[id(node.outputs)] = _updated_value(node.fn, args, backend)
+            continue
+        bind_outputs(node, call_node(node, args, backend), env)
+    return env
+
+
+def _updated_value(kind, args, backend):
+    """The new value an update node assigns (computed functionally; assigned after the outputs)."""
+    x = args["x"]
+    if kind == "update":
+        return args["new_x"]
+    if kind == "update_add":
+        return x + args["increment"]
+    if kind == "update_sub":
+        return x - args["decrement"]
+    return x - (x - args["value"]) * (1 - args["momentum"])
+
+
+# ---------------------------------------------------------------------------------------------------
+# the function object
+
+
+_FUNCTION_OPTIONS = {"name", "compile", "jit"}
+
+
+class Function:
+    """A compiled graph: call it with a list of input values, get a list of NumPy outputs."""
+
+    def __init__(self, inputs, outputs, updates=None, name=None, **options):
+        invalid = set(options) - _FUNCTION_OPTIONS
+        if invalid:
+            raise ValueError(
+                f"function: invalid argument(s) {', '.join(sorted(invalid))} passed to K.function; "
+                f"expected only {', '.join(sorted(_FUNCTION_OPTIONS))}"
+            )
+        self.backend = active_backend()
+        self.backend.load()
+        self.name = name
+        self.single_output = not isinstance(outputs, (list, tuple))
+        self.outputs = [outputs] if self.single_output else list(outputs)
+        self.inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        for i, tensor in enumerate(self.inputs):
+            if not is_symbolic(tensor) or tensor.node is not None:
+                raise TypeError(
+                    f"function: argument `inputs` got {type(tensor).__name__} at position {i}; "
+                    "expected placeholders (K.placeholder)"
+                )
+        self.updates = [self._update(u) for u in (updates or [])]
+        roots = [o for o in self.outputs if is_symbolic(o)] + [u[1] for u in self.updates]
+        self.nodes = topological(roots)
+        needed = placeholders_of(self.nodes, roots)
+        fed = {id(t) for t in self.inputs}
+        self.defaults = [t for t in needed if id(t) not in fed and t.default is not None]
+        missing = [t for t in needed if id(t) not in fed and t.default is None]
+        if missing:
+            raise ValueError(
+                f"function: the outputs depend on placeholder(s) {', '.join(t.name for t in missing)} "
+                "that are not among `inputs`"
+            )
+        self.variables = _variables_of(self.nodes, self.backend)
+        from .runners import make_runner
+
+        self.runner = make_runner(self, **{k: v for k, v in options.items() if k in ("compile", "jit")})
+
+    def _update(self, update):
+        if isinstance(update, (tuple, list)) and len(update) == 2:
+            variable, value = update
+            node = Node("update", {"x": variable, "new_x": value}, self.backend, unique_name("Assign"))
+            node.outputs = SymbolicTensor(tuple(self.backend.int_shape(variable)), self.backend.dtype(variable),
+                                          node, (), node.name + ":0")
+            return variable, node.outputs
+        if is_symbolic(update) and update.node is not None and update.node.fn in UPDATE_KINDS:
+            return update.node.kwargs["x"], update
+        raise TypeError(
+            f"function: argument `updates` got {update!r}; expected (variable, new value) pairs or "
+            "K.update / K.update_add / K.update_sub / K.moving_average_update results"
+        )
+
+    def feed_values(self, values):
+        if not isinstance(values, (list, tuple)):
+            if len(self.inputs) == 1:
+                values = [values]
+            else:
+                raise TypeError(f"function: expected a list of {len(self.inputs)} input values, got {type(values).__name__}")
+        if len(values) != len(self.inputs):
+            raise ValueError(f"function: expected {len(self.inputs)} input values, got {len(values)}")
+        feeds = []
+        for tensor, value in zip(self.inputs, values):
+            feeds.append((tensor, value))
+        for tensor in self.defaults:
+            phase = config._learning_phase
+            feeds.append((tensor, tensor.default if phase is None else phase))
+        return feeds
+
+    def __call__(self, inputs):
+        outputs = self.runner(self.feed_values(inputs))
+        results = [np.asarray(self.backend.eval(o)) if not isinstance(o, (int, float, bool)) else o
+                   for o in outputs]
+        return results[0] if self.single_output else results
+
+
+def _variables_of(nodes, backend):
+    found = {}
+    for node in nodes:
+        for value in _leaves(node.kwargs):
+            if not is_symbolic(value) and value is not None and not isinstance(
+                    value, (int, float, bool, str, np.ndarray)) and _is_variable(backend, value):
+                found[id(value)] = value
+        if node.fn == GRADIENT and not is_symbolic(node.kwargs["wrt"]):
+            found[id(node.kwargs["wrt"])] = node.kwargs["wrt"]
+    return list(found.values())
+
+
+def _is_variable(backend, value):
+    try:
+        return bool(backend.is_variable(value))
+    except Exception:  # noqa: BLE001 - callables and other non-tensors
+        return False
+
+
+def function(inputs, outputs, updates=None, **kwargs):
+    """Return a callable that evaluates ``outputs`` from values fed to the placeholders ``inputs``.
+
+    ``updates`` is a list of ``(variable, new_value)`` pairs or ``K.update*`` results, applied after the
+    outputs are computed on each call.  The callable takes a list of NumPy (or engine) values and
+    returns a list of NumPy arrays.  ``K.learning_phase()`` may be one of the inputs (fed 0 or 1);
+    otherwise it is 0 unless set with ``K.set_learning_phase``.  Keyword ``compile=True`` asks
+    PyTorch for ``torch.compile``; ``jit=False`` replays without ``jax.jit`` / ``tf.function``.
+
+    >>> import kbackend as K
+    >>> x = K.placeholder((None, 2))
+    >>> f = K.function([x], [K.sum(x, axis=1)])
+    >>> f([[[1.0, 2.0], [3.0, 4.0]]])[0]
+    array([3., 7.], dtype=float32)
+    """
+    return Function(inputs, outputs, updates, **kwargs)
+
+
+def evaluate(tensor):
+    """``K.eval`` of a symbolic tensor: allowed when it depends on no placeholder without a default."""
+    return Function([], [tensor])([])[0]
+
+
+def learning_phase_tensor():
+    return symbolic_learning_phase()
+
+
+def dtype_of(value, backend):
+    return canonical_dtype(backend.dtype(value))

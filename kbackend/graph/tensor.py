@@ -1,0 +1,384 @@
+"""Symbolic tensors and the recording of op nodes.
+
+A :class:`SymbolicTensor` is only a shape (None for unknown dims), a dtype name and the :class:`Node`
+that produces it.  Every op called with a symbolic argument lands in :func:`record` (the one branch in
+the dispatcher): composite ops run their K-call bodies on the symbolic values, so they decompose into
+primitive nodes; primitive ops become nodes whose output shape and dtype come from running the NumPy
+reference on stand-in arrays — the same code that computes eager results, so the two cannot disagree.
+"""
+
+import operator
+import threading
+import warnings
+
+import numpy as np
+
+from .. import config
+from .._dispatch import OPS, active_backend, backend_scope, symbolic
+from ..dtypes import canonical_dtype, numpy_dtype
+
+
+class Node:
+    """One recorded call: ``fn`` is an op name (dispatched on the backend) or a Python operator."""
+
+    __slots__ = ("fn", "kwargs", "backend", "outputs", "name")
+
+    def __init__(self, fn, kwargs, backend, name):
+        self.fn = fn
+        self.kwargs = kwargs
+        self.backend = backend
+        self.outputs = None
+        self.name = name
+
+    def inputs(self):
+        """The symbolic tensors this node reads."""
+        return [v for v in _leaves(self.kwargs) if isinstance(v, SymbolicTensor)]
+
+
+def _leaves(value):
+    if isinstance(value, SymbolicTensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _map(fn, value):
+    if isinstance(value, SymbolicTensor):
+        return fn(value)
+    if isinstance(value, list):
+        return [_map(fn, v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_map(fn, v) for v in value)
+    if isinstance(value, dict):
+        return {k: _map(fn, v) for k, v in value.items()}
+    return fn(value)
+
+
+_names_lock = threading.Lock()
+_name_counts = {}
+_name_scopes = threading.local()
+
+
+def unique_name(prefix):
+    """'Placeholder_1:0', 'Cast_2:0', … (per-prefix counters, inside the current name scopes)."""
+    scopes = getattr(_name_scopes, "stack", [])
+    base = "/".join(scopes + [prefix])
+    with _names_lock:
+        count = _name_counts[base] = _name_counts.get(base, 0) + 1
+    return f"{base}_{count}"
+
+
+def _camel(name):
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+class SymbolicTensor:
+    """A tensor known only by shape and dtype until :func:`kbackend.function` evaluates it."""
+
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # NumPy operators defer to ours
+
+    def __init__(self, shape, dtype, node=None, index=None, name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index  # path of this output inside the node's output structure
+        self.name = name
+        self.default = None  # placeholders with a default value (the learning phase)
+
+    def __repr__(self):
+        return f"<kbackend.SymbolicTensor '{self.name}' shape={self.shape} dtype={self.dtype}>"
+
+    ndim = property(lambda self: len(self.shape))
+
+    def __len__(self):
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(f"len() of symbolic tensor {self.name} with unknown first dimension")
+        return self.shape[0]
+
+    def __iter__(self):
+        raise TypeError(f"symbolic tensor {self.name} is not iterable; index it or use K ops")
+
+    def __bool__(self):
+        raise TypeError(
+            f"symbolic tensor {self.name} has no truth value; use K.switch / K.in_train_phase"
+        )
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return record_operator("getitem", operator.getitem, self, index)
+
+    def eval(self):
+        from .function import evaluate
+
+        return evaluate(self)
+
+
+def _binary(name, fn, reflected=False):
+    if reflected:
+        return lambda self, other: record_operator(name, fn, other, self)
+    return lambda self, other: record_operator(name, fn, self, other)
+
+
+for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                   ("pow", operator.pow), ("matmul", operator.matmul)]:
+    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
+    setattr(SymbolicTensor, f"__r{_name}__", _binary(_name, _fn, reflected=True))
+for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+                   ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor)]:
+    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
+for _name, _fn in [("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
+                   ("invert", operator.invert)]:
+    setattr(SymbolicTensor, f"__{_name}__", (lambda n, f: lambda self: record_operator(n, f, self))(_name, _fn))
+
+
+def is_symbolic(value):
+    return value.__class__ is SymbolicTensor
+
+
+# ---------------------------------------------------------------------------------------------------
+# shape and dtype inference: run the NumPy reference on stand-ins
+
+
+_PROBES = (2, 3)
+
+
+def _stand_in(value, probe, backend):
+    if isinstance(value, SymbolicTensor):
+        if value.default is not None:
+            return np.asarray(value.default, dtype=numpy_dtype(value.dtype))
+        shape = tuple(probe if d is None else d for d in value.shape)
+        return np.zeros(shape, dtype=numpy_dtype(value.dtype))
+    if value.__class__ in symbolic.variable_types or (
+            backend.name != "numpy" and _is_engine_tensor(value, backend)):
+        return np.asarray(backend.eval(value))
+    return value
+
+
+def _is_engine_tensor(value, backend):
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool, str, type(None))):
+        return False
+    try:
+        return bool(backend.is_tensor(value))
+    except Exception:  # noqa: BLE001 - anything the engine cannot classify is passed through
+        return False
+
+
+def _run_reference(fn, kwargs, probe, backend):
+    concrete = {k: _map(lambda v: _stand_in(v, probe, backend), v) for k, v in kwargs.items()}
+    with symbolic.suspended(), backend_scope("numpy"), np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(**concrete)
+
+
+def _meta(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    array = np.asarray(value)
+    return array.shape, canonical_dtype(array.dtype)
+
+
+def infer(fn, kwargs, backend):
+    """Output structure of ``fn(**kwargs)`` with leaves (shape, dtype); None where a dim varies."""
+    has_unknown = any(isinstance(v, SymbolicTensor) and None in v.shape for v in _leaves(kwargs))
+    probes = _PROBES if has_unknown else _PROBES[:1]
+    results, error = [], None
+    for probe in probes:
+        try:
+            results.append(_structure(_run_reference(fn, kwargs, probe, backend)))
+        except Exception as exc:  # noqa: BLE001 - a probe that cannot run is retried with size 1
+            error = exc
+    if len(results) < len(probes):
+        try:
+            one = _structure(_run_reference(fn, kwargs, 1, backend))
+        except Exception:  # noqa: BLE001
+            raise error from None
+        return _merge(one, one, unknown_ones=has_unknown)
+    return _merge(results[0], results[-1])
+
+
+def _structure(value):
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_structure(v) for v in value)
+    return _meta(value)
+
+
+def _merge(a, b, unknown_ones=False):
+    if isinstance(a, (list, tuple)) and not (len(a) == 2 and isinstance(a[1], str)):
+        return type(a)(_merge(x, y, unknown_ones) for x, y in zip(a, b))
+    if not isinstance(a, tuple):
+        return a
+    (shape_a, dtype), (shape_b, _) = a, b
+    shape = tuple(None if (x != y or (unknown_ones and x == 1)) else x for x, y in zip(shape_a, shape_b))
+    return ("tensor", shape, dtype)
+
+
+def _outputs(node, meta, path=(), counter=None):
+    counter = counter if counter is not None else [0]
+    if isinstance(meta, tuple) and meta and meta[0] == "tensor":
+        _, shape, dtype = meta
+        tensor = SymbolicTensor(shape, dtype, node, path, f"{node.name}:{counter[0]}")
+        counter[0] += 1
+        return tensor
+    if isinstance(meta, (list, tuple)):
+        return type(meta)(_outputs(node, m, path + (i,), counter) for i, m in enumerate(meta))
+    return meta
+
+
+# ---------------------------------------------------------------------------------------------------
+# recording
+
+
+#: Ops answered from the symbolic tensor itself instead of recording a node.
+STATIC = {
+    "int_shape": lambda x: x.shape,
+    "ndim": lambda x: len(x.shape),
+    "dtype": lambda x: x.dtype,
+    "is_tensor": lambda x: True,
+    "is_variable": lambda x: False,
+    "is_sparse": lambda tensor: False,
+    "is_placeholder": lambda x: x.node is None,
+    "is_keras_tensor": lambda x: hasattr(x, "_keras_history"),
+    "count_params": lambda x: _count_params(x),
+}
+
+
+def _count_params(x):
+    if None in x.shape:
+        raise ValueError(f"count_params: argument `x` got {x!r}; expected a fully known shape")
+    return int(np.prod(x.shape, dtype=np.int64))
+
+
+def _static_arg(name, kwargs):
+    spec = OPS[name]
+    return kwargs[next(iter(spec.signature.parameters))]
+
+
+#: Ops that act at once when their only deferred arguments are variables (no symbolic tensor).
+IMMEDIATE = frozenset(
+    """variable constant update update_add update_sub moving_average_update set_value batch_set_value
+    get_value batch_get_value eval is_sparse to_dense is_variable is_tensor is_keras_tensor is_placeholder
+    int_shape ndim dtype count_params shape size zeros_like ones_like""".split()
+)
+
+
+def record(name, kwargs):
+    """The dispatcher's symbolic branch: answer, decompose or record op ``name``."""
+    if name in IMMEDIATE and not any(is_symbolic(v) for v in _leaves(kwargs)):
+        return getattr(active_backend(), name)(*kwargs.values())
+    if name in STATIC:
+        return STATIC[name](_static_arg(name, kwargs))
+    if name in ("eval", "get_value"):
+        from .function import evaluate
+
+        return evaluate(kwargs["x"])
+    if name == "batch_get_value":
+        from .function import evaluate
+
+        return [evaluate(x) if is_symbolic(x) else active_backend().eval(x) for x in kwargs["ops"]]
+    spec = OPS[name]
+    rule = SPECIAL.get(name)
+    if rule is not None:
+        return rule(kwargs)
+    if spec.composite:
+        return spec.reference(**kwargs)
+    return record_node(name, kwargs, spec.reference)
+
+
+def record_node(name, kwargs, reference, prefix=None):
+    backend = active_backend()
+    meta = infer(reference, kwargs, backend)
+    node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
+    node.outputs = _outputs(node, meta)
+    return node.outputs
+
+
+def record_operator(name, fn, *args):
+    """A Python operator applied to a symbolic tensor (``x + 1``, ``x[0]``, ``-x``)."""
+    kwargs = {f"arg{i}": a for i, a in enumerate(args)}
+    return record_node(fn, kwargs, lambda **kw: fn(*kw.values()), prefix=_camel(name))
+
+
+def _update_rule(kind):
+    def rule(kwargs):
+        x = kwargs["x"]
+        if not active_backend().is_variable(x):
+            raise TypeError(f"{kind}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
+        node = Node(kind, kwargs, active_backend(), unique_name(_camel(kind)))
+        shape = tuple(x.shape)
+        node.outputs = SymbolicTensor(shape, canonical_dtype(active_backend().dtype(x)), node, (), node.name + ":0")
+        return node.outputs
+
+    return rule
+
+
+def _dropout_rule(kwargs):
+    """Inside a graph dropout honours the learning phase: it is the identity at inference."""
+    from .. import in_train_phase
+
+    dropped = record_node("dropout", kwargs, OPS["dropout"].reference)
+    return in_train_phase(dropped, kwargs["x"])
+
+
+SPECIAL = {
+    "update": _update_rule("update"),
+    "update_add": _update_rule("update_add"),
+    "update_sub": _update_rule("update_sub"),
+    "moving_average_update": _update_rule("moving_average_update"),
+    "dropout": _dropout_rule,
+}
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """Return a symbolic input of ``shape`` (None for unknown dims) and ``dtype`` (default floatx()).
+
+    With only ``ndim`` every dimension is unknown.  Feed it through :func:`kbackend.function`.
+
+    >>> import kbackend as K
+    >>> x = K.placeholder((2, 3), dtype='float32')
+    >>> K.int_shape(x), K.dtype(x)
+    ((2, 3), 'float32')
+    """
+    if shape is None:
+        if ndim is None:
+            raise ValueError("placeholder: arguments `shape` and `ndim` are both None; expected one of them")
+        shape = (None,) * int(ndim)
+    elif isinstance(shape, int):
+        shape = (shape,)
+    shape = tuple(None if d is None else int(d) for d in shape)
+    if sparse:
+        raise NotImplementedError("placeholder: sparse placeholders are not implemented")
+    dtype = config._floatx if dtype is None else canonical_dtype(dtype)
+    tensor = SymbolicTensor(shape, dtype, None, None, name or unique_name("Placeholder") + ":0")
+    activate()
+    return tensor
+
+
+_phase_lock = threading.Lock()
+_phase = []
+
+
+def symbolic_learning_phase():
+    """The scalar placeholder for the learning phase (default 0) that functions feed."""
+    with _phase_lock:
+        if not _phase:
+            tensor = SymbolicTensor((), "int32", None, None, "keras_learning_phase:0")
+            tensor.default = 0
+            _phase.append(tensor)
+        return _phase[0]
+
+
+def activate():
+    symbolic.is_symbolic = is_symbolic
+    symbolic.record = record
+    symbolic.record_operator = record_operator
+    symbolic.active = True
+

@@ -1,0 +1,79 @@
+"""Graph-level functions: placeholders, functions, gradients, printing and scopes."""
+
+import contextlib
+import sys
+
+import numpy as np
+
+from .._dispatch import op
+from ..graph import function, gradients, placeholder  # noqa: F401  (public K names)
+from ..graph import tensor as _graph_tensor
+
+
+@op
+def stop_gradient(variables):
+    """Return ``variables`` (a tensor or a list of tensors) unchanged, but blocking gradients.
+
+    >>> import kbackend as K
+    >>> K.eval(K.stop_gradient(K.constant([1.0])))
+    array([1.], dtype=float32)
+    """
+    if isinstance(variables, (list, tuple)):
+        return [np.asarray(v) for v in variables]
+    return np.asarray(variables)
+
+
+@op
+def print_tensor(x, message=""):
+    """Return ``x`` unchanged and print ``message`` followed by its value (when it is evaluated).
+
+    >>> import kbackend as K
+    >>> _ = K.print_tensor(K.constant([1.0, 2.0]), message='x = ')
+    x = [1. 2.]
+    """
+    print(f"{message}{np.asarray(x)}", file=sys.stdout)
+    return x
+
+
+@contextlib.contextmanager
+def name_scope(name):
+    """Prefix the names of placeholders and symbolic tensors made inside the block with ``name/``.
+
+    >>> import kbackend as K
+    >>> with K.name_scope('block'):
+    ...     K.placeholder((2,)).name.startswith('block/')
+    True
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name_scope: argument `name` got {name!r}; expected a non-empty string")
+    stack = _graph_tensor._name_scopes.__dict__.setdefault("stack", [])
+    stack.append(name)
+    try:
+        yield name
+    finally:
+        stack.pop()
+
+
+@contextlib.contextmanager
+def control_dependencies(control_inputs):
+    """Order the enclosed computations after ``control_inputs``.
+
+    Eager ops run in program order and K.function applies updates after its outputs, so there is
+    nothing to enforce: the block runs as written.
+
+    >>> import kbackend as K
+    >>> with K.control_dependencies([]):
+    ...     K.eval(K.constant(1.0))
+    array(1., dtype=float32)
+    """
+    yield
+
+
+def symbolic(func):
+    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders."""
+    return func
+
+
+def eager(func):
+    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders."""
+    return func
