@@ -148,16 +148,105 @@ def _oracle_params():
     from oracle import has_op
 
     for case in CASES:
-        if case.oracle is True and "float32" in case.dtypes and has_op(case.op):
-            yield pytest.param(case, id=f"{case.id}-tf_keras-float32")
+        if case.oracle is True and has_op(case.op):
+            dtype = "float32" if "float32" in case.dtypes else case.dtypes[0]
+            yield pytest.param(case, dtype, id=f"{case.id}-tf_keras-{dtype}")
 
 
 @pytest.mark.skipif(not HAVE_ORACLE, reason="tf_keras (the Keras 2 oracle) is not installed")
-@pytest.mark.parametrize("case", list(_oracle_params()))
-def test_oracle(case):
+@pytest.mark.parametrize("case,dtype", list(_oracle_params()))
+def test_oracle(case, dtype):
     """The NumPy reference agrees with tf_keras.backend, the maintained Keras 2 implementation."""
     from oracle import run_oracle
 
-    actual, _ = run(case, "numpy", "float32")
-    expected = run_oracle(case, numpy_inputs(case, "float32"))
-    assert_close(actual, expected, "float32", case, f"{case.id}: reference vs tf_keras")
+    actual, _ = run(case, "numpy", dtype)
+    expected = run_oracle(case, numpy_inputs(case, dtype))
+    assert_close(actual, expected, dtype, case, f"{case.id}: reference vs tf_keras")
+
+
+# ---------------------------------------------------------------------------------------------------
+# symbolic pass: the same case through placeholders (some dims unknown) and K.function
+
+#: Ops whose answer is about the placeholder itself rather than the fed value.
+INTROSPECTION = {"int_shape", "ndim", "dtype", "count_params", "is_tensor", "is_variable", "is_sparse",
+                 "is_placeholder", "is_keras_tensor", "variable", "constant", "eval", "get_value", "zeros",
+                 "ones", "eye", "random_uniform_variable", "random_normal_variable", "batch_get_value",
+                 "update", "update_add", "update_sub", "moving_average_update", "set_value",
+                 "batch_set_value", "to_dense", "get_variable_shape"}
+
+
+def _has_tensor_input(case):
+    specs = list(case.args) + list(case.kwargs.values())
+    flat = [s for spec in specs for s in (spec if isinstance(spec, list) else [spec])]
+    return any(isinstance(s, (Rand, Ints, Arr)) and not (isinstance(s, Rand) and s.variable) for s in flat)
+
+
+def _symbolic_params():
+    for case in CASES:
+        if case.symbolic is not True or case.op in INTROSPECTION or not _has_tensor_input(case):
+            continue
+        for backend in BACKENDS:
+            for dtype in case.dtypes:
+                if dtype in ("float32", "int32") or dtype == case.dtypes[0]:
+                    yield pytest.param(case, backend, dtype, id=f"{case.id}-{backend}-{dtype}")
+
+
+def symbolic_inputs(case, np_args, np_kwargs):
+    """Placeholders for the tensor inputs and their feeds.
+
+    The first argument (the data) gets an unknown batch dimension, as Keras models have; the others
+    (kernels, biases, shapes) keep static shapes.
+    """
+    placeholders, feeds = [], []
+
+    def convert(spec, value, batch_unknown):
+        if isinstance(spec, (Rand, Ints, Arr)):
+            if isinstance(spec, Rand) and spec.variable:
+                return K.variable(value, dtype=K.dtype(value))
+            shape = tuple(None if i == 0 and batch_unknown and value.ndim > 1 else d
+                          for i, d in enumerate(value.shape))
+            placeholder = K.placeholder(shape, dtype=K.dtype(value))
+            placeholders.append(placeholder)
+            feeds.append(value)
+            return placeholder
+        if isinstance(spec, list):
+            return [convert(s, v, batch_unknown) for s, v in zip(spec, value)]
+        return value
+
+    args = [convert(s, v, i == 0) for i, (s, v) in enumerate(zip(case.args, np_args))]
+    kwargs = {k: convert(case.kwargs[k], v, False) for k, v in np_kwargs.items()}
+    return args, kwargs, placeholders, feeds
+
+
+def _flatten(out):
+    if isinstance(out, (list, tuple)):
+        return [leaf for item in out for leaf in _flatten(item)]
+    return [out]
+
+
+def _rebuild(template, leaves):
+    if isinstance(template, (list, tuple)):
+        return type(template)(_rebuild(t, leaves) for t in template)
+    return leaves.pop(0)
+
+
+def run_symbolic(case, backend, dtype):
+    from kbackend.graph import is_symbolic
+
+    np_args, np_kwargs = numpy_inputs(case, dtype)
+    with K.backend_scope(backend):
+        args, kwargs, placeholders, feeds = symbolic_inputs(case, np_args, np_kwargs)
+        out = getattr(K, case.op)(*args, **kwargs)
+        leaves = _flatten(out)
+        symbolic_leaves = [leaf for leaf in leaves if is_symbolic(leaf)]
+        values = K.function(placeholders, symbolic_leaves)(feeds) if symbolic_leaves else []
+        values = list(values)
+        evaluated = [values.pop(0) if is_symbolic(leaf) else evaluate(leaf) for leaf in leaves]
+        return _rebuild(out, evaluated)
+
+
+@pytest.mark.parametrize("case,backend,dtype", list(_symbolic_params()))
+def test_symbolic(case, backend, dtype):
+    actual = run_symbolic(case, backend, dtype)
+    reference, _ = run(case, "numpy", dtype)
+    assert_close(actual, reference, dtype, case, f"{case.id}: symbolic {backend} vs eager reference")

@@ -91,6 +91,8 @@ class SymbolicTensor:
         self.index = index  # path of this output inside the node's output structure
         self.name = name
         self.default = None  # placeholders with a default value (the learning phase)
+        self.stand_ins = {}  # probe size → NumPy value computed at record time (see `infer`)
+        self.dynamic = None in self.shape  # depends on an unknown dim (its shape or its values)
 
     def __repr__(self):
         return f"<kbackend.SymbolicTensor '{self.name}' shape={self.shape} dtype={self.dtype}>"
@@ -148,11 +150,15 @@ def is_symbolic(value):
 # shape and dtype inference: run the NumPy reference on stand-ins
 
 
-_PROBES = (2, 3)
+#: Sizes tried for unknown dims: two runs that agree on a dim make it static, else it is None.
+_PROBES = (2, 3, 1, 4, 5, 6, 7, 8)
 
 
 def _stand_in(value, probe, backend):
     if isinstance(value, SymbolicTensor):
+        known = value.stand_ins.get(probe)
+        if known is not None:
+            return known
         if value.default is not None:
             return np.asarray(value.default, dtype=numpy_dtype(value.dtype))
         shape = tuple(probe if d is None else d for d in value.shape)
@@ -187,22 +193,36 @@ def _meta(value):
 
 
 def infer(fn, kwargs, backend):
-    """Output structure of ``fn(**kwargs)`` with leaves (shape, dtype); None where a dim varies."""
-    has_unknown = any(isinstance(v, SymbolicTensor) and None in v.shape for v in _leaves(kwargs))
-    probes = _PROBES if has_unknown else _PROBES[:1]
-    results, error = [], None
-    for probe in probes:
+    """Run ``fn`` on stand-ins; return (output structure with (shape, dtype) leaves, {probe: value}).
+
+    Unknown dims become a probe size (2, then 3, …); dims that agree across two probes are static, the
+    others None.  Each symbolic output keeps its stand-in values, so a later op fed with, say,
+    ``K.shape(x)[0]`` sees the matching size rather than an arbitrary one.
+    """
+    has_unknown = any(isinstance(v, SymbolicTensor) and v.dynamic for v in _leaves(kwargs))
+    wanted = 2 if has_unknown else 1
+    values, error = {}, None
+    for probe in _candidates(kwargs) if has_unknown else _PROBES[:1]:
         try:
-            results.append(_structure(_run_reference(fn, kwargs, probe, backend)))
-        except Exception as exc:  # noqa: BLE001 - a probe that cannot run is retried with size 1
-            error = exc
-    if len(results) < len(probes):
-        try:
-            one = _structure(_run_reference(fn, kwargs, 1, backend))
-        except Exception:  # noqa: BLE001
-            raise error from None
-        return _merge(one, one, unknown_ones=has_unknown)
-    return _merge(results[0], results[-1])
+            values[probe] = _run_reference(fn, kwargs, probe, backend)
+        except Exception as exc:  # noqa: BLE001 - a size the op cannot take; try the next one
+            error = error or exc
+        if len(values) == wanted:
+            break
+    if not values:
+        raise error
+    results = [_structure(v) for v in values.values()]
+    return _merge(results[0], results[-1]), values
+
+
+def _candidates(kwargs):
+    """Probe sizes: the defaults, then the static dims of the other inputs (an unknown batch dim
+    often has to match another input's known one)."""
+    static = set()
+    for value in _leaves(kwargs):
+        shape = value.shape if isinstance(value, SymbolicTensor) else getattr(value, "shape", ())
+        static.update(d for d in shape if isinstance(d, int) and d > 0)
+    return _PROBES + tuple(sorted(static - set(_PROBES)))
 
 
 def _structure(value):
@@ -211,13 +231,13 @@ def _structure(value):
     return _meta(value)
 
 
-def _merge(a, b, unknown_ones=False):
+def _merge(a, b):
     if isinstance(a, (list, tuple)) and not (len(a) == 2 and isinstance(a[1], str)):
-        return type(a)(_merge(x, y, unknown_ones) for x, y in zip(a, b))
+        return type(a)(_merge(x, y) for x, y in zip(a, b))
     if not isinstance(a, tuple):
         return a
     (shape_a, dtype), (shape_b, _) = a, b
-    shape = tuple(None if (x != y or (unknown_ones and x == 1)) else x for x, y in zip(shape_a, shape_b))
+    shape = tuple(None if x != y else x for x, y in zip(shape_a, shape_b))
     return ("tensor", shape, dtype)
 
 
@@ -295,10 +315,22 @@ def record(name, kwargs):
 
 def record_node(name, kwargs, reference, prefix=None):
     backend = active_backend()
-    meta = infer(reference, kwargs, backend)
+    meta, values = infer(reference, kwargs, backend)
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
     node.outputs = _outputs(node, meta)
+    dynamic = len(values) > 1
+    for probe, value in values.items():
+        _attach(node.outputs, value, probe, dynamic)
     return node.outputs
+
+
+def _attach(outputs, value, probe, dynamic):
+    if isinstance(outputs, SymbolicTensor):
+        outputs.stand_ins[probe] = np.asarray(value)
+        outputs.dynamic = outputs.dynamic or dynamic
+    elif isinstance(outputs, (list, tuple)) and isinstance(value, (list, tuple)):
+        for o, v in zip(outputs, value):
+            _attach(o, v, probe, dynamic)
 
 
 def record_operator(name, fn, *args):

@@ -346,9 +346,24 @@ def _flat_outputs(outputs):
 
 
 def backprop(node, env, loss_nodes, backend):
-    """The value of gradient node ``node``: d sum(loss) / d wrt, by the rules above."""
+    """The value of gradient node ``node``: d sum(loss) / d wrt, by the rules above.
+
+    One reverse sweep per loss and run: its cotangents are kept in ``env`` for the other gradient
+    nodes of the same loss (a training step asks for one gradient per weight).
+    """
     loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
+    key = ("cotangents", id(loss))
+    cotangents = env.get(key)
+    if cotangents is None:
+        cotangents = env[key] = _sweep(loss, env, loss_nodes, backend)
+    target = env[id(wrt)] if isinstance(wrt, SymbolicTensor) else wrt.value
+    grad = cotangents.get(id(wrt))
+    return np.zeros_like(np.asarray(target)) if grad is None else np.asarray(grad).astype(np.asarray(target).dtype)
+
+
+def _sweep(loss, env, loss_nodes, backend):
     cotangents = {id(loss): np.ones_like(np.asarray(env[id(loss)]))}
+    is_variable = backend.is_variable
 
     def accumulate(original, grad):
         if grad is None:
@@ -357,26 +372,25 @@ def backprop(node, env, loss_nodes, backend):
             for o, g in zip(original, grad):
                 accumulate(o, g)
             return
-        if isinstance(original, SymbolicTensor) or backend.is_variable(original):
+        if original.__class__ is SymbolicTensor or is_variable(original):
             key = id(original)
             cotangents[key] = cotangents[key] + grad if key in cotangents else grad
 
     for current in reversed(loss_nodes):
         outputs = _flat_outputs(current.outputs)
         grads = [cotangents.get(id(o)) for o in outputs]
-        if all(g is None for g in grads):
-            continue
-        name = current.fn if isinstance(current.fn, str) else getattr(current.fn, "__name__", current.fn)
-        if current.fn in NON_DIFFERENTIABLE:
+        if all(g is None for g in grads) or current.fn in NON_DIFFERENTIABLE:
             continue
         if current.fn == GRADIENT:
             raise NotImplementedError("gradients of gradients are not implemented on the numpy backend")
         vjp = RULES.get(current.fn)
         if vjp is None:
+            name = current.fn if isinstance(current.fn, str) else getattr(current.fn, "__name__", current.fn)
             raise NotImplementedError(f"gradient of {name} is not implemented on the numpy backend")
-        args = {k: _value(v, env) for k, v in current.kwargs.items()}
-        args = {k: (v.value if backend.is_variable(v) else v) if not isinstance(v, list) else v
-                for k, v in args.items()}
+        args = {}
+        for k, v in current.kwargs.items():
+            v = _value(v, env)
+            args[k] = v.value if not isinstance(v, list) and is_variable(v) else v
         if len(outputs) == 1:
             g, out = grads[0], env[id(outputs[0])]
         else:
@@ -384,6 +398,4 @@ def backprop(node, env, loss_nodes, backend):
             out = [env[id(o)] for o in outputs]
         for param, grad in vjp(g, out, **args).items():
             accumulate(current.kwargs[param], grad)
-    target = env[id(wrt)] if isinstance(wrt, SymbolicTensor) else wrt.value
-    grad = cotangents.get(id(wrt))
-    return np.zeros_like(np.asarray(target)) if grad is None else np.asarray(grad).astype(np.asarray(target).dtype)
+    return cotangents

@@ -51,7 +51,7 @@ def variable(value, dtype=None, name=None, constraint=None):
 
     >>> import kbackend as K
     >>> v = K.variable([[1, 2], [3, 4]], name='w')
-    >>> K.dtype(v), K.int_shape(v), K.get_value(v).sum()
+    >>> K.dtype(v), K.int_shape(v), float(K.get_value(v).sum())
     ('float32', (2, 2), 10.0)
     """
     if type(value).__module__.startswith("scipy.sparse"):
@@ -206,7 +206,7 @@ def zeros(shape, dtype=None, name=None):
     """Return an all-zeros variable of ``shape`` (a plain tensor when a dimension is 0).
 
     >>> import kbackend as K
-    >>> K.eval(K.zeros((2, 3))).sum(), K.dtype(K.zeros((2, 3)))
+    >>> float(K.eval(K.zeros((2, 3))).sum()), K.dtype(K.zeros((2, 3)))
     (0.0, 'float32')
     """
     return _filled(np.zeros, shape, dtype, name)
@@ -217,7 +217,7 @@ def ones(shape, dtype=None, name=None):
     """Return an all-ones variable of ``shape`` (a plain tensor when a dimension is 0).
 
     >>> import kbackend as K
-    >>> K.eval(K.ones((2, 3))).sum()
+    >>> float(K.eval(K.ones((2, 3))).sum())
     6.0
     """
     return _filled(np.ones, shape, dtype, name)

@@ -56,6 +56,8 @@ class Case:
     inputs returning one, checked against the reference.  ``check`` is a callable of the NumPy output
     (and inputs) for properties that have no single right value (random ops).  ``oracle`` compares with
     ``tf_keras.backend`` when installed (``False`` or a string reason to skip that comparison).
+    ``symbolic`` and ``gradient`` do the same for the symbolic pass (placeholders with unknown dims fed
+    through ``K.function``) and the gradient check (``K.gradients`` against finite differences).
     """
 
     op: str
@@ -69,6 +71,8 @@ class Case:
     rtol: float = None
     atol: float = None
     compare: str = "value"  # "value", "shape" (random ops) or "none"
+    symbolic: Any = True  # run through placeholders + K.function too (False/reason when meaningless)
+    gradient: Any = True  # check K.gradients against finite differences (False/reason to skip)
 
     @property
     def id(self):

@@ -1,0 +1,287 @@
+"""Control flow, the RNN loop, folds, CTC and graph helpers on JAX.
+
+``rnn`` (``unroll=False``), ``map_fn``, ``foldl`` and ``foldr`` trace the user's function once into
+``lax.scan`` / ``lax.map``.  A function that needs concrete values (Python ``if`` on a tensor, NumPy
+conversion, a carry whose dtype drifts) cannot be traced: those fall back to the reference's Python loop,
+which gives the same results eagerly.
+"""
+
+import functools
+import sys
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ... import config
+from ..._dispatch import OPS
+from ...ops import ctc as reference_ctc
+from .variable import always_x64, jax_dtype, to_jax, unwrap
+
+#: What a traced user function raises when it needs concrete values (JAX's tracer errors are
+#: TypeError/IndexError subclasses) or returns a carry of another type.
+_UNTRACEABLE = (TypeError, IndexError, ValueError)
+
+
+def _value(branch):
+    return branch() if callable(branch) else branch
+
+
+# ---------------------------------------------------------------------------------------------------
+# conditionals and graph helpers
+
+
+def switch(condition, then_expression, else_expression):
+    condition = to_jax(condition)
+    if condition.ndim == 0:
+        if isinstance(condition, jax.core.Tracer):
+            return jnp.where(condition, to_jax(_value(then_expression)), to_jax(_value(else_expression)))
+        return to_jax(_value(then_expression if condition else else_expression))
+    then_value = to_jax(_value(then_expression))
+    else_value = to_jax(_value(else_expression))
+    if condition.ndim > then_value.ndim:
+        raise ValueError(
+            f"switch: argument `condition` got rank {condition.ndim}; expected a rank at most that of "
+            f"`then_expression` ({then_value.ndim})"
+        )
+    condition = condition.astype(bool).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
+    return jnp.where(condition, then_value, else_value)
+
+
+def stop_gradient(variables):
+    if isinstance(variables, (list, tuple)):
+        return [lax.stop_gradient(to_jax(v)) for v in variables]
+    return lax.stop_gradient(to_jax(variables))
+
+
+def print_tensor(x, message=""):
+    value = unwrap(x)
+    if isinstance(value, jax.core.Tracer):
+        jax.debug.print(message.replace("{", "{{").replace("}", "}}") + "{}", value)
+    else:
+        print(f"{message}{np.asarray(value)}", file=sys.stdout)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------------
+# the RNN loop
+
+
+def _reference(name):
+    return OPS[name].reference
+
+
+def _as_list(states):
+    return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
+def _select(keep, new, old):
+    keep = keep.astype(bool)
+    return jnp.where(keep.reshape(keep.shape + (1,) * (new.ndim - keep.ndim)), new, old)
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
+        input_length=None):
+    args = (step_function, inputs, initial_states, go_backwards, mask, constants, unroll, input_length)
+    shape = np.shape(unwrap(inputs))
+    if unroll or len(shape) < 3 or shape[1] < 2:
+        return _reference("rnn")(*args)
+    if mask is not None:
+        mask_shape = np.shape(unwrap(mask))
+        if tuple(mask_shape[:2]) != tuple(shape[:2]) or mask_shape[2:] not in ((), (1,)):
+            return _reference("rnn")(*args)
+    try:
+        return _scan_rnn(step_function, to_jax(inputs), [to_jax(s) for s in initial_states or ()],
+                         go_backwards, None if mask is None else to_jax(mask),
+                         [to_jax(c) for c in constants or ()])
+    except _UNTRACEABLE:
+        return _reference("rnn")(*args)
+
+
+def _scan_rnn(step_function, inputs, states, go_backwards, mask, constants):
+    """The first step runs eagerly (it fixes the output's shape); the others run in one ``lax.scan``."""
+    steps = jnp.moveaxis(inputs, 1, 0)
+    masks = None if mask is None else jnp.moveaxis(mask, 1, 0)
+    if go_backwards:
+        steps = steps[::-1]
+        masks = None if masks is None else masks[::-1]
+
+    def step(output, states, input_t, mask_t):
+        new_output, new_states = step_function(input_t, list(states) + constants)
+        new_output, new_states = to_jax(new_output), [to_jax(s) for s in _as_list(new_states)]
+        if mask_t is not None:
+            new_output = _select(mask_t, new_output, output)
+            new_states = [_select(mask_t, new, old) for new, old in zip(new_states, states)]
+        return new_output, new_states
+
+    first_output, first_states = step_function(steps[0], list(states) + constants)
+    first_output = to_jax(first_output)
+    first_states = [to_jax(s) for s in _as_list(first_states)]
+    if masks is not None:
+        first_output = _select(masks[0], first_output, jnp.zeros_like(first_output))
+        first_states = [_select(masks[0], new, old) for new, old in zip(first_states, states)]
+
+    def body(carry, xs):
+        output, states = carry
+        input_t, mask_t = xs
+        output, states = step(output, states, input_t, mask_t)
+        return (output, states), output
+
+    (last_output, last_states), outputs = lax.scan(
+        body, (first_output, first_states), (steps[1:], None if masks is None else masks[1:])
+    )
+    outputs = jnp.concatenate([first_output[None], outputs], axis=0)
+    return last_output, jnp.moveaxis(outputs, 0, 1), list(last_states)
+
+
+# ---------------------------------------------------------------------------------------------------
+# higher-order functions
+
+
+def _length(func, elems):
+    shape = np.shape(unwrap(elems))
+    if not shape:
+        raise ValueError(
+            f"{func}: argument `elems` got shape {shape}; expected a tensor with a static first dimension"
+        )
+    return shape[0]
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    if _length("map_fn", elems) == 0:
+        raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
+    try:
+        result = lax.map(lambda element: to_jax(fn(element)), to_jax(elems))
+    except _UNTRACEABLE:
+        return _reference("map_fn")(fn, elems, name, dtype)
+    return result if dtype is None else result.astype(jax_dtype(dtype))
+
+
+def _fold(func, fn, elems, initializer, reverse):
+    count = _length(func, elems)
+    elems = to_jax(elems)
+    if initializer is None:
+        if count == 0:
+            raise ValueError(
+                f"{func}: argument `elems` got an empty first dimension; expected at least one element "
+                f"when `initializer` is None"
+            )
+        initializer, elems = (elems[-1], elems[:-1]) if reverse else (elems[0], elems[1:])
+    if elems.shape[0] == 0:
+        return initializer
+    carry, _ = lax.scan(lambda acc, x: (fn(acc, x), None), initializer, elems, reverse=reverse)
+    return carry
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    try:
+        return _fold("foldl", fn, elems, initializer, reverse=False)
+    except _UNTRACEABLE:
+        return _reference("foldl")(fn, elems, initializer, name)
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    try:
+        return _fold("foldr", fn, elems, initializer, reverse=True)
+    except _UNTRACEABLE:
+        return _reference("foldr")(fn, elems, initializer, name)
+
+
+# ---------------------------------------------------------------------------------------------------
+# CTC
+
+
+def _host(x):
+    return np.asarray(unwrap(x))
+
+
+@always_x64
+def ctc_label_dense_to_sparse(labels, label_lengths):
+    sparse = _reference("ctc_label_dense_to_sparse")(_host(labels), _host(label_lengths))
+    return reference_ctc.SparseTensor(tuple(jnp.asarray(part) for part in sparse))
+
+
+@functools.partial(jax.jit, static_argnames=("epsilon",))
+def _ctc_losses(probabilities, extended, can_skip, input_lengths, label_lengths, epsilon):
+    """The CTC forward algorithm in log space over ``lax.scan``, vectorised over the batch."""
+    log_probs = jax.nn.log_softmax(jnp.log(probabilities + epsilon), axis=-1)
+    batch, states = extended.shape
+    picked = jnp.take_along_axis(log_probs, extended[:, None, :], axis=2)
+    impossible = jnp.full((batch, 2), -jnp.inf, log_probs.dtype)
+    alpha = jnp.where(jnp.arange(states) < 2, picked[:, 0], -jnp.inf)
+
+    def advance(alpha, xs):
+        picked_t, t = xs
+        one_back = jnp.concatenate([impossible[:, :1], alpha[:, :-1]], axis=1)
+        two_back = jnp.concatenate([impossible, alpha[:, :-2]], axis=1)
+        reached = jnp.logaddexp(jnp.logaddexp(alpha, one_back), jnp.where(can_skip, two_back, -jnp.inf))
+        return jnp.where((t < input_lengths)[:, None], reached + picked_t, alpha), None
+
+    times = jnp.arange(1, picked.shape[1])
+    alpha, _ = lax.scan(advance, alpha, (jnp.moveaxis(picked[:, 1:], 1, 0), times))
+    last = 2 * label_lengths
+    end = jnp.take_along_axis(alpha, jnp.stack([last, last - 1], axis=1), axis=1)
+    return -jnp.logaddexp(end[:, 0], end[:, 1])
+
+
+def _ctc_dtype(y_pred):
+    dtype = y_pred.dtype
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.dtype(config.floatx())
+    return dtype
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    func = "ctc_batch_cost"
+    y_pred = to_jax(y_pred)
+    if y_pred.ndim != 3:
+        raise ValueError(f"{func}: argument `y_pred` got shape {y_pred.shape}; expected (batch, time, num_classes)")
+    batch, steps, classes = y_pred.shape
+    labels = _host(y_true)
+    if labels.ndim != 2 or labels.shape[0] != batch:
+        raise ValueError(f"{func}: argument `y_true` got shape {labels.shape}; expected ({batch}, max_label_len)")
+    inputs = reference_ctc._checked_input_length(func, _host(input_length), batch, steps)
+    lengths = reference_ctc._lengths(func, "label_length", _host(label_length), batch)
+    if lengths.size and (lengths.min() < 1 or lengths.max() > labels.shape[1]):
+        raise ValueError(
+            f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
+            f"[1, {labels.shape[1]}] (the columns of `y_true`)"
+        )
+    too_long = lengths > inputs
+    if too_long.any():
+        b = int(np.argmax(too_long))
+        raise ValueError(
+            f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
+            f"input_length {int(inputs[b])}"
+        )
+    kept = np.arange(labels.shape[1])[None, :] < lengths[:, None]
+    labels = labels.astype(np.int64)
+    invalid = kept & ((labels < 0) | (labels >= classes - 1))
+    if invalid.any():
+        raise ValueError(
+            f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
+            f"[0, {classes - 1}) (class {classes - 1} is the blank)"
+        )
+    blank = classes - 1
+    extended = np.full((batch, 2 * labels.shape[1] + 1), blank, dtype=np.int32)
+    extended[:, 1::2] = np.where(kept, labels, blank)
+    can_skip = np.zeros(extended.shape, dtype=bool)
+    can_skip[:, 3::2] = extended[:, 3::2] != extended[:, 1:-2:2]
+    dtype = _ctc_dtype(y_pred)
+    work = jnp.float64 if dtype == jnp.float64 else jnp.float32
+    losses = _ctc_losses(y_pred.astype(work), extended, can_skip, inputs.astype(np.int32),
+                         lengths.astype(np.int32), float(config.epsilon()))
+    return losses[:, None].astype(dtype)
+
+
+@always_x64
+def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
+    y_pred = to_jax(y_pred)
+    dtype = _ctc_dtype(y_pred)
+    host = np.asarray(y_pred.astype(jnp.float64))
+    decoded, scores = _reference("ctc_decode")(host, _host(input_length), greedy, beam_width, top_paths,
+                                               merge_repeated)
+    return [jnp.asarray(path) for path in decoded], jnp.asarray(scores).astype(dtype)
+

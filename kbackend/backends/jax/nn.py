@@ -1,0 +1,67 @@
+"""Activations, dropout and bias on JAX (the other nn ops are composites)."""
+
+import jax
+import jax.numpy as jnp
+
+from .variable import to_jax
+from .variables import key
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    x = to_jax(x)
+    if max_value is None and threshold == 0.0:
+        if alpha == 0.0:
+            return jnp.maximum(x, 0)
+        return jnp.where(x > 0, x, x * alpha).astype(x.dtype)
+    if threshold != 0.0:
+        positive = x * (x > threshold)
+    else:
+        positive = jnp.maximum(x, 0)
+    if max_value is not None:
+        positive = jnp.clip(positive, 0, max_value)
+    if alpha != 0.0:
+        positive = positive - alpha * jnp.maximum(threshold - x, 0)
+    return positive.astype(x.dtype)
+
+
+def elu(x, alpha=1.0):
+    return jax.nn.elu(to_jax(x), alpha)
+
+
+def softmax(x, axis=-1):
+    return jax.nn.softmax(to_jax(x), axis=axis)
+
+
+def softplus(x):
+    return jax.nn.softplus(to_jax(x))
+
+
+def sigmoid(x):
+    return jax.nn.sigmoid(to_jax(x))
+
+
+def tanh(x):
+    return jnp.tanh(to_jax(x))
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    x = to_jax(x)
+    if noise_shape is None:
+        noise_shape = x.shape
+    else:
+        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    keep = jax.random.uniform(key(seed), noise_shape) >= level
+    return jnp.where(keep, x * (1.0 / (1.0 - level)), 0).astype(x.dtype)
+
+
+def bias_add(x, bias, data_format=None):
+    x, bias = to_jax(x), to_jax(bias)
+    if bias.ndim != 1 and bias.ndim != x.ndim - 1:
+        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.shape}; "
+                         f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
+    if data_format == "channels_first" and x.ndim > 2:
+        if bias.ndim == 1:
+            bias = bias.reshape((-1,) + (1,) * (x.ndim - 2))
+        else:
+            bias = bias.reshape((bias.shape[-1],) + bias.shape[:-1])
+    return (x + bias).astype(x.dtype)

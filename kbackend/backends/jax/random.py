@@ -1,0 +1,39 @@
+"""Random tensors on JAX: ``jax.random`` streams keyed by the (always int) seed."""
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+
+from .variable import jax_dtype, to_jax, unwrap
+from .variables import key
+
+
+def _shape(shape):
+    if shape.__class__ is tuple:
+        return shape
+    return tuple(int(d) for d in np.asarray(unwrap(shape)).reshape(-1))
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    dtype = jax_dtype(dtype)
+    values = jax.random.normal(key(seed), _shape(shape), dtype)
+    return (values * unwrap(stddev) + unwrap(mean)).astype(dtype)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    dtype = jax_dtype(dtype)
+    if jnp.issubdtype(dtype, jnp.integer):
+        return jax.random.randint(key(seed), _shape(shape), int(unwrap(minval)), int(unwrap(maxval)), dtype)
+    return jax.random.uniform(key(seed), _shape(shape), dtype, to_jax(minval).astype(dtype),
+                              to_jax(maxval).astype(dtype))
+
+
+def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
+    return jax.random.bernoulli(key(seed), unwrap(p), _shape(shape)).astype(jax_dtype(dtype))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    dtype = jax_dtype(dtype)
+    values = jax.random.truncated_normal(key(seed), -2.0, 2.0, _shape(shape), dtype)
+    return (values * unwrap(stddev) + unwrap(mean)).astype(dtype)

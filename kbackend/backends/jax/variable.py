@@ -1,0 +1,272 @@
+"""The JAX variable, input conversion and the 64-bit scope every op runs through.
+
+JAX arrays are immutable, so a :class:`Variable` is a named holder whose one attribute ``value`` is
+rebound by ``update``/``set_value``; a tracing layer can substitute tracers for ``value`` and take
+``jax.grad`` of a function of the variables.
+"""
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+from jax import Array as _JaxArray
+
+from ... import config
+from ...dtypes import canonical_dtype
+
+_ArrayImpl = type(jnp.zeros(()))
+_enable_x64 = jax.enable_x64
+
+#: Canonical dtype names that JAX only honours while x64 is enabled.
+WIDE_NAMES = frozenset(("float64", "int64", "uint64", "complex128"))
+
+
+def x64_enabled():
+    return _enable_x64.value
+
+
+class Variable:
+    """A named, trainable holder of a ``jax.Array``; every op and Python operator sees its ``value``."""
+
+    __slots__ = ("value", "name", "constraint", "trainable", "_keras_shape", "__weakref__")
+    __array_priority__ = 100
+    __array_ufunc__ = None  # NumPy operators defer to the reflected methods below
+
+    def __init__(self, value, name, constraint=None, trainable=True):
+        self.value = value
+        self.name = name
+        self.constraint = constraint
+        self.trainable = trainable
+
+    def __jax_array__(self):
+        return self.value
+
+    def __array__(self, dtype=None, copy=None):
+        array = np.asarray(self.value)
+        if dtype is not None and dtype != array.dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    shape = property(lambda self: self.value.shape)
+    dtype = property(lambda self: self.value.dtype)
+    ndim = property(lambda self: self.value.ndim)
+    size = property(lambda self: self.value.size)
+    T = property(lambda self: self.value.T)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __getitem__(self, index):
+        return self.value[index]
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __index__(self):
+        return self.value.__index__()
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __hash__(self):
+        return id(self)
+
+    def numpy(self):
+        return np.array(self.value)
+
+    def assign(self, value):
+        """Replace the held value by ``value`` cast and broadcast to this variable's dtype and shape."""
+        value = jnp.asarray(unwrap(value), dtype=self.value.dtype)
+        if value.shape != self.value.shape:
+            value = jnp.broadcast_to(value, self.value.shape)
+        self.value = value
+        return self
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self.value), separator=", ", prefix="  ")
+        return (f"<kbackend.Variable {self.name!r} shape={self.value.shape} "
+                f"dtype={canonical_dtype(self.value.dtype)}\n  {body}>")
+
+
+def unwrap(value):
+    return value.value if value.__class__ is Variable else value
+
+
+def _operator(fn, reflected=False):
+    fn = scoped(fn)
+    if reflected:
+        def method(self, other):
+            return fn(unwrap(other), self.value)
+    else:
+        def method(self, other):
+            return fn(self.value, unwrap(other))
+    return method
+
+
+def _unary(fn):
+    fn = scoped(fn)
+
+    def method(self):
+        return fn(self.value)
+    return method
+
+
+# ---------------------------------------------------------------------------------------------------
+# conversion
+
+
+def to_jax(x):
+    """A ``jax.Array`` (or tracer) for any input: arrays pass, variables unwrap, the rest converts."""
+    cls = x.__class__
+    if cls is _ArrayImpl:
+        return x
+    if cls is Variable:
+        return x.value
+    if isinstance(x, _JaxArray):
+        return x
+    if cls is np.ndarray or isinstance(x, np.generic) or hasattr(x, "__jax_array__"):
+        return jnp.asarray(x)
+    return from_python(x)
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def from_python(value):
+    """A Python number or (nested) list as a tensor: floats become ``floatx()``, ints int32 (as in TF)."""
+    array = np.asarray(value)
+    if array.dtype == np.float64:
+        return jnp.asarray(array, dtype=jax_dtype(config._floatx))
+    if array.dtype == np.int64 and (array.size == 0 or _INT32.min <= array.min() and array.max() <= _INT32.max):
+        return jnp.asarray(array, dtype=jnp.int32)
+    return jnp.asarray(array)
+
+
+_DTYPES = {}
+
+
+def jax_dtype(name):
+    """The JAX dtype for a canonical dtype name."""
+    try:
+        return _DTYPES[name]
+    except KeyError:
+        if name == "string":
+            raise TypeError("the jax backend has no string tensors") from None
+        dtype = _DTYPES[name] = jnp.dtype(name)
+        return dtype
+
+
+def dtype_name(x):
+    """Canonical dtype name of a tensor, variable or array-like."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(x).dtype
+    return canonical_dtype(dtype)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the 64-bit scope
+
+
+def _is_wide(value):
+    cls = value.__class__
+    if cls is _ArrayImpl or cls is np.ndarray:
+        return value.dtype.itemsize == 8 and value.dtype.kind != "c" or value.dtype.itemsize == 16
+    if cls is Variable:
+        return _is_wide(value.value)
+    if cls is str:
+        return value in WIDE_NAMES
+    if cls is list or cls is tuple:
+        for item in value:
+            if item.__class__ is not int and item is not None and _is_wide(item):
+                return True
+        return False
+    if cls is float:
+        return config._floatx == "float64"
+    if cls is int or cls is bool or value is None:
+        return False
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and not callable(dtype):
+        try:
+            return canonical_dtype(dtype) in WIDE_NAMES
+        except TypeError:
+            return False
+    if cls is dict:
+        return any(_is_wide(v) for v in value.values())
+    return False
+
+
+def scoped(fn):
+    """Wrap a backend function: it runs with x64 enabled when any argument is 64-bit, else as it is."""
+
+    def run(*args):
+        for arg in args:
+            cls = arg.__class__
+            if cls is _ArrayImpl:
+                if arg.dtype.itemsize < 8:
+                    continue
+            elif cls is int or cls is bool or arg is None:
+                continue
+            if _is_wide(arg):
+                if _enable_x64.value:
+                    break
+                with _enable_x64(True):
+                    return fn(*args)
+        return fn(*args)
+
+    run.__name__ = run.__qualname__ = fn.__name__
+    run.__wrapped__ = fn
+    return run
+
+
+def always_x64(fn):
+    """Mark a backend function whose result is 64-bit whatever its inputs (e.g. argmax → int64)."""
+    fn._kbackend_scope = "x64"
+    return fn
+
+
+def unscoped(fn):
+    """Mark a backend function that computes nothing on device (introspection), so needs no scope."""
+    fn._kbackend_scope = "none"
+    return fn
+
+
+def in_x64(fn):
+    def run(*args):
+        if _enable_x64.value:
+            return fn(*args)
+        with _enable_x64(True):
+            return fn(*args)
+
+    run.__name__ = fn.__name__
+    run.__wrapped__ = fn
+    return run
+
+
+def wrap(fn):
+    """The scope a backend function runs in, chosen once when the backend loads."""
+    scope = getattr(fn, "_kbackend_scope", None)
+    if scope == "none":
+        return fn
+    if scope == "x64":
+        return in_x64(fn)
+    return scoped(fn)
+
+
+for _name, _fn in (("add", jnp.add), ("sub", jnp.subtract), ("mul", jnp.multiply),
+                   ("truediv", jnp.true_divide), ("floordiv", jnp.floor_divide), ("mod", jnp.remainder),
+                   ("pow", jnp.power), ("matmul", jnp.matmul), ("and", jnp.bitwise_and),
+                   ("or", jnp.bitwise_or), ("xor", jnp.bitwise_xor)):
+    setattr(Variable, f"__{_name}__", _operator(_fn))
+    setattr(Variable, f"__r{_name}__", _operator(_fn, reflected=True))
+for _name, _fn in (("lt", jnp.less), ("le", jnp.less_equal), ("gt", jnp.greater), ("ge", jnp.greater_equal),
+                   ("eq", jnp.equal), ("ne", jnp.not_equal)):
+    setattr(Variable, f"__{_name}__", _operator(_fn))
+for _name, _fn in (("neg", jnp.negative), ("pos", jnp.positive), ("abs", jnp.abs), ("invert", jnp.invert)):
+    setattr(Variable, f"__{_name}__", _unary(_fn))

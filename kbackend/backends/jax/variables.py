@@ -1,0 +1,211 @@
+"""Variables, constants, tensor introspection and value I/O on JAX."""
+
+import numpy as np
+
+import jax
+import jax.numpy as jnp
+
+from ... import config
+from .variable import Variable, dtype_name, jax_dtype, to_jax, unscoped, unwrap
+
+
+def _name(name, prefix):
+    return name if name is not None else f"{prefix}_{config.get_uid(prefix)}"
+
+
+def _is_scipy_sparse(x):
+    return type(x).__module__.startswith("scipy.sparse")
+
+
+def _is_jax_sparse(x):
+    return type(x).__module__.startswith("jax.experimental.sparse")
+
+
+@unscoped
+def is_sparse(tensor):
+    return _is_scipy_sparse(tensor) or _is_jax_sparse(tensor)
+
+
+def to_dense(tensor):
+    if _is_scipy_sparse(tensor):
+        return jnp.asarray(tensor.toarray())
+    if _is_jax_sparse(tensor):
+        return tensor.todense()
+    if tensor.__class__ is Variable:
+        return tensor
+    return to_jax(tensor)
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    if _is_scipy_sparse(value):
+        value = value.toarray()
+    return Variable(jnp.asarray(unwrap(value), dtype=jax_dtype(dtype)), _name(name, "variable"), constraint)
+
+
+@unscoped
+def is_variable(x):
+    return x.__class__ is Variable
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    array = jnp.asarray(unwrap(value), dtype=jax_dtype(dtype))
+    if shape is not None:
+        shape = tuple(shape)
+        array = jnp.broadcast_to(array, shape) if array.size == 1 else array.reshape(shape)
+    return array
+
+
+@unscoped
+def is_tensor(x):
+    return isinstance(x, (jax.Array, Variable))
+
+
+@unscoped
+def is_keras_tensor(x):
+    if not is_tensor(x):
+        raise ValueError(
+            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
+        )
+    return hasattr(x, "_keras_history")
+
+
+@unscoped
+def is_placeholder(x):
+    return bool(getattr(x, "_is_placeholder", False))
+
+
+def shape(x):
+    return jnp.array(np.shape(unwrap(x)), dtype=jnp.int32)
+
+
+@unscoped
+def int_shape(x):
+    return tuple(np.shape(unwrap(x)))
+
+
+@unscoped
+def ndim(x):
+    return len(np.shape(unwrap(x)))
+
+
+def size(x, name=None):
+    return jnp.array(np.size(unwrap(x)), dtype=jnp.int32)
+
+
+@unscoped
+def dtype(x):
+    return dtype_name(unwrap(x))
+
+
+@unscoped
+def eval(x):
+    return np.array(unwrap(x))
+
+
+def _filled(fill, shape, dtype, name):
+    array = fill(tuple(shape) if not isinstance(shape, int) else (shape,), dtype=jax_dtype(dtype))
+    if all(d for d in array.shape):
+        return Variable(array, _name(name, "variable"))
+    return array
+
+
+def zeros(shape, dtype=None, name=None):
+    return _filled(jnp.zeros, shape, dtype, name)
+
+
+def ones(shape, dtype=None, name=None):
+    return _filled(jnp.ones, shape, dtype, name)
+
+
+def eye(size, dtype=None, name=None):
+    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
+    return Variable(jnp.eye(int(rows), int(cols), dtype=jax_dtype(dtype)), _name(name, "variable"))
+
+
+def zeros_like(x, dtype=None, name=None):
+    x = to_jax(x)
+    return jnp.zeros(x.shape, dtype=x.dtype if dtype is None else jax_dtype(dtype))
+
+
+def ones_like(x, dtype=None, name=None):
+    x = to_jax(x)
+    return jnp.ones(x.shape, dtype=x.dtype if dtype is None else jax_dtype(dtype))
+
+
+def identity(x, name=None):
+    return to_jax(x)
+
+
+def key(seed):
+    """A PRNG key from an integer seed, the same whether or not x64 is enabled."""
+    if seed is None:
+        seed = np.random.randint(10e8)
+    seed = int(seed)
+    data = np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
+    return jax.random.wrap_key_data(data, impl="threefry2x32")
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    values = jax.random.uniform(key(seed), tuple(shape), jax_dtype(dtype), low, high)
+    return Variable(values, _name(name, "variable"))
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    values = jax.random.normal(key(seed), tuple(shape), jax_dtype(dtype)) * scale + mean
+    return Variable(values.astype(jax_dtype(dtype)), _name(name, "variable"))
+
+
+@unscoped
+def count_params(x):
+    return np.prod(int_shape(x), dtype=np.int64)
+
+
+def cast(x, dtype):
+    return to_jax(x).astype(jax_dtype(dtype))
+
+
+def _check_variable(func, x):
+    if x.__class__ is not Variable:
+        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
+
+
+def update(x, new_x):
+    _check_variable("update", x)
+    return x.assign(new_x)
+
+
+def update_add(x, increment):
+    _check_variable("update_add", x)
+    return x.assign(x.value + to_jax(increment))
+
+
+def update_sub(x, decrement):
+    _check_variable("update_sub", x)
+    return x.assign(x.value - to_jax(decrement))
+
+
+def moving_average_update(x, value, momentum):
+    _check_variable("moving_average_update", x)
+    return x.assign(x.value - (x.value - to_jax(value)) * (1 - unwrap(momentum)))
+
+
+@unscoped
+def get_value(x):
+    return eval(x)
+
+
+@unscoped
+def batch_get_value(ops):
+    return [eval(x) for x in ops]
+
+
+def set_value(x, value):
+    _check_variable("set_value", x)
+    array = np.asarray(unwrap(value), dtype=np.asarray(x.value).dtype)
+    x.value = jnp.asarray(array)
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)
+

@@ -1,0 +1,270 @@
+"""Control flow, higher-order functions, CTC and gradient/printing helpers on TensorFlow."""
+
+import sys
+
+import numpy as np
+
+import tensorflow as tf
+
+from ... import config
+from ..._dispatch import OPS
+from .math import _common
+from .variables import tensor
+
+# ---------------------------------------------------------------------------------------------------
+# gradients and printing
+
+
+def stop_gradient(variables):
+    if isinstance(variables, (list, tuple)):
+        return [tf.stop_gradient(v) for v in variables]
+    return tf.stop_gradient(variables)
+
+
+def print_tensor(x, message=""):
+    if tf.executing_eagerly():
+        print(f"{message}{np.asarray(x)}", file=sys.stdout)
+    else:
+        tf.print(message, x, output_stream=sys.stdout)
+    return x
+
+
+# ---------------------------------------------------------------------------------------------------
+# conditionals and loops
+
+
+def _value(branch):
+    return branch() if callable(branch) else branch
+
+
+def switch(condition, then_expression, else_expression):
+    condition = tensor(condition)
+    if condition.shape.rank == 0:
+        if tf.executing_eagerly():
+            return tensor(_value(then_expression if bool(condition) else else_expression))
+        return tf.cond(tf.cast(condition, tf.bool), lambda: tensor(_value(then_expression)),
+                       lambda: tensor(_value(else_expression)))
+    then_value, else_value = _common(tensor(_value(then_expression)), tensor(_value(else_expression)))
+    rank = then_value.shape.rank
+    if condition.shape.rank > rank:
+        raise ValueError(
+            f"switch: argument `condition` got rank {condition.shape.rank}; expected a rank at most that of "
+            f"`then_expression` ({rank})"
+        )
+    if condition.dtype != tf.bool:
+        condition = tf.cast(condition, tf.bool)
+    if condition.shape.rank < rank:
+        condition = tf.reshape(condition, tf.concat(
+            [tf.shape(condition), tf.ones(rank - condition.shape.rank, tf.int32)], 0))
+    return tf.where(condition, then_value, else_value)
+
+
+_python_rnn = OPS["rnn"].reference
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
+        input_length=None):
+    if unroll or tf.executing_eagerly():
+        return _python_rnn(step_function, inputs, initial_states, go_backwards, mask, constants, unroll,
+                           input_length)
+    return _while_rnn(step_function, tensor(inputs), initial_states, go_backwards, mask, constants)
+
+
+def _while_rnn(step_function, inputs, initial_states, go_backwards, mask, constants):
+    """The RNN loop as one ``tf.while_loop`` over time-major inputs (graph mode: no unrolled graph)."""
+    shape = tuple(inputs.shape.as_list())
+    if len(shape) < 3:
+        raise ValueError(f"rnn: argument `inputs` got shape {shape}; expected (batch, time, ...), rank >= 3")
+    time_major = tf.transpose(inputs, (1, 0, *range(2, len(shape))))
+    if mask is not None:
+        mask = tensor(mask)
+        if mask.shape.rank == 3:
+            mask = mask[:, :, 0]
+        mask = tf.transpose(tf.cast(mask, tf.bool))
+    if go_backwards:
+        time_major = tf.reverse(time_major, [0])
+        mask = None if mask is None else tf.reverse(mask, [0])
+    constants = list(constants or ())
+    states = [tensor(s) for s in initial_states or ()]
+    steps = tf.shape(time_major)[0]
+
+    first_output, _ = step_function(time_major[0], states + constants)
+    outputs = tf.TensorArray(first_output.dtype, size=steps, element_shape=first_output.shape)
+
+    def keep_where(keep, new, old):
+        keep = tf.reshape(keep, tf.concat([tf.shape(keep), tf.ones(new.shape.rank - 1, tf.int32)], 0))
+        return tf.where(keep, new, old)
+
+    def body(t, previous, states, outputs):
+        output, new_states = step_function(time_major[t], list(states) + constants)
+        new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
+        if mask is not None:
+            output = keep_where(mask[t], output, previous)
+            new_states = [keep_where(mask[t], new, old) for new, old in zip(new_states, states)]
+        return t + 1, output, new_states, outputs.write(t, output)
+
+    _, last, states, outputs = tf.while_loop(
+        lambda t, *_: t < steps, body, (tf.constant(0), tf.zeros_like(first_output), states, outputs))
+    stacked = outputs.stack()
+    stacked = tf.transpose(stacked, (1, 0, *range(2, stacked.shape.rank)))
+    return last, stacked, list(states)
+
+
+def _first_length(func, elems):
+    length = elems.shape[0]
+    if length is None:
+        raise ValueError(
+            f"{func}: argument `elems` got shape {tuple(elems.shape)}; expected a tensor with a static "
+            "first dimension"
+        )
+    return length
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    elems = tensor(elems)
+    if _first_length("map_fn", elems) == 0:
+        raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
+    if dtype is None:
+        return tf.map_fn(fn, elems)
+    return tf.map_fn(lambda e: tf.cast(fn(e), dtype), elems, fn_output_signature=tf.as_dtype(dtype))
+
+
+def _fold(func, fold, fn, elems, initializer):
+    elems = tensor(elems)
+    if _first_length(func, elems) == 0 and initializer is None:
+        raise ValueError(
+            f"{func}: argument `elems` got an empty first dimension; expected at least one element "
+            f"when `initializer` is None"
+        )
+    if isinstance(initializer, (int, float)):
+        initializer = tf.constant(initializer, elems.dtype)
+    return fold(fn, elems, initializer)
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    return _fold("foldl", tf.foldl, fn, elems, initializer)
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    return _fold("foldr", tf.foldr, fn, elems, initializer)
+
+
+# ---------------------------------------------------------------------------------------------------
+# CTC
+
+
+def _lengths(func, arg, value, batch):
+    """Per-sample lengths ``(batch,)`` or ``(batch, 1)`` → an int32 vector."""
+    lengths = tensor(value)
+    if lengths.shape.rank == 2 and lengths.shape[1] == 1:
+        lengths = lengths[:, 0]
+    if lengths.shape.rank != 1 or lengths.shape[0] not in (batch, None):
+        raise ValueError(
+            f"{func}: argument `{arg}` got shape {tuple(lengths.shape)}; expected ({batch},) or ({batch}, 1)"
+        )
+    return tf.cast(lengths, tf.int32)
+
+
+def _known(value):
+    """The NumPy value of ``value`` when it is known now (eager), else None."""
+    return value.numpy() if hasattr(value, "numpy") else None
+
+
+def ctc_label_dense_to_sparse(labels, label_lengths):
+    labels = tensor(labels)
+    if labels.shape.rank != 2:
+        raise ValueError(
+            f"ctc_label_dense_to_sparse: argument `labels` got shape {tuple(labels.shape)}; "
+            "expected (batch, max_label_len)"
+        )
+    lengths = _lengths("ctc_label_dense_to_sparse", "label_lengths", label_lengths, labels.shape[0])
+    kept = tf.sequence_mask(lengths, tf.shape(labels)[1])
+    indices = tf.where(kept)
+    return tf.SparseTensor(indices, tf.gather_nd(labels, indices), tf.shape(labels, out_type=tf.int64))
+
+
+def _logits(func, y_pred):
+    """Time-major ``log(y_pred + epsilon())`` in a dtype the kernels take, and the dtype of the results."""
+    y_pred = tensor(y_pred)
+    if y_pred.shape.rank != 3:
+        raise ValueError(
+            f"{func}: argument `y_pred` got shape {tuple(y_pred.shape)}; expected (batch, time, num_classes)"
+        )
+    dtype = y_pred.dtype if y_pred.dtype.is_floating else tf.as_dtype(config.floatx())
+    work = tf.float64 if dtype == tf.float64 else tf.float32
+    logits = tf.math.log(tf.cast(y_pred, work) + tf.constant(config.epsilon(), work))
+    return tf.transpose(logits, (1, 0, 2)), dtype
+
+
+def _check_input_length(func, lengths, steps):
+    known = _known(lengths)
+    if known is not None and known.size and (known.min() < 0 or known.max() > steps):
+        raise ValueError(
+            f"{func}: argument `input_length` got {known.tolist()}; expected lengths in [0, {steps}] "
+            "(the time steps of `y_pred`)"
+        )
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    func = "ctc_batch_cost"
+    logits, dtype = _logits(func, y_pred)
+    steps, batch, classes = logits.shape
+    labels = tensor(y_true)
+    if labels.shape.rank != 2 or labels.shape[0] not in (batch, None):
+        raise ValueError(
+            f"{func}: argument `y_true` got shape {tuple(labels.shape)}; expected ({batch}, max_label_len)"
+        )
+    inputs = _lengths(func, "input_length", input_length, batch)
+    lengths = _lengths(func, "label_length", label_length, batch)
+    _check_input_length(func, inputs, steps)
+    _check_labels(func, _known(labels), _known(lengths), _known(inputs), classes)
+    sparse = ctc_label_dense_to_sparse(labels, lengths)
+    sparse = tf.SparseTensor(sparse.indices, tf.cast(sparse.values, tf.int32), sparse.dense_shape)
+    losses = tf.compat.v1.nn.ctc_loss(sparse, logits, inputs, time_major=True)
+    return tf.cast(tf.expand_dims(losses, 1), dtype)
+
+
+def _check_labels(func, labels, lengths, inputs, classes):
+    if labels is None or lengths is None:
+        return
+    if lengths.size and (lengths.min() < 1 or lengths.max() > labels.shape[1]):
+        raise ValueError(
+            f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
+            f"[1, {labels.shape[1]}] (the columns of `y_true`)"
+        )
+    if inputs is not None:
+        too_long = lengths > inputs
+        if too_long.any():
+            b = int(np.argmax(too_long))
+            raise ValueError(
+                f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
+                f"input_length {int(inputs[b])}"
+            )
+    kept = np.arange(labels.shape[1])[None, :] < lengths[:, None]
+    invalid = kept & ((labels < 0) | (labels >= classes - 1))
+    if invalid.any():
+        raise ValueError(
+            f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
+            f"[0, {classes - 1}) (class {classes - 1} is the blank)"
+        )
+
+
+def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
+    func = "ctc_decode"
+    logits, dtype = _logits(func, y_pred)
+    steps, batch, _ = logits.shape
+    lengths = _lengths(func, "input_length", input_length, batch)
+    _check_input_length(func, lengths, steps)
+    if greedy:
+        decoded, log_prob = tf.nn.ctc_greedy_decoder(logits, lengths)
+    else:
+        if top_paths > beam_width:
+            raise ValueError(
+                f"{func}: argument `top_paths` got {top_paths}; expected at most beam_width ({beam_width})"
+            )
+        decoded, log_prob = tf.compat.v1.nn.ctc_beam_search_decoder(
+            logits, lengths, beam_width=beam_width, top_paths=top_paths, merge_repeated=merge_repeated)
+    shape = tf.stack([tf.cast(tf.shape(logits)[1], tf.int64), tf.cast(tf.shape(logits)[0], tf.int64)])
+    dense = [tf.sparse.to_dense(tf.SparseTensor(st.indices, st.values, shape), default_value=-1)
+             for st in decoded]
+    return dense, tf.cast(log_prob, dtype)

@@ -1,0 +1,153 @@
+"""Shape and indexing ops, image resizing and zero padding on TensorFlow."""
+
+import tensorflow as tf
+
+from .variables import TENSORS, tensor
+
+gather = tf.gather
+permute_dimensions = tf.transpose
+repeat_elements = tf.repeat
+expand_dims = tf.expand_dims
+squeeze = tf.squeeze
+stack = tf.stack
+reverse = tf.reverse
+
+
+def _check_rank(func, x, rank):
+    if x.shape.rank != rank:
+        raise ValueError(
+            f"{func}: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-{rank} tensor"
+        )
+
+
+def _spatial_axes(data_format, count):
+    first = 2 if data_format == "channels_first" else 1
+    return tuple(range(first, first + count))
+
+
+def concatenate(tensors, axis=-1):
+    if all(isinstance(t, tf.SparseTensor) for t in tensors):
+        return tf.sparse.concat(axis, tensors)
+    tensors = [tf.sparse.to_dense(t) if isinstance(t, tf.SparseTensor) else t for t in tensors]
+    return tf.concat(tensors, axis)
+
+
+def reshape(x, shape):
+    return tf.reshape(x, shape)
+
+
+_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def _range_bound(value):
+    """A tensor bound in a dtype ``tf.range`` infers from (half floats → float32, small ints → int32)."""
+    if isinstance(value, TENSORS) and value.dtype.name not in _RANGE_DTYPES:
+        return tf.cast(value, tf.float32 if value.dtype.is_floating else tf.int32)
+    return value
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    if stop is None:
+        start, stop = 0, (0 if start < 0 else start)
+    result = tf.range(_range_bound(start), _range_bound(stop), _range_bound(step))
+    if dtype != "int32":
+        result = tf.cast(result, dtype)
+    return result
+
+
+def tile(x, n):
+    x = tensor(x)
+    rank = x.shape.rank
+    if isinstance(n, tuple):
+        if len(n) > rank:
+            raise ValueError(
+                f"tile: argument `n` got {n!r} for a rank-{rank} tensor; expected at most {rank} entries"
+            )
+        return tf.tile(x, (1,) * (rank - len(n)) + n)
+    n = tf.reshape(tf.cast(n, tf.int32), (-1,))
+    if n.shape[0] < rank:
+        n = tf.concat([tf.ones(rank - n.shape[0], tf.int32), n], 0)
+    return tf.tile(x, n)
+
+
+_ONE_HOT_INDEX_DTYPES = ("uint8", "int8", "int32", "int64")
+
+
+def one_hot(indices, num_classes):
+    indices = tensor(indices)
+    if indices.dtype.name not in _ONE_HOT_INDEX_DTYPES:
+        indices = tf.cast(indices, tf.int64)
+    return tf.one_hot(indices, num_classes)
+
+
+def _index_list(value):
+    if isinstance(value, (tuple, list)):
+        return [int(v) for v in value]
+    return [int(v) for v in tf.reshape(value, (-1,)).numpy()]
+
+
+def slice(x, start, size):
+    x = tensor(x)
+    start, size = _index_list(start), _index_list(size)
+    if not x.shape.rank == len(start) == len(size):
+        raise ValueError(
+            f"slice: arguments `start` and `size` got {len(start)} and {len(size)} entries for a rank-"
+            f"{x.shape.rank} tensor; expected one entry per axis (the dimension and the size of indices "
+            "should match)"
+        )
+    return tf.slice(x, start, size)
+
+
+def _bilinear_axis(x, axis, factor):
+    """Linear interpolation at half-pixel centres along ``axis`` (tf.image.resize's sampling), in x's dtype."""
+    size = x.shape[axis]
+    source = (tf.range(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
+    floor = tf.floor(source)
+    lower = tf.cast(tf.maximum(floor, 0), tf.int32)
+    upper = tf.cast(tf.minimum(tf.math.ceil(source), size - 1), tf.int32)
+    shape = [1] * x.shape.rank
+    shape[axis] = -1
+    weight = tf.reshape(source - floor, shape)
+    below, above = tf.gather(x, lower, axis=axis), tf.gather(x, upper, axis=axis)
+    return below + (above - below) * weight
+
+
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+    x = tensor(x)
+    _check_rank("resize_images", x, 4)
+    rows, cols = _spatial_axes(data_format, 2)
+    if interpolation == "nearest":
+        return tf.repeat(tf.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
+    if x.dtype == tf.float64:  # tf.image.resize computes in float32
+        return _bilinear_axis(_bilinear_axis(x, rows, height_factor), cols, width_factor)
+    channels_first = data_format == "channels_first"
+    if channels_first:
+        x = tf.transpose(x, (0, 2, 3, 1))
+    size = (x.shape[1] * height_factor, x.shape[2] * width_factor)
+    result = tf.image.resize(x, size, "bilinear")
+    if x.dtype.is_floating:
+        result = tf.cast(result, x.dtype)
+    if channels_first:
+        result = tf.transpose(result, (0, 3, 1, 2))
+    return result
+
+
+def _pad(func, x, rank, axes, pairs):
+    x = tensor(x)
+    _check_rank(func, x, rank)
+    widths = [(0, 0)] * rank
+    for axis, pair in zip(axes, pairs):
+        widths[axis] = pair
+    return tf.pad(x, widths)
+
+
+def temporal_padding(x, padding=(1, 1)):
+    return _pad("temporal_padding", x, 3, (1,), (padding,))
+
+
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+
+
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)

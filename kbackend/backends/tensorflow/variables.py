@@ -1,0 +1,235 @@
+"""Variables, constants, tensor introspection and value I/O on TensorFlow."""
+
+import numpy as np
+import tensorflow as tf
+
+from ... import config
+from ...dtypes import canonical_dtype, numpy_dtype
+
+Tensor = tf.Tensor
+Variable = tf.Variable
+SparseTensor = tf.SparseTensor
+#: Values every tf op accepts as they are (variables read themselves).
+TENSORS = (tf.Tensor, tf.Variable)
+
+
+def tensor(x):
+    """``x`` as a tf value: tensors and variables pass through, anything else is converted."""
+    if isinstance(x, TENSORS):
+        return x
+    return tf.convert_to_tensor(x)
+
+
+def tensor_of(x, dtype):
+    """``x`` as a tensor of dtype name ``dtype``; non-tensors go through NumPy so nothing is rounded twice."""
+    if isinstance(x, TENSORS):
+        return x if x.dtype.name == dtype else tf.cast(x, dtype)
+    return tf.constant(np.asarray(x, dtype=numpy_dtype(dtype)))
+
+
+def dtype_name(x):
+    return x.dtype.name
+
+
+def _is_scipy_sparse(value):
+    return type(value).__module__.startswith("scipy.sparse")
+
+
+def _sparse_from_scipy(value, dtype):
+    coo = value.tocoo()
+    indices = np.stack([coo.row, coo.col], axis=1).astype(np.int64)
+    return tf.SparseTensor(indices, coo.data.astype(numpy_dtype(dtype)), coo.shape)
+
+
+def _name(name, prefix):
+    return name if name is not None else f"{prefix}_{config.get_uid(prefix)}"
+
+
+def is_sparse(tensor):
+    return isinstance(tensor, tf.SparseTensor)
+
+
+def to_dense(tensor):
+    if isinstance(tensor, tf.SparseTensor):
+        return tf.sparse.to_dense(tensor)
+    return tensor
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    if _is_scipy_sparse(value):
+        return _sparse_from_scipy(value, dtype)
+    if isinstance(value, tf.Variable):
+        value = value.read_value()
+    return tf.Variable(tensor_of(value, dtype), name=_name(name, "variable"), constraint=constraint)
+
+
+def is_variable(x):
+    return isinstance(x, tf.Variable)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    if isinstance(value, tf.Variable):
+        value = value.read_value()
+    result = tensor_of(value, dtype)
+    if shape is not None:
+        shape = tuple(shape)
+        if result.shape.num_elements() == 1:
+            result = tf.broadcast_to(tf.reshape(result, ()), shape)
+        else:
+            result = tf.reshape(result, shape)
+    return result
+
+
+def is_tensor(x):
+    return isinstance(x, (tf.Tensor, tf.Variable, tf.SparseTensor))
+
+
+def is_keras_tensor(x):
+    if not is_tensor(x):
+        raise ValueError(
+            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
+        )
+    return hasattr(x, "_keras_history")
+
+
+def is_placeholder(x):
+    return bool(getattr(x, "_is_placeholder", False))
+
+
+def shape(x):
+    if isinstance(x, tf.SparseTensor):
+        return tf.cast(x.dense_shape, tf.int32)
+    return tf.shape(x)
+
+
+def int_shape(x):
+    try:
+        return tuple(x.shape.as_list())
+    except AttributeError:
+        return tuple(np.shape(x))
+    except ValueError:  # unknown rank
+        return None
+
+
+def ndim(x):
+    try:
+        return x.shape.rank
+    except AttributeError:
+        return np.ndim(x)
+
+
+def size(x, name=None):
+    return tf.size(x)
+
+
+def dtype(x):
+    try:
+        return canonical_dtype(x.dtype)
+    except AttributeError:
+        return canonical_dtype(np.asarray(x).dtype)
+
+
+def eval(x):
+    if isinstance(x, tf.SparseTensor):
+        x = tf.sparse.to_dense(x)
+    try:
+        return x.numpy()
+    except AttributeError:
+        return np.asarray(x)
+
+
+def _filled(fill, shape, dtype, name):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    value = fill(shape, dtype)
+    if all(shape):
+        return tf.Variable(value, name=_name(name, "variable"))
+    return value
+
+
+def zeros(shape, dtype=None, name=None):
+    return _filled(tf.zeros, shape, dtype, name)
+
+
+def ones(shape, dtype=None, name=None):
+    return _filled(tf.ones, shape, dtype, name)
+
+
+def eye(size, dtype=None, name=None):
+    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
+    return tf.Variable(tf.eye(int(rows), int(cols), dtype=dtype), name=_name(name, "variable"))
+
+
+def zeros_like(x, dtype=None, name=None):
+    return tf.zeros_like(x, dtype)
+
+
+def ones_like(x, dtype=None, name=None):
+    return tf.ones_like(x, dtype)
+
+
+def identity(x, name=None):
+    return tf.identity(x)
+
+
+def count_params(x):
+    return np.prod(int_shape(x), dtype=np.int64)
+
+
+def cast(x, dtype):
+    return tf.cast(x, dtype)
+
+
+def _check_variable(func, x):
+    if not isinstance(x, tf.Variable):
+        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
+
+
+def _like(x, value):
+    """``value`` in the dtype of variable ``x`` (tf's assign ops refuse a tensor of another dtype)."""
+    if isinstance(value, TENSORS) and value.dtype != x.dtype:
+        return tf.cast(value, x.dtype)
+    return value
+
+
+def update(x, new_x):
+    _check_variable("update", x)
+    x.assign(_like(x, new_x), read_value=False)
+    return x
+
+
+def update_add(x, increment):
+    _check_variable("update_add", x)
+    x.assign_add(_like(x, increment), read_value=False)
+    return x
+
+
+def update_sub(x, decrement):
+    _check_variable("update_sub", x)
+    x.assign_sub(_like(x, decrement), read_value=False)
+    return x
+
+
+def moving_average_update(x, value, momentum):
+    _check_variable("moving_average_update", x)
+    keep = 1 - momentum
+    keep = tf.constant(keep, x.dtype) if isinstance(keep, (int, float)) else _like(x, tensor(keep))
+    x.assign_sub((x - _like(x, value)) * keep, read_value=False)
+    return x
+
+
+def get_value(x):
+    return eval(x)
+
+
+def batch_get_value(ops):
+    return [eval(x) for x in ops]
+
+
+def set_value(x, value):
+    _check_variable("set_value", x)
+    x.assign(np.asarray(value, dtype=x.dtype.as_numpy_dtype), read_value=False)
+
+
+def batch_set_value(tuples):
+    for x, value in tuples:
+        set_value(x, value)

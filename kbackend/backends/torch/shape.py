@@ -1,0 +1,245 @@
+"""Shape and indexing ops, image resizing and zero padding on torch.
+
+View-returning ops (reshape, permute, slice, squeeze, ...) copy when their input is a variable, so a
+result never follows the variable's later updates (as in the reference).
+"""
+
+import builtins
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...ops.shape import _RANGE_DTYPES, _range_dtype
+from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
+
+
+def _owned(out, x):
+    """``out``, a view of ``x``, copied when ``x`` is a variable."""
+    return out.clone() if isinstance(x, Variable) else out
+
+
+def _check_rank(func, x, rank):
+    if x.dim() != rank:
+        raise ValueError(
+            f"{func}: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-{rank} tensor"
+        )
+
+
+def _int(value):
+    return int(value.item()) if isinstance(value, Tensor) else int(value)
+
+
+def _ints(value):
+    """A tuple/list whose entries may be scalar tensors, or a 1-D int tensor/array → a tuple of ints."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_int(v) for v in value)
+    if isinstance(value, Tensor):
+        return tuple(int(v) for v in value.reshape(-1).tolist())
+    return tuple(int(v) for v in np.asarray(value).reshape(-1))
+
+
+# ---------------------------------------------------------------------------------------------------
+# indexing, joining, reshaping
+
+
+def gather(reference, indices):
+    if reference.__class__ is not Tensor:
+        reference = to_tensor(reference)
+    if indices.__class__ is not Tensor:
+        indices = to_tensor(indices, reference.device)
+    return reference[indices]
+
+
+def concatenate(tensors, axis=-1):
+    tensors = [t if t.__class__ is Tensor else to_tensor(t) for t in tensors]
+    if axis < 0:
+        rank = tensors[0].dim()
+        axis = axis % rank if rank else 0
+    return torch.cat(tensors, axis)
+
+
+def reshape(x, shape):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if shape.__class__ is not tuple:
+        shape = _ints(shape)
+    try:
+        out = x.reshape(shape)
+    except TypeError:
+        out = x.reshape(_ints(shape))
+    return _owned(out, x)
+
+
+def permute_dimensions(x, pattern):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    return _owned(x.permute(pattern), x)
+
+
+def repeat_elements(x, rep, axis):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    return torch.repeat_interleave(x, rep, dim=axis)
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    if stop is None:
+        start, stop = 0, (0 if _scalar(start) < 0 else start)
+    inferred = builtins.max((_range_dtype(_numpy_scalar(v)) for v in (start, stop, step)),
+                            key=_RANGE_DTYPES.index)
+    start, stop, step = _scalar(start), _scalar(stop), _scalar(step)
+    if step == 0:
+        raise ValueError("arange: argument `step` got 0; expected a non-zero step")
+    if (stop - start) * step <= 0:
+        values = torch.empty((0,), dtype=DTYPES[inferred])
+    else:
+        values = torch.arange(start, stop, step, dtype=DTYPES[inferred])
+    if dtype != "int32":
+        values = values.to(DTYPES[dtype])
+    return values
+
+
+def _scalar(value):
+    return value.item() if isinstance(value, Tensor) else value
+
+
+def _numpy_scalar(value):
+    """What the reference's dtype inference sees: tensors as NumPy arrays, numbers as they are."""
+    return to_numpy(value) if isinstance(value, Tensor) else value
+
+
+def tile(x, n):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if not isinstance(n, tuple):
+        n = _ints(n)
+    if len(n) > x.dim():
+        raise ValueError(
+            f"tile: argument `n` got {n!r} for a rank-{x.dim()} tensor; expected at most {x.dim()} entries"
+        )
+    return x.repeat((1,) * (x.dim() - len(n)) + n) if x.dim() else x.clone()
+
+
+def expand_dims(x, axis=-1):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    return _owned(torch.unsqueeze(x, axis), x)
+
+
+def squeeze(x, axis):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if x.shape[axis] != 1:
+        raise ValueError(
+            f"squeeze: argument `axis` got {axis}; expected an axis of size 1, but the tensor has shape "
+            f"{tuple(x.shape)}"
+        )
+    return _owned(torch.squeeze(x, axis), x)
+
+
+def stack(x, axis=0):
+    return torch.stack([t if t.__class__ is Tensor else to_tensor(t) for t in x], axis)
+
+
+def one_hot(indices, num_classes):
+    if indices.__class__ is not Tensor:
+        indices = to_tensor(indices)
+    classes = torch.arange(num_classes, device=indices.device)
+    return (indices.unsqueeze(-1) == classes).to(torch.float32)
+
+
+def reverse(x, axes):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    return torch.flip(x, axes)
+
+
+def slice(x, start, size):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    start, size = _ints(start), _ints(size)
+    if not x.dim() == len(start) == len(size):
+        raise ValueError(
+            f"slice: arguments `start` and `size` got {len(start)} and {len(size)} entries for a rank-{x.dim()} "
+            "tensor; expected one entry per axis (the dimension and the size of indices should match)"
+        )
+    index = tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))
+    return _owned(x[index], x)
+
+
+# ---------------------------------------------------------------------------------------------------
+# resizing
+
+
+def _channels_first_view(x, data_format):
+    """``x`` with channels on axis 1: a permuted view for channels_last (torch's channels_last memory
+    format), so no data moves."""
+    if data_format == "channels_first":
+        return x
+    return x.movedim(-1, 1)
+
+
+def _back(y, data_format):
+    return y if data_format == "channels_first" else y.movedim(1, -1)
+
+
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    _check_rank("resize_images", x, 4)
+    if interpolation == "nearest" and not x.is_floating_point():
+        first = 2 if data_format == "channels_first" else 1
+        return torch.repeat_interleave(torch.repeat_interleave(x, height_factor, first), width_factor, first + 1)
+    if not x.is_floating_point():
+        x = x.to(torch.float32)
+    view = _channels_first_view(x, data_format)
+    if interpolation == "nearest":
+        y = F.interpolate(view, scale_factor=(height_factor, width_factor), mode="nearest")
+    else:
+        y = F.interpolate(view, scale_factor=(height_factor, width_factor), mode="bilinear", align_corners=False)
+    return _back(y, data_format)
+
+
+def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if x.dim() != 5:
+        raise ValueError(
+            f"resize_volumes: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-5 tensor"
+        )
+    factors = (depth_factor, height_factor, width_factor)
+    if not x.is_floating_point():
+        first = 2 if data_format == "channels_first" else 1
+        for axis, factor in enumerate(factors, first):
+            x = torch.repeat_interleave(x, factor, axis)
+        return x
+    y = F.interpolate(_channels_first_view(x, data_format), scale_factor=factors, mode="nearest")
+    return _back(y, data_format)
+
+
+# ---------------------------------------------------------------------------------------------------
+# zero padding
+
+
+def _pad(func, x, rank, first, pairs):
+    """Zero-pad the axes ``first, first + 1, ...`` of a rank-``rank`` tensor by ``pairs``."""
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    _check_rank(func, x, rank)
+    widths = [0, 0] * (rank - first - len(pairs))
+    for before, after in reversed(pairs):
+        widths += [before, after]
+    return F.pad(x, widths)
+
+
+def temporal_padding(x, padding=(1, 1)):
+    return _pad("temporal_padding", x, 3, 1, (padding,))
+
+
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    return _pad("spatial_2d_padding", x, 4, 2 if data_format == "channels_first" else 1, padding)
+
+
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    return _pad("spatial_3d_padding", x, 5, 2 if data_format == "channels_first" else 1, padding)

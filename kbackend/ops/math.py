@@ -1,0 +1,676 @@
+"""Reductions, elementwise math, comparisons and linear algebra.
+
+Typing rules every backend follows (they are TensorFlow's, which Keras 2 inherited):
+
+* the output keeps the input dtype: float16/bfloat16/float64 stay, integers stay integers;
+  the reference accumulates float16/bfloat16 reductions and products in float32, then casts back;
+* a Python number combined with a tensor takes the tensor's dtype; Python numbers and lists passed as
+  tensors become ``floatx()`` (floats) or int32 (ints);
+* ops that only make sense on real numbers (``mean``, ``var``, ``std``, ``logsumexp``, ``sqrt``, ``exp``,
+  ``log``, ``sin``, ``cos``) cast bool and integer inputs to ``floatx()`` first;
+* comparisons and ``any``/``all`` return bool, ``argmax``/``argmin`` int64.
+
+:func:`check_axis` and :func:`batch_dot_axes` hold the data-dependent validation, so every backend raises
+the same errors.
+"""
+
+import builtins
+import math
+import numbers
+
+import numpy as np
+
+from .. import config
+from .._dispatch import ArgError, axes, one_axis, op
+from ..backends.numpy.variable import Variable
+from ..dtypes import numpy_dtype
+
+_HALF = ("float16", "bfloat16")
+_INT32 = np.iinfo(np.int32)
+
+
+def _tensor(x):
+    """A NumPy value of ``x``: arrays pass, variables unwrap, Python values take TensorFlow's types."""
+    if x.__class__ is np.ndarray:
+        return x
+    if x.__class__ is Variable:
+        return x.value
+    if isinstance(x, np.generic) or hasattr(x, "__array__"):
+        return np.asarray(x)
+    array = np.asarray(x)
+    if array.dtype == np.float64:
+        return array.astype(numpy_dtype(config._floatx))
+    if array.dtype == np.int64:
+        if array.size == 0 or _INT32.min <= array.min() and array.max() <= _INT32.max:
+            return array.astype(np.int32)
+    return array
+
+
+def _out(value):
+    """Reductions over every axis give NumPy scalars; the backend returns 0-d arrays."""
+    return value if value.__class__ is np.ndarray else np.asarray(value)
+
+
+def _wide(array):
+    """``array`` in float32 when it is float16/bfloat16, else unchanged."""
+    return array.astype(np.float32) if array.dtype.name in _HALF else array
+
+
+def _floating(array):
+    """``array`` with bool and integer values cast to ``floatx()``."""
+    if array.dtype.kind in "biu":
+        return array.astype(numpy_dtype(config._floatx))
+    return array
+
+
+def _is_float(array):
+    return array.dtype.kind == "f" or array.dtype.name == "bfloat16"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float))
+
+
+def _weak(number, like):
+    """A Python number as a value of ``like``'s dtype, unless that would drop a fraction."""
+    if _is_float(like) or like.dtype.kind in "iu" and isinstance(number, int):
+        return np.asarray(number, dtype=like.dtype)
+    return number
+
+
+def _operands(x, y):
+    """Both operands of a binary op; a Python number takes the other operand's dtype."""
+    if _is_number(y) and not _is_number(x):
+        a = _tensor(x)
+        return a, _weak(y, a)
+    if _is_number(x) and not _is_number(y):
+        b = _tensor(y)
+        return _weak(x, b), b
+    return _tensor(x), _tensor(y)
+
+
+def check_axis(func, axis, ndim):
+    """Validate a canonical ``axis`` (None, int or tuple of ints) of op ``func`` against a rank.
+
+    Returns the axis with negative entries made non-negative; raises ``ValueError`` naming ``func``.
+
+    >>> check_axis('sum', (1, -1), 3)
+    (1, 2)
+    """
+    if axis is None:
+        return None
+    if axis.__class__ is int:
+        if -ndim <= axis < ndim:
+            return axis % ndim
+        raise ValueError(
+            f"{func}: argument `axis` got {axis!r}; expected an axis in [{-ndim}, {ndim}) "
+            f"for a tensor of rank {ndim}"
+        )
+    if not builtins.all(-ndim <= a < ndim for a in axis):
+        raise ValueError(
+            f"{func}: argument `axis` got {axis!r}; expected axes in [{-ndim}, {ndim}) "
+            f"for a tensor of rank {ndim}"
+        )
+    normal = tuple(a % ndim for a in axis)
+    if len(set(normal)) != len(normal):
+        raise ValueError(
+            f"{func}: argument `axis` got {axis!r}; expected distinct axes for a tensor of rank {ndim}"
+        )
+    return normal
+
+
+def _accumulate(reduce, x, **kwargs):
+    """Run a summing/multiplying NumPy reduction keeping ``x``'s dtype (halves accumulate in float32)."""
+    if x.dtype.kind in "iu":
+        return _out(reduce(x, dtype=x.dtype, **kwargs))
+    if x.dtype.kind == "b":
+        return _out(reduce(x, **kwargs))
+    return _out(reduce(_wide(x), **kwargs)).astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# reductions
+
+
+@op(axis=axes)
+def max(x, axis=None, keepdims=False):
+    """Return the maximum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
+
+    ``keepdims=True`` keeps each reduced axis with length 1.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.max(np.array([[1, 5, 2], [7, 0, 3]]), axis=1)
+    array([5, 7])
+    """
+    x = _tensor(x)
+    return _out(np.max(x, axis=check_axis("max", axis, x.ndim), keepdims=keepdims))
+
+
+@op(axis=axes)
+def min(x, axis=None, keepdims=False):
+    """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.min(np.array([[1, 5, 2], [7, 0, 3]]), axis=0)
+    array([1, 0, 2])
+    """
+    x = _tensor(x)
+    return _out(np.min(x, axis=check_axis("min", axis, x.ndim), keepdims=keepdims))
+
+
+@op(axis=axes)
+def sum(x, axis=None, keepdims=False):
+    """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.sum(np.array([[1, 2], [3, 4]]), axis=1, keepdims=True)
+    array([[3],
+           [7]])
+    """
+    x = _tensor(x)
+    return _accumulate(np.sum, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
+
+
+@op(axis=axes)
+def prod(x, axis=None, keepdims=False):
+    """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.prod(np.array([[2, 4, 6], [2, 4, 6]]), axis=1)
+    array([48, 48])
+    """
+    x = _tensor(x)
+    return _accumulate(np.prod, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
+
+
+@op(axis=one_axis)
+def cumsum(x, axis=0):
+    """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.cumsum(np.array([[1, 2], [3, 4]]))
+    array([[1, 2],
+           [4, 6]])
+    """
+    x = _tensor(x)
+    return _accumulate(np.cumsum, x, axis=check_axis("cumsum", axis, x.ndim))
+
+
+@op(axis=one_axis)
+def cumprod(x, axis=0):
+    """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.cumprod(np.array([[1, 2], [3, 4]]), axis=1)
+    array([[ 1,  2],
+           [ 3, 12]])
+    """
+    x = _tensor(x)
+    return _accumulate(np.cumprod, x, axis=check_axis("cumprod", axis, x.ndim))
+
+
+def _moment(reduce, func, x, axis, keepdims):
+    x = _floating(_tensor(x))
+    axis = check_axis(func, axis, x.ndim)
+    return _out(reduce(_wide(x), axis=axis, keepdims=keepdims)).astype(x.dtype, copy=False)
+
+
+@op(axis=axes)
+def var(x, axis=None, keepdims=False):
+    """Return the population variance of ``x`` over ``axis`` (divides by N).
+
+    Bool and integer inputs are cast to ``floatx()`` first.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
+    array([1., 4.])
+    """
+    return _moment(np.var, "var", x, axis, keepdims)
+
+
+@op(axis=axes)
+def std(x, axis=None, keepdims=False):
+    """Return the population standard deviation of ``x`` over ``axis`` (square root of :func:`var`).
+
+    Bool and integer inputs are cast to ``floatx()`` first.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
+    array([1., 2.])
+    """
+    return _moment(np.std, "std", x, axis, keepdims)
+
+
+@op(axis=axes)
+def mean(x, axis=None, keepdims=False):
+    """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
+    array([1. , 0.5], dtype=float32)
+    """
+    return _moment(np.mean, "mean", x, axis, keepdims)
+
+
+@op(axis=axes)
+def any(x, axis=None, keepdims=False):
+    """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.any(np.array([[0.0, 2.0], [0.0, 0.0]]), axis=1)
+    array([ True, False])
+    """
+    x = _tensor(x)
+    return _out(np.any(x, axis=check_axis("any", axis, x.ndim), keepdims=keepdims))
+
+
+@op(axis=axes)
+def all(x, axis=None, keepdims=False):
+    """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.all(np.array([[1, 2], [0, 3]]), axis=1)
+    array([ True, False])
+    """
+    x = _tensor(x)
+    return _out(np.all(x, axis=check_axis("all", axis, x.ndim), keepdims=keepdims))
+
+
+@op(axis=one_axis)
+def argmax(x, axis=-1):
+    """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
+    array([1, 0])
+    """
+    x = _tensor(x)
+    return _out(np.argmax(x, axis=check_axis("argmax", axis, x.ndim))).astype(np.int64, copy=False)
+
+
+@op(axis=one_axis)
+def argmin(x, axis=-1):
+    """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
+    array([1, 1])
+    """
+    x = _tensor(x)
+    return _out(np.argmin(x, axis=check_axis("argmin", axis, x.ndim))).astype(np.int64, copy=False)
+
+
+@op(axis=axes)
+def logsumexp(x, axis=None, keepdims=False):
+    """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.logsumexp(np.array([1e4, 1e-4]))
+    array(10000.)
+    """
+    x = _floating(_tensor(x))
+    axis = check_axis("logsumexp", axis, x.ndim)
+    wide = _wide(x)
+    shift = np.max(wide, axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(wide - shift), axis=axis, keepdims=keepdims))
+    out = out + (shift if keepdims else np.squeeze(shift, axis=axis))
+    return _out(out).astype(x.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------------
+# elementwise math
+
+
+@op
+def square(x):
+    """Return ``x ** 2`` elementwise.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.square(np.array([-3, 2]))
+    array([9, 4])
+    """
+    return np.square(_tensor(x))
+
+
+@op
+def abs(x):
+    """Return the absolute value of ``x`` elementwise.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.abs(np.array([-3.5, 2.0]))
+    array([3.5, 2. ])
+    """
+    return np.abs(_tensor(x))
+
+
+@op
+def sqrt(x):
+    """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.sqrt(np.array([-1.0, 4.0]))
+    array([0., 2.])
+    """
+    x = _floating(_tensor(x))
+    return np.sqrt(np.maximum(x, x.dtype.type(0)))
+
+
+@op
+def exp(x):
+    """Return ``e ** x`` elementwise.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.exp(np.array([0.0, 1.0]))
+    array([1.        , 2.71828183])
+    """
+    with np.errstate(over="ignore"):
+        return np.exp(_floating(_tensor(x)))
+
+
+@op
+def log(x):
+    """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.log(np.array([1.0, 0.0]))
+    array([  0., -inf])
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(_floating(_tensor(x)))
+
+
+@op
+def round(x):
+    """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.round(np.array([0.5, 1.5, 2.5, -0.4]))
+    array([ 0.,  2.,  2., -0.])
+    """
+    return np.round(_tensor(x))
+
+
+@op
+def sign(x):
+    """Return the sign of ``x`` elementwise: -1, 0 or 1.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.sign(np.array([-2.0, 0.0, 3.0]))
+    array([-1.,  0.,  1.])
+    """
+    return np.sign(_tensor(x))
+
+
+@op
+def pow(x, a):
+    """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.pow(np.array([1.0, 2.0, 3.0]), 2)
+    array([1., 4., 9.])
+    """
+    base, exponent = _operands(x, a)
+    return np.power(base, exponent)
+
+
+def _bound(value, like):
+    if _is_number(value):
+        return _weak(value, like)
+    return _tensor(value).astype(like.dtype, copy=False)
+
+
+@op
+def clip(x, min_value, max_value):
+    """Clip ``x`` elementwise to ``[min_value, max_value]``.
+
+    A bound of None is no bound; bounds may be tensors.  When both bounds are Python numbers and
+    ``max_value < min_value``, ``max_value`` is raised to ``min_value``; with tensor bounds the lower
+    bound wins where they cross.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    array([0. , 0.5, 1. ])
+    """
+    x = _tensor(x)
+    if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)) and max_value < min_value:
+        max_value = min_value
+    out = x
+    if max_value is not None:
+        out = np.minimum(out, _bound(max_value, x))
+    if min_value is not None:
+        out = np.maximum(out, _bound(min_value, x))
+    return x.copy() if out is x else out.astype(x.dtype, copy=False)
+
+
+@op
+def maximum(x, y):
+    """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.maximum(np.array([1.0, 4.0]), np.array([3.0, 2.0]))
+    array([3., 4.])
+    """
+    return np.maximum(*_operands(x, y))
+
+
+@op
+def minimum(x, y):
+    """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.minimum(np.array([1.0, 4.0]), 2.0)
+    array([1., 2.])
+    """
+    return np.minimum(*_operands(x, y))
+
+
+@op
+def sin(x):
+    """Return the sine of ``x`` elementwise.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.sin(np.array([0.0]))
+    array([0.])
+    """
+    return np.sin(_floating(_tensor(x)))
+
+
+@op
+def cos(x):
+    """Return the cosine of ``x`` elementwise.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.cos(np.array([0.0]))
+    array([1.])
+    """
+    return np.cos(_floating(_tensor(x)))
+
+
+# ---------------------------------------------------------------------------------------------------
+# comparisons
+
+
+@op
+def equal(x, y):
+    """Return the bool tensor ``x == y`` elementwise (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.equal(np.array([1.0, 2.0]), 2.0)
+    array([False,  True])
+    """
+    return np.equal(*_operands(x, y))
+
+
+@op
+def not_equal(x, y):
+    """Return the bool tensor ``x != y`` elementwise (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.not_equal(np.array([1.0, 2.0]), 2.0)
+    array([ True, False])
+    """
+    return np.not_equal(*_operands(x, y))
+
+
+@op
+def greater(x, y):
+    """Return the bool tensor ``x > y`` elementwise (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.greater(np.array([1.0, 2.0, 3.0]), 2.0)
+    array([False, False,  True])
+    """
+    return np.greater(*_operands(x, y))
+
+
+@op
+def greater_equal(x, y):
+    """Return the bool tensor ``x >= y`` elementwise (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.greater_equal(np.array([1.0, 2.0, 3.0]), 2.0)
+    array([False,  True,  True])
+    """
+    return np.greater_equal(*_operands(x, y))
+
+
+@op
+def less(x, y):
+    """Return the bool tensor ``x < y`` elementwise (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.less(np.array([1.0, 2.0, 3.0]), 2.0)
+    array([ True, False, False])
+    """
+    return np.less(*_operands(x, y))
+
+
+@op
+def less_equal(x, y):
+    """Return the bool tensor ``x <= y`` elementwise (broadcasting).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.less_equal(np.array([1.0, 2.0, 3.0]), 2.0)
+    array([ True,  True, False])
+    """
+    return np.less_equal(*_operands(x, y))
+
+
+# ---------------------------------------------------------------------------------------------------
+# linear algebra
+
+
+def _product_dtype(a, b):
+    return a.dtype if a.dtype == b.dtype else np.result_type(a, b)
+
+
+@op
+def dot(x, y):
+    """Return the matrix product of ``x`` and ``y``, with NumPy's ``dot`` rules for N-D inputs.
+
+    The last axis of ``x`` is contracted with the second-to-last axis of ``y`` (the last one if ``y``
+    is 1-D): the output shape is ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``.  A sparse ``x`` is
+    multiplied sparse-dense.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
+    (2, 4, 5)
+    """
+    if type(x).__module__.startswith("scipy.sparse"):
+        return np.asarray(x @ _tensor(y))
+    a, b = _tensor(x), _tensor(y)
+    return _out(np.dot(_wide(a), _wide(b))).astype(_product_dtype(a, b), copy=False)
+
+
+def batch_axes(axes):
+    """Canonicaliser of ``batch_dot``'s ``axes``: None, or a pair of ints (an int ``n`` is ``(n, n)``)."""
+    if axes is None:
+        return None
+    if isinstance(axes, numbers.Integral) and not isinstance(axes, bool):
+        return (int(axes), int(axes))
+    if isinstance(axes, (list, tuple)):
+        if builtins.any(isinstance(a, (list, tuple)) for a in axes):
+            raise ArgError("None, an int or a pair of ints (multiple target dimensions are not supported)")
+        if len(axes) != 2:
+            raise ArgError("None, an int or a pair of ints")
+        if builtins.all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in axes):
+            return (int(axes[0]), int(axes[1]))
+    raise ArgError("None, an int or a pair of ints", TypeError)
+
+
+def batch_dot_axes(x_shape, y_shape, axes):
+    """Check ``batch_dot``'s inputs and return the contracted axes ``(ax, ay)``, both positive.
+
+    ``axes`` is canonical (None or a pair); shapes may hold None for unknown dimensions.  Raises
+    ``ValueError`` for a rank below 2, different batch sizes, axis 0, an axis out of range or
+    contracted dimensions of different sizes.
+
+    >>> batch_dot_axes((32, 5, 4), (32, 4, 6), None), batch_dot_axes((32, 20), (32, 20), (-1, 1))
+    ((2, 1), (1, 1))
+    """
+    x_ndim, y_ndim = len(x_shape), len(y_shape)
+    for arg, shape in (("x", x_shape), ("y", y_shape)):
+        if len(shape) < 2:
+            raise ValueError(f"batch_dot: argument `{arg}` got a tensor of shape {tuple(shape)}; "
+                             f"expected a rank of at least 2 (a batch of vectors or more)")
+    if x_shape[0] is not None and y_shape[0] is not None and x_shape[0] != y_shape[0]:
+        raise ValueError(f"batch_dot: argument `y` got a tensor of shape {tuple(y_shape)}; expected the "
+                         f"batch size of `x`, whose shape is {tuple(x_shape)}")
+    given = axes
+    if axes is None:
+        axes = (x_ndim - 1, y_ndim - 1 if y_ndim == 2 else y_ndim - 2)
+    ax, ay = axes
+    if not (-x_ndim <= ax < x_ndim and -y_ndim <= ay < y_ndim):
+        raise ValueError(f"batch_dot: argument `axes` got {given!r}; expected axes within the ranks of "
+                         f"`x` ({x_ndim}) and `y` ({y_ndim})")
+    ax, ay = ax % x_ndim, ay % y_ndim
+    if ax == 0 or ay == 0:
+        raise ValueError(f"batch_dot: argument `axes` got {given!r}; expected axes other than 0, the batch "
+                         f"axis (add a batch dimension with K.expand_dims(x, 0) to unbatched inputs)")
+    if x_shape[ax] is not None and y_shape[ay] is not None and x_shape[ax] != y_shape[ay]:
+        raise ValueError(f"batch_dot: argument `axes` got {given!r}; expected axes of equal size, but "
+                         f"x.shape[{ax}] != y.shape[{ay}] ({x_shape[ax]} != {y_shape[ay]}) for shapes "
+                         f"{tuple(x_shape)} and {tuple(y_shape)}")
+    return ax, ay
+
+
+@op(axes=batch_axes)
+def batch_dot(x, y, axes=None):
+    """Return the dot product of each sample of ``x`` with the same sample of ``y`` (batch axis 0).
+
+    ``axes`` names the contracted axis of each input: an int (the same for both), a pair, or None
+    for ``(x.ndim - 1, y.ndim - 1)`` when ``y`` is 2-D and ``(x.ndim - 1, y.ndim - 2)`` otherwise.
+    Negative axes count from the end; axis 0 is refused.  The output shape is ``(batch,)``, then the
+    remaining axes of ``x``, then those of ``y`` past the batch axis; ``(batch, 1)`` when nothing else
+    remains (two 2-D inputs).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.batch_dot(np.ones((4, 2, 3)), np.ones((4, 5, 3)), axes=(2, 2)).shape
+    (4, 2, 5)
+    """
+    a, b = _tensor(x), _tensor(y)
+    ax, ay = batch_dot_axes(a.shape, b.shape, axes)
+    dtype = _product_dtype(a, b)
+    a = np.moveaxis(_wide(a), ax, -1)
+    b = np.moveaxis(_wide(b), ay, 1)
+    batch, depth = a.shape[0], a.shape[-1]
+    x_rest, y_rest = a.shape[1:-1], b.shape[2:]
+    out = np.matmul(a.reshape(batch, math.prod(x_rest), depth), b.reshape(batch, depth, math.prod(y_rest)))
+    shape = (batch,) + x_rest + y_rest
+    return out.reshape(shape if len(shape) > 1 else (batch, 1)).astype(dtype, copy=False)
+
+
+@op
+def transpose(x):
+    """Return ``x`` with the order of all its axes reversed.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.transpose(np.array([[1, 2, 3], [4, 5, 6]]))
+    array([[1, 4],
+           [2, 5],
+           [3, 6]])
+    """
+    out = np.transpose(_tensor(x))
+    return out.copy() if x.__class__ is Variable else out

@@ -1,0 +1,491 @@
+"""Shape and indexing ops, image resizing and zero padding."""
+
+import builtins
+import math
+
+import numpy as np
+
+import kbackend as K
+
+from .._dispatch import ArgError, _is_int, dtype_or_floatx, one_axis, op
+from ..backends.numpy.variable import Variable
+from ..dtypes import canonical_dtype, is_float, numpy_dtype
+
+# ---------------------------------------------------------------------------------------------------
+# canonicalisers of this topic
+
+
+def _count(value):
+    """A non-negative int (repetitions, classes)."""
+    if _is_int(value) and value >= 0:
+        return int(value)
+    raise ArgError("a non-negative int", TypeError if not _is_int(value) else ValueError)
+
+
+def _factor(value):
+    """A positive int (an upsampling factor)."""
+    if _is_int(value) and value > 0:
+        return int(value)
+    raise ArgError("a positive int", TypeError if not _is_int(value) else ValueError)
+
+
+def _int_sequence(value):
+    """A list or tuple of ints → a tuple of ints."""
+    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    raise ArgError("a list or tuple of ints", TypeError)
+
+
+def _axis_list(value):
+    """An int or a list/tuple of ints → a tuple of ints."""
+    if _is_int(value):
+        return (int(value),)
+    return _int_sequence(value)
+
+
+def _multiples(value):
+    """An int → a 1-tuple; a list/tuple of ints → a tuple; a tensor passes through."""
+    if _is_int(value):
+        return (int(value),)
+    if isinstance(value, (tuple, list)):
+        if all(_is_int(v) for v in value):
+            return tuple(int(v) for v in value)
+        raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
+    if isinstance(value, (str, bytes, float, bool, dict, set)) or value is None:
+        raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
+    return value
+
+
+def _interpolation(value):
+    if value in ("nearest", "bilinear"):
+        return value
+    raise ArgError("'nearest' or 'bilinear'")
+
+
+def _pad_pair(value):
+    if not isinstance(value, (tuple, list)) or not all(_is_int(v) for v in value):
+        raise ArgError("a pair of non-negative ints (before, after)", TypeError)
+    if len(value) != 2 or any(v < 0 for v in value):
+        raise ArgError("a pair of non-negative ints (before, after)")
+    return (int(value[0]), int(value[1]))
+
+
+def _pad_pairs(n):
+    """Canonicaliser factory: ``n`` pairs of non-negative ints → a tuple of ``n`` int pairs."""
+    expected = f"a tuple of {n} pairs of non-negative ints, e.g. {((1, 1),) * n}"
+
+    def canonical(value):
+        if not isinstance(value, (tuple, list)):
+            raise ArgError(expected, TypeError)
+        if len(value) != n:
+            raise ArgError(expected)
+        pairs = []
+        for pair in value:
+            try:
+                pairs.append(_pad_pair(pair))
+            except ArgError as exc:
+                raise ArgError(expected, exc.kind) from None
+        return tuple(pairs)
+
+    canonical.__name__ = f"pad_pairs_{n}"
+    return canonical
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers of the reference bodies
+
+
+def _array(x):
+    """A NumPy value of ``x``; a variable's value is copied, since results must not follow its updates."""
+    if x.__class__ is np.ndarray:
+        return x
+    if x.__class__ is Variable:
+        return x.value.copy()
+    return np.asarray(x)
+
+
+def _check_rank(func, x, rank):
+    if x.ndim != rank:
+        raise ValueError(f"{func}: argument `x` got a tensor of shape {x.shape}; expected a rank-{rank} tensor")
+
+
+def _spatial_axes(data_format, count):
+    """The spatial axes of a (batch, ..., channels) tensor with ``count`` spatial dims."""
+    first = 2 if data_format == "channels_first" else 1
+    return tuple(range(first, first + count))
+
+
+# ---------------------------------------------------------------------------------------------------
+# indexing, joining, reshaping
+
+
+@op
+def gather(reference, indices):
+    """Select rows of ``reference`` along axis 0 with the integer ``indices``.
+
+    The output has shape ``indices.shape + reference.shape[1:]``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.gather(np.array([[1, 2], [3, 4], [5, 6]]), [2, 0])
+    array([[5, 6],
+           [1, 2]])
+    """
+    return np.take(_array(reference), _array(indices), axis=0)
+
+
+@op(axis=one_axis)
+def concatenate(tensors, axis=-1):
+    """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.concatenate([np.zeros((2, 1)), np.ones((2, 2))]).shape
+    (2, 3)
+    """
+    arrays = [_array(t) for t in tensors]
+    if axis < 0:
+        rank = arrays[0].ndim
+        axis = axis % rank if rank else 0
+    return np.concatenate(arrays, axis=axis)
+
+
+def _shape_tuple(shape):
+    """A target shape given as a tuple/list (entries may be scalar tensors) or as a 1-D int tensor."""
+    if isinstance(shape, (tuple, list)):
+        return tuple(int(_array(s)) for s in shape)
+    return tuple(int(s) for s in _array(shape).reshape(-1))
+
+
+@op
+def reshape(x, shape):
+    """Reshape ``x`` to ``shape``: a tuple whose entries are ints (one may be -1) or scalar tensors
+    (e.g. elements of :func:`shape`), or a 1-D int tensor.
+
+    >>> import numpy as np, kbackend as K
+    >>> x = np.zeros((2, 3, 4))
+    >>> K.reshape(x, (K.shape(x)[0], -1)).shape
+    (2, 12)
+    """
+    return np.reshape(_array(x), _shape_tuple(shape))
+
+
+@op(pattern=_int_sequence)
+def permute_dimensions(x, pattern):
+    """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.permute_dimensions(np.zeros((2, 3, 4)), (2, 0, 1)).shape
+    (4, 2, 3)
+    """
+    return np.transpose(_array(x), pattern)
+
+
+@op(rep=_count, axis=one_axis)
+def repeat_elements(x, rep, axis):
+    """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.repeat_elements(np.array([[1, 2], [3, 4]]), 2, axis=1)
+    array([[1, 1, 2, 2],
+           [3, 3, 4, 4]])
+    """
+    return np.repeat(_array(x), rep, axis=axis)
+
+
+@op(composite=True, n=_count)
+def repeat(x, n):
+    """Repeat a 2-D tensor ``(batch, dim)`` ``n`` times on a new axis 1: ``(batch, n, dim)``.
+
+    Raises ``ValueError`` when ``x`` is not 2-D.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.repeat(np.array([[1, 2], [3, 4]]), 2)
+    array([[[1, 2],
+            [1, 2]],
+    <BLANKLINE>
+           [[3, 4],
+            [3, 4]]])
+    """
+    if K.ndim(x) != 2:
+        raise ValueError(
+            f"repeat: argument `x` got a tensor of shape {K.int_shape(x)}; expected a 2-D tensor (batch, dim)"
+        )
+    return K.tile(K.expand_dims(x, 1), (1, n, 1))
+
+
+_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def _range_dtype(value):
+    """The dtype TensorFlow's range infers for one argument: Python int → int32, float → float32."""
+    if isinstance(value, int):
+        return "int32"
+    if isinstance(value, float):
+        return "float32"
+    name = canonical_dtype(_array(value).dtype)
+    if name in _RANGE_DTYPES:
+        return name
+    return "float32" if name in ("float16", "bfloat16") else "int32"
+
+
+@op(dtype=dtype_or_floatx)
+def arange(start, stop=None, step=1, dtype="int32"):
+    """A 1-D tensor ``start, start + step, ...`` up to (excluding) ``stop``; with one argument, ``start``
+    is the stop and a negative one gives an empty range.
+
+    With the default ``dtype='int32'`` the values keep the type of the arguments (int32, or float32 when
+    one is a float); any other ``dtype`` casts the result.
+
+    >>> import kbackend as K
+    >>> K.arange(5), K.arange(1, 3, 0.5)
+    (array([0, 1, 2, 3, 4], dtype=int32), array([1. , 1.5, 2. , 2.5], dtype=float32))
+    """
+    if stop is None:
+        start, stop = 0, (0 if _array(start) < 0 else start)
+    inferred = max((_range_dtype(v) for v in (start, stop, step)), key=_RANGE_DTYPES.index)
+    values = np.arange(_array(start), _array(stop), _array(step), dtype=inferred)
+    if dtype != "int32":
+        values = values.astype(numpy_dtype(dtype))
+    return values
+
+
+@op(n=_multiples)
+def tile(x, n):
+    """Tile ``x``: axis ``i`` is repeated ``n[i]`` times; an int or a shorter ``n`` is left-padded with 1s
+    (so ``tile(x, 2)`` tiles the last axis).
+
+    Raises ``ValueError`` when ``n`` has more entries than ``x`` has axes.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.tile(np.array([[1, 2]]), 2)
+    array([[1, 2, 1, 2]])
+    """
+    x = _array(x)
+    if isinstance(n, tuple):
+        if len(n) > x.ndim:
+            raise ValueError(
+                f"tile: argument `n` got {n!r} for a rank-{x.ndim} tensor; expected at most {x.ndim} entries"
+            )
+        n = (1,) * (x.ndim - len(n)) + n
+    return np.tile(x, n)
+
+
+@op(composite=True)
+def flatten(x):
+    """Reshape ``x`` to 1-D.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.flatten(np.array([[1, 2], [3, 4]]))
+    array([1, 2, 3, 4])
+    """
+    return K.reshape(x, (-1,))
+
+
+@op(composite=True)
+def batch_flatten(x):
+    """Flatten every axis but the first: ``(batch, d1, d2, ...)`` → ``(batch, d1 * d2 * ...)``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.batch_flatten(np.zeros((2, 3, 4))).shape
+    (2, 12)
+    """
+    rest = K.int_shape(x)[1:]
+    if None not in rest:
+        return K.reshape(x, (-1, math.prod(rest)))
+    return K.reshape(x, (K.shape(x)[0], -1))
+
+
+@op(axis=one_axis)
+def expand_dims(x, axis=-1):
+    """Insert a size-1 axis at ``axis`` (default: a new last axis).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.expand_dims(np.zeros((2, 3))).shape, K.expand_dims(np.zeros((2, 3)), 0).shape
+    ((2, 3, 1), (1, 2, 3))
+    """
+    return np.expand_dims(_array(x), axis)
+
+
+@op(axis=one_axis)
+def squeeze(x, axis):
+    """Remove the size-1 axis ``axis``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.squeeze(np.zeros((2, 1, 3)), 1).shape
+    (2, 3)
+    """
+    return np.squeeze(_array(x), axis)
+
+
+@op(axis=one_axis)
+def stack(x, axis=0):
+    """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.stack([np.array([1, 2]), np.array([3, 4])], axis=1)
+    array([[1, 3],
+           [2, 4]])
+    """
+    return np.stack([_array(t) for t in x], axis=axis)
+
+
+@op(num_classes=_count)
+def one_hot(indices, num_classes):
+    """One-hot encode integer ``indices`` of shape ``(...)`` into float32 ``(..., num_classes)``;
+    an index outside ``[0, num_classes)`` gives a row of zeros.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.one_hot(np.array([2, 0]), 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]], dtype=float32)
+    """
+    indices = _array(indices)
+    return (indices[..., None] == np.arange(num_classes)).astype(np.float32)
+
+
+@op(axes=_axis_list)
+def reverse(x, axes):
+    """Reverse ``x`` along ``axes`` (an int or a list of ints).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.reverse(np.array([[1, 2], [3, 4]]), axes=[0, 1])
+    array([[4, 3],
+           [2, 1]])
+    """
+    return np.flip(_array(x), axes)
+
+
+def _index_list(value):
+    if isinstance(value, (tuple, list)):
+        return [int(_array(v)) for v in value]
+    return [int(v) for v in _array(value).reshape(-1)]
+
+
+@op
+def slice(x, start, size):
+    """Extract ``x[start[i] : start[i] + size[i]]`` along every axis ``i`` (``size[i] == -1``: to the end).
+
+    ``start`` and ``size`` are lists, tuples or 1-D int tensors with one entry per axis of ``x``;
+    otherwise ``ValueError`` (the dimension and the size of indices should match).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.slice(np.arange(12).reshape(3, 4), (1, 0), (2, 3))
+    array([[ 4,  5,  6],
+           [ 8,  9, 10]])
+    """
+    x = _array(x)
+    start, size = _index_list(start), _index_list(size)
+    if not x.ndim == len(start) == len(size):
+        raise ValueError(
+            f"slice: arguments `start` and `size` got {len(start)} and {len(size)} entries for a rank-{x.ndim} "
+            "tensor; expected one entry per axis (the dimension and the size of indices should match)"
+        )
+    return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
+
+
+# ---------------------------------------------------------------------------------------------------
+# resizing
+
+
+def _bilinear_axis(x, axis, factor):
+    """Upsample ``axis`` by ``factor`` with linear interpolation at half-pixel centres (the sampling of
+    TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
+    size = x.shape[axis]
+    source = (np.arange(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
+    floor = np.floor(source)
+    lower = np.maximum(floor, 0).astype(np.intp)
+    upper = np.minimum(np.ceil(source), size - 1).astype(np.intp)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    weight = (source - floor).reshape(shape)
+    below, above = np.take(x, lower, axis=axis), np.take(x, upper, axis=axis)
+    return below + (above - below) * weight
+
+
+@op(height_factor=_factor, width_factor=_factor, interpolation=_interpolation)
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+    """Upsample the two spatial axes of a 4-D image batch by integer factors.
+
+    ``'nearest'`` repeats pixels; ``'bilinear'`` interpolates at half-pixel centres, as
+    ``tf.image.resize`` does.  Floating inputs keep their dtype; bilinear resizing of an integer
+    input gives float32.
+
+    >>> import numpy as np, kbackend as K
+    >>> x = np.array([0.0, 1.0]).reshape(1, 1, 2, 1)
+    >>> K.resize_images(x, 1, 2, 'channels_last', 'bilinear').ravel()
+    array([0.  , 0.25, 0.75, 1.  ])
+    """
+    x = _array(x)
+    _check_rank("resize_images", x, 4)
+    rows, cols = _spatial_axes(data_format, 2)
+    if interpolation == "nearest":
+        return np.repeat(np.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
+    out_dtype = x.dtype if is_float(canonical_dtype(x.dtype)) else np.dtype(np.float32)
+    work = x.astype(np.float64 if out_dtype == np.float64 else np.float32)
+    work = _bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor)
+    return work.astype(out_dtype)
+
+
+@op(composite=True, depth_factor=_factor, height_factor=_factor, width_factor=_factor)
+def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
+    """Upsample the three spatial axes of a 5-D volume batch by integer factors (nearest: repeats).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.resize_volumes(np.zeros((1, 2, 3, 4, 5)), 2, 2, 2, 'channels_first').shape
+    (1, 2, 6, 8, 10)
+    """
+    if K.ndim(x) != 5:
+        raise ValueError(
+            f"resize_volumes: argument `x` got a tensor of shape {K.int_shape(x)}; expected a rank-5 tensor"
+        )
+    depth, height, width = _spatial_axes(data_format, 3)
+    x = K.repeat_elements(x, depth_factor, axis=depth)
+    x = K.repeat_elements(x, height_factor, axis=height)
+    return K.repeat_elements(x, width_factor, axis=width)
+
+
+# ---------------------------------------------------------------------------------------------------
+# zero padding
+
+
+def _pad(func, x, rank, axes, pairs):
+    x = _array(x)
+    _check_rank(func, x, rank)
+    widths = [(0, 0)] * rank
+    for axis, pair in zip(axes, pairs):
+        widths[axis] = pair
+    return np.pad(x, widths)
+
+
+@op(padding=_pad_pair)
+def temporal_padding(x, padding=(1, 1)):
+    """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
+
+    >>> import numpy as np, kbackend as K
+    >>> K.temporal_padding(np.ones((1, 2, 1)), (1, 2))[0, :, 0]
+    array([0., 1., 1., 0., 0.])
+    """
+    return _pad("temporal_padding", x, 3, (1,), (padding,))
+
+
+@op(padding=_pad_pairs(2))
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    """Zero-pad the two spatial axes of a 4-D tensor by ``((top, bottom), (left, right))``; the axes
+    follow ``data_format`` (None: :func:`image_data_format`).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
+    (1, 3, 4, 3)
+    """
+    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+
+
+@op(padding=_pad_pairs(3))
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    """Zero-pad the three spatial axes of a 5-D tensor by ``((d0, d1), (h0, h1), (w0, w1))``; the axes
+    follow ``data_format`` (None: :func:`image_data_format`).
+
+    >>> import numpy as np, kbackend as K
+    >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape
+    (1, 3, 4, 2, 4)
+    """
+    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)

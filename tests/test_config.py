@@ -1,0 +1,253 @@
+"""Configuration: defaults, setters, keras.json and KERAS_BACKEND, import cost and side effects.
+
+Everything that depends on the environment at import runs in a subprocess with its own KERAS_HOME.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import kbackend as K
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_python(code, home, env=None):
+    environment = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "KERAS_HOME")}
+    environment.update({"KERAS_HOME": str(home), "PYTHONPATH": ROOT})
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_defaults():
+    assert K.floatx() == "float32"
+    assert K.epsilon() == 1e-07
+    assert K.image_data_format() == "channels_last"
+    assert K.normalize_data_format(None) == "channels_last"
+    assert K.learning_phase() in (0,) or K.is_tensor(K.learning_phase())
+
+
+def test_seed_examples():
+    assert K.eval(K.prod(np.array([[2, 4, 6], [2, 4, 6]]), axis=1)).tolist() == [48, 48]
+    x = K.constant(np.ones((2, 3)), dtype="float32")
+    y = K.cast(x, "float16")
+    assert K.dtype(y) == "float16" and K.dtype(x) == "float32"
+    K.set_epsilon(1e-05)
+    assert K.epsilon() == 1e-05
+    assert K.cast_to_floatx(np.array([1.0, 2.0], dtype="float64")).dtype == np.float32
+    with pytest.raises(ValueError, match="channels_middle"):
+        K.set_image_data_format("channels_middle")
+    K.set_image_data_format("channels_first")
+    assert K.normalize_data_format(None) == "channels_first"
+
+
+@pytest.mark.parametrize("value", ["float16", "bfloat16", "float32", "float64"])
+def test_set_floatx_valid(value):
+    K.set_floatx(value)
+    assert K.floatx() == value
+    assert K.dtype(K.variable([1.0])) == value if value != "bfloat16" else True
+
+
+@pytest.mark.parametrize("value", ["", "beerfloat", 123, "int32", None])
+def test_set_floatx_invalid(value):
+    with pytest.raises(ValueError, match="set_floatx"):
+        K.set_floatx(value)
+
+
+def test_floatx_read_at_call_time():
+    K.set_floatx("float64")
+    assert K.dtype(K.variable([1.0])) == "float64"
+    assert K.dtype(K.zeros((2,))) == "float64"
+
+
+@pytest.mark.parametrize("setter,value", [(K.set_epsilon, -1.0), (K.set_epsilon, "x"),
+                                          (K.set_image_data_format, "channels_middle"),
+                                          (K.set_learning_phase, 2), (K.set_image_dim_ordering, "xx")])
+def test_setters_reject(setter, value):
+    with pytest.raises(ValueError, match=setter.__name__):
+        setter(value)
+
+
+def test_legacy_dim_ordering():
+    K.set_image_dim_ordering("th")
+    assert K.image_data_format() == "channels_first" and K.image_dim_ordering() == "th"
+    K.set_image_dim_ordering("tf")
+    assert K.image_data_format() == "channels_last" and K.image_dim_ordering() == "tf"
+
+
+def test_uids():
+    K.reset_uids()
+    assert [K.get_uid("a"), K.get_uid("a"), K.get_uid("b")] == [1, 2, 1]
+    K.reset_uids()
+    assert K.get_uid("a") == 1
+
+
+def test_learning_phase():
+    K.set_learning_phase(1)
+    assert K.learning_phase() == 1
+    K.set_learning_phase(0)
+    assert K.learning_phase() == 0
+
+
+def test_backend_scope_is_per_thread():
+    import threading
+
+    seen = {}
+
+    def worker():
+        seen["thread"] = K.backend()
+
+    with K.backend_scope("numpy"):
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert K.backend() == "numpy"
+    assert seen["thread"] == K.backend()
+
+
+def test_cntk_is_refused_clearly():
+    with pytest.raises(ValueError, match="CNTK is discontinued"):
+        with K.backend_scope("cntk"):
+            pass
+
+
+def test_unknown_backend_module():
+    with pytest.raises(ValueError, match="Unable to import backend"):
+        with K.backend_scope("no_such_backend_module_xyz"):
+            pass
+
+
+def test_external_backend_missing_entries(tmp_path, monkeypatch):
+    (tmp_path / "halfbackend.py").write_text("def variable(v):\n    return v\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match="placeholder, function"):
+        with K.backend_scope("halfbackend"):
+            pass
+
+
+# --- keras.json and the environment (subprocesses) ---------------------------------------------
+
+
+def test_no_file_written_on_import(tmp_path):
+    result = run_python("import kbackend; print(kbackend.backend())", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "numpy"
+    assert result.stderr == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_file_is_read(tmp_path):
+    (tmp_path / "keras.json").write_text(json.dumps(
+        {"floatx": "float64", "epsilon": 1e-5, "image_data_format": "channels_first", "backend": "numpy"}))
+    result = run_python("import kbackend as K; print(K.floatx(), K.epsilon(), K.image_data_format(), K.backend())",
+                        tmp_path)
+    assert result.stdout.split() == ["float64", "1e-05", "channels_first", "numpy"], result.stderr
+
+
+def test_env_backend_beats_file(tmp_path):
+    (tmp_path / "keras.json").write_text(json.dumps({"backend": "no_such_engine"}))
+    result = run_python("import kbackend as K; print(K.backend())", tmp_path, {"KERAS_BACKEND": "numpy"})
+    assert result.stdout.strip() == "numpy", result.stderr
+
+
+def test_empty_env_backend_is_ignored(tmp_path):
+    result = run_python("import kbackend as K; print(K.backend())", tmp_path, {"KERAS_BACKEND": ""})
+    assert result.stdout.strip() == "numpy", result.stderr
+
+
+def test_theano_alias(tmp_path):
+    result = run_python("import kbackend as K; print(K.config._backend_name)", tmp_path, {"KERAS_BACKEND": "theano"})
+    assert result.stdout.strip() == "theano"
+    assert K.config.canonical_backend_name("theano") == "pytensor"
+
+
+@pytest.mark.parametrize("key,value", [("floatx", "float8"), ("epsilon", "small"),
+                                       ("image_data_format", "channels_middle"), ("backend", 3)])
+def test_bad_value_in_file(tmp_path, key, value):
+    path = tmp_path / "keras.json"
+    path.write_text(json.dumps({key: value}))
+    result = run_python("import kbackend", tmp_path)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "ValueError" in message and str(path) in message and key in message and repr(value) in message
+
+
+def test_malformed_file_warns_and_is_untouched(tmp_path):
+    path = tmp_path / "keras.json"
+    path.write_bytes(b'{"floatx": "float64",,')
+    result = run_python("import kbackend as K; print(K.floatx())", tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "float32"
+    assert "keras.json" in result.stderr and "not valid JSON" in result.stderr
+    assert path.read_bytes() == b'{"floatx": "float64",,'
+
+
+def test_config_set_writes_atomically_keeping_keys(tmp_path):
+    path = tmp_path / "keras.json"
+    path.write_text(json.dumps({"floatx": "float32", "custom": {"keep": True}}))
+    result = subprocess.run([sys.executable, "-m", "kbackend", "config", "set", "backend", "torch"],
+                            env={**os.environ, "KERAS_HOME": str(tmp_path), "PYTHONPATH": ROOT},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(path.read_text()) == {"floatx": "float32", "custom": {"keep": True}, "backend": "torch"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keras.json"]
+
+
+def test_config_set_rejects_bad_value(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "kbackend", "config", "set", "floatx", "float8"],
+                            env={**os.environ, "KERAS_HOME": str(tmp_path), "PYTHONPATH": ROOT},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "float8" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_pulls_in_no_engine(tmp_path):
+    code = """
+        import sys, kbackend
+        heavy = [m for m in ('torch', 'jax', 'tensorflow', 'pytensor', 'dask', 'scipy', 'tf_keras', 'keras')
+                 if m in sys.modules]
+        print(heavy)
+    """
+    for backend in ("numpy", "jax", "torch"):
+        result = run_python(code, tmp_path, {"KERAS_BACKEND": backend})
+        assert result.stdout.strip() == "[]", (backend, result.stderr)
+
+
+def test_selected_engine_loads_alone(tmp_path):
+    pytest.importorskip("jax")
+    code = """
+        import sys, kbackend as K
+        K.eval(K.constant([1.0]))
+        print(sorted(m for m in ('torch', 'jax', 'tensorflow') if m in sys.modules))
+    """
+    result = run_python(code, tmp_path, {"KERAS_BACKEND": "jax"})
+    assert result.stdout.strip() == "['jax']", result.stderr
+
+
+def test_missing_engine_names_the_extra(tmp_path):
+    code = """
+        import sys, kbackend as K
+        sys.modules['torch'] = None  # as if torch were not installed
+        try:
+            K.eval(K.constant([1.0]))
+        except ImportError as exc:
+            print(exc)
+    """
+    result = run_python(code, tmp_path, {"KERAS_BACKEND": "torch"})
+    assert "pip install 'kbackend[torch]'" in result.stdout, result.stderr
+
+
+def test_main_prints_configuration(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "kbackend"],
+                            env={**os.environ, "KERAS_HOME": str(tmp_path), "PYTHONPATH": ROOT, "KERAS_BACKEND": "numpy"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for text in ("backend            numpy", "floatx             float32", "epsilon", "keras.json",
+                 "engines installed", "[48 48]", "channels_middle"):
+        assert text in result.stdout

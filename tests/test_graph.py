@@ -1,0 +1,181 @@
+"""The symbolic layer: placeholders, K.function, K.gradients, updates and the learning phase."""
+
+import re
+
+import numpy as np
+import pytest
+
+import kbackend as K
+from conftest import BACKENDS
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    with K.backend_scope(request.param):
+        yield request.param
+
+
+def test_placeholder_reads_like_keras():
+    x = K.placeholder((2, 3), dtype="float32")
+    assert re.fullmatch(r"Placeholder_\d+:0", x.name)
+    assert K.int_shape(x) == (2, 3) and K.dtype(x) == "float32"
+    assert repr(x) == f"<kbackend.SymbolicTensor '{x.name}' shape=(2, 3) dtype=float32>"
+    y = K.cast(x, dtype="float16")
+    assert re.fullmatch(r"Cast_\d+:0", y.name)
+    assert K.dtype(y) == "float16" and K.dtype(x) == "float32"
+    assert K.is_placeholder(x) and not K.is_placeholder(y)
+    assert K.is_tensor(x) and not K.is_keras_tensor(x)
+
+
+def test_placeholder_ndim_and_unknown_dims():
+    x = K.placeholder(ndim=3)
+    assert K.int_shape(x) == (None, None, None) and K.ndim(x) == 3
+    y = K.placeholder((None, 4))
+    z = K.reshape(K.dot(y, K.ones((4, 6))), (-1, 2, 3))
+    assert K.int_shape(z) == (None, 2, 3)
+    assert K.int_shape(K.sum(z, axis=0)) == (2, 3)
+    with pytest.raises(ValueError, match="placeholder"):
+        K.placeholder()
+
+
+def test_function_evaluates(backend):
+    x = K.placeholder((None, 3))
+    y = K.placeholder((None, 3))
+    out = K.sum(x * y + 1.0, axis=1)
+    f = K.function([x, y], [out, K.square(x)])
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    b = np.ones((2, 3), dtype=np.float32)
+    total, square = f([a, b])
+    np.testing.assert_allclose(total, (a * b + 1).sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(square, a ** 2, rtol=1e-6)
+    assert isinstance(total, np.ndarray)
+    total, _ = f([a[:1], b[:1]])  # a new batch size
+    assert total.shape == (1,)
+
+
+def test_function_updates_and_shared_variables(backend):
+    x = K.placeholder((2,))
+    v = K.variable([1.0, 1.0])
+    step = K.function([x], [K.sum(v * x)], updates=[K.update_add(v, x)])
+    read = K.function([x], [v * 1.0 + x * 0.0])
+    first, = step([np.array([1.0, 2.0], np.float32)])
+    assert first == pytest.approx(3.0)  # outputs use the values before the update
+    np.testing.assert_allclose(K.get_value(v), [2.0, 3.0])
+    np.testing.assert_allclose(read([np.zeros(2, np.float32)])[0], [2.0, 3.0])
+
+
+def test_update_expression_reads_variables_at_call_time(backend):
+    x = K.placeholder(())
+    m = K.variable(1.0)
+    momentum = K.variable(0.5)
+    f = K.function([x], [m], updates=[(m, momentum * m + x)])
+    f([np.float32(1.0)])
+    f([np.float32(1.0)])
+    assert float(K.get_value(m)) == pytest.approx(1.75)  # 0.5 * 1 + 1, then 0.5 * 1.5 + 1
+
+
+def test_gradients_of_a_small_network(backend):
+    rng = np.random.default_rng(0)
+    x_value = rng.standard_normal((5, 4)).astype(np.float32)
+    w_value = rng.standard_normal((4, 3)).astype(np.float32)
+    x = K.placeholder((None, 4))
+    w = K.variable(w_value)
+    b = K.variable(np.zeros(3, np.float32))
+    loss = K.mean(K.square(K.tanh(K.dot(x, w) + b)))
+    gw, gb, gx = K.gradients(loss, [w, b, x])
+    values = K.function([x], [gw, gb, gx])([x_value])
+
+    def numpy_loss(xv, wv, bv):
+        return np.mean(np.tanh(xv @ wv + bv) ** 2)
+
+    def finite(f, value, eps=1e-3):
+        grad = np.zeros_like(value, dtype=np.float64)
+        for index in np.ndindex(value.shape):
+            up, down = value.astype(np.float64).copy(), value.astype(np.float64).copy()
+            up[index] += eps
+            down[index] -= eps
+            grad[index] = (f(up) - f(down)) / (2 * eps)
+        return grad
+
+    expected = [finite(lambda v: numpy_loss(x_value, v, 0.0), w_value),
+                finite(lambda v: numpy_loss(x_value, w_value, v), np.zeros(3)),
+                finite(lambda v: numpy_loss(v, w_value, 0.0), x_value)]
+    for got, want in zip(values, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+
+
+def test_gradients_need_a_symbolic_loss():
+    with pytest.raises(TypeError, match="gradients: argument `loss`"):
+        K.gradients(K.constant(1.0), [K.variable(1.0)])
+
+
+def test_stop_gradient(backend):
+    x = K.placeholder((3,))
+    w = K.variable([1.0, 2.0, 3.0])
+    loss = K.sum(K.stop_gradient(w * x) + w * x)
+    g, = K.gradients(loss, [w])
+    np.testing.assert_allclose(K.function([x], [g])([np.ones(3, np.float32)])[0], [1.0, 1.0, 1.0])
+
+
+def test_training_lowers_the_loss(backend):
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((32, 3)).astype(np.float32)
+    target = data @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    x, y = K.placeholder((None, 3)), K.placeholder((None, 1))
+    w = K.variable(np.zeros((3, 1), np.float32))
+    loss = K.mean(K.square(K.dot(x, w) - y))
+    g, = K.gradients(loss, [w])
+    step = K.function([x, y], [loss], updates=[(w, w - 0.1 * g)])
+    losses = [float(step([data, target])[0]) for _ in range(50)]
+    assert losses[-1] < 0.01 * losses[0]
+    np.testing.assert_allclose(K.get_value(w).ravel(), [1.0, -2.0, 0.5], atol=0.05)
+
+
+def test_learning_phase_is_fed(backend):
+    x = K.placeholder((4,))
+    out = K.in_train_phase(x * 2.0, x * 3.0)
+    f = K.function([x, K.learning_phase()], [out])
+    ones = np.ones(4, np.float32)
+    np.testing.assert_allclose(f([ones, 1])[0], 2.0 * ones)
+    np.testing.assert_allclose(f([ones, 0])[0], 3.0 * ones)
+    g = K.function([x], [out])  # not fed: test phase
+    np.testing.assert_allclose(g([ones])[0], 3.0 * ones)
+
+
+def test_dropout_is_off_at_inference(backend):
+    x = K.placeholder((1000,))
+    f = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=1)])
+    ones = np.ones(1000, np.float32)
+    np.testing.assert_allclose(f([ones, 0])[0], ones)
+    trained = f([ones, 1])[0]
+    assert set(np.unique(trained).tolist()) <= {0.0, 2.0}
+    assert 0.4 < (trained == 0).mean() < 0.6
+
+
+def test_eval_of_a_graph_without_placeholders(backend):
+    v = K.variable([1.0, 2.0])
+    K.placeholder((1,))  # graphs exist: expressions over variables are recorded
+    doubled = v * 2.0
+    np.testing.assert_allclose(K.eval(doubled), [2.0, 4.0])
+    K.set_value(v, [3.0, 4.0])
+    np.testing.assert_allclose(K.eval(doubled), [6.0, 8.0])
+
+
+def test_function_errors():
+    x = K.placeholder((2,))
+    y = K.placeholder((2,))
+    with pytest.raises(ValueError, match="invalid argument"):
+        K.function([x], [x * 2], fetches=[])
+    with pytest.raises(ValueError, match="not among `inputs`"):
+        K.function([x], [x + y])
+    f = K.function([x], [x * 2])
+    with pytest.raises(ValueError, match="expected 1 input values, got 2"):
+        f([np.ones(2), np.ones(2)])
+    with pytest.raises(TypeError, match="function: argument `updates`"):
+        K.function([x], [x], updates=[3])
+
+
+def test_name_scope():
+    with K.name_scope("block"):
+        x = K.placeholder((2,))
+    assert x.name.startswith("block/Placeholder_")
