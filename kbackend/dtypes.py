@@ -88,3 +88,13 @@ def numpy_dtype(name):
 def dtype_name_of_array(array):
     """Canonical dtype name of a NumPy array (``'bfloat16'`` included)."""
     return canonical_dtype(array.dtype)
+
+
+def is_half(dtype):
+    """float16 or bfloat16 (a NumPy dtype; ``dtype.name`` is slow, so look at kind and size)."""
+    return dtype.itemsize == 2 and (dtype.kind == "f" or dtype.char == "E")
+
+
+def is_floating(dtype):
+    """Any float NumPy dtype, bfloat16 included."""
+    return dtype.kind == "f" or dtype.char == "E"

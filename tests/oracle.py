@@ -38,6 +38,8 @@ def run_oracle(case, inputs):
 
 
 def _evaluate(KT, out):
+    if all(hasattr(out, a) for a in ("indices", "values", "dense_shape")) and not isinstance(out, tuple):
+        return tuple(_evaluate(KT, getattr(out, a)) for a in ("indices", "values", "dense_shape"))
     if isinstance(out, (list, tuple)):
         return type(out)(_evaluate(KT, o) for o in out)
     if out is None or isinstance(out, (bool, int, float, str)):

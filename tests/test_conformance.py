@@ -75,7 +75,9 @@ def to_backend(case, np_args, np_kwargs):
 
 
 def evaluate(out):
-    """Nested outputs → nested NumPy values."""
+    """Nested outputs → nested NumPy values (sparse tensors → (indices, values, dense_shape))."""
+    if all(hasattr(out, a) for a in ("indices", "values", "dense_shape")) and not isinstance(out, tuple):
+        return tuple(np.asarray(K.eval(getattr(out, a))) for a in ("indices", "values", "dense_shape"))
     if isinstance(out, (list, tuple)):
         return type(out)(evaluate(o) for o in out)
     if out is None or isinstance(out, (bool, int, float, str)):
@@ -250,3 +252,133 @@ def test_symbolic(case, backend, dtype):
     actual = run_symbolic(case, backend, dtype)
     reference, _ = run(case, "numpy", dtype)
     assert_close(actual, reference, dtype, case, f"{case.id}: symbolic {backend} vs eager reference")
+
+
+# ---------------------------------------------------------------------------------------------------
+# gradient pass: K.gradients through K.function against finite differences of the reference
+
+#: Ops whose output is random (dropout is also the identity inside a graph at test phase).
+RANDOM_OPS = {"dropout", "random_normal", "random_uniform", "random_binomial", "random_bernoulli",
+              "truncated_normal", "random_normal_variable", "random_uniform_variable"}
+
+#: Finite-difference step.  An element whose one-sided differences disagree (a kink: relu at 0, a
+#: clipped bound) or whose central differences change with the step (a jump: round at .5, sign at 0)
+#: is a point where the reference has no derivative to compare with.
+STEP = 1e-6
+
+
+def _float_inputs(case):
+    specs = list(case.args) + list(case.kwargs.values())
+    flat = [s for spec in specs for s in (spec if isinstance(spec, list) else [spec])]
+    return [s for s in flat if isinstance(s, Rand) and s.dtype in (None, "float64", "float32")
+            or isinstance(s, Arr) and s.floating and s.dtype is None]
+
+
+def _is_float_input(spec, case):
+    return any(spec is s for s in _float_inputs(case))
+
+
+def _is_float_output(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
+def _gradient_params():
+    for case in CASES:
+        if (case.gradient is not True or case.symbolic is not True or case.compare != "value"
+                or case.op in INTROSPECTION | RANDOM_OPS or "float64" not in case.dtypes
+                or not _float_inputs(case)):
+            continue
+        try:
+            reference, _ = run(case, "numpy", "float64")
+        except Exception:  # noqa: BLE001 - the eager test reports it
+            continue
+        floats = [leaf for leaf in _flatten(reference) if _is_float_output(leaf)]
+        # finite differences of STEP vanish in a float16/float32 result (a cast to float16)
+        if not floats or any(leaf.dtype != np.float64 for leaf in floats):
+            continue
+        for backend in BACKENDS:
+            yield pytest.param(case, backend, id=f"{case.id}-{backend}-float64")
+
+
+def _weights(case, leaves):
+    rng = _rng(case, "cotangent")
+    return [rng.uniform(0.5, 1.5, size=np.shape(leaf)) if _is_float_output(leaf) else None for leaf in leaves]
+
+
+def _reference_loss(case, np_args, np_kwargs, weights):
+    with K.backend_scope("numpy"):
+        args, kwargs = to_backend(case, np_args, np_kwargs)
+        leaves = [np.asarray(K.eval(v)) if v is not None and not isinstance(v, (int, float, bool)) else v
+                  for v in _flatten(getattr(K, case.op)(*args, **kwargs))]
+    return sum(float(np.sum(leaf.astype(np.float64) * w)) for leaf, w in zip(leaves, weights) if w is not None)
+
+
+@pytest.mark.parametrize("case,backend", list(_gradient_params()))
+def test_gradient(case, backend):
+    from kbackend.graph import is_symbolic
+
+    np_args, np_kwargs = numpy_inputs(case, "float64")
+    reference, _ = run(case, "numpy", "float64")
+    weights = _weights(case, _flatten(reference))
+    with K.backend_scope(backend):
+        placeholders, feeds, positions = [], [], []
+
+        def convert(spec, value, where):
+            if isinstance(spec, (Rand, Ints, Arr)):
+                tensor = K.placeholder(value.shape, dtype=K.dtype(value))
+                placeholders.append(tensor)
+                feeds.append(value)
+                if _is_float_input(spec, case) and value.dtype == np.float64:
+                    positions.append((len(placeholders) - 1, where))
+                return tensor
+            if isinstance(spec, list):
+                return [convert(s, v, where + (i,)) for i, (s, v) in enumerate(zip(spec, value))]
+            return value
+
+        args = [convert(s, v, ("args", i)) for i, (s, v) in enumerate(zip(case.args, np_args))]
+        kwargs = {k: convert(case.kwargs[k], v, ("kwargs", k)) for k, v in np_kwargs.items()}
+        leaves = _flatten(getattr(K, case.op)(*args, **kwargs))
+        terms = [K.sum(K.cast(leaf, "float64") * K.constant(w, dtype="float64"))
+                 for leaf, w in zip(leaves, weights) if w is not None and is_symbolic(leaf)]
+        loss = terms[0]
+        for term in terms[1:]:
+            loss = loss + term
+        wrt = [placeholders[i] for i, _ in positions]
+        grads = K.function(placeholders, K.gradients(loss, wrt))(feeds)
+
+    rng = _rng(case, "finite-differences")
+    centre = _reference_loss(case, np_args, np_kwargs, weights)
+    for (index, where), grad in zip(positions, grads):
+        value = feeds[index]
+        assert grad.shape == value.shape
+        flat_indices = rng.choice(value.size, size=min(value.size, 6), replace=False)
+        for flat in flat_indices:
+            element = np.unravel_index(flat, value.shape)
+            estimates = {}
+            for offset in (STEP, -STEP, 2 * STEP, -2 * STEP):
+                shifted = value.copy()
+                shifted[element] += offset
+                new_args, new_kwargs = _replace(np_args, np_kwargs, where, shifted)
+                estimates[offset] = _reference_loss(case, new_args, new_kwargs, weights)
+            forward, backward = (estimates[STEP] - centre) / STEP, (centre - estimates[-STEP]) / STEP
+            wide = (estimates[2 * STEP] - estimates[-2 * STEP]) / (4 * STEP)
+            numeric = (forward + backward) / 2
+            if not (np.isfinite([forward, backward, wide]).all()
+                    and np.isclose(forward, backward, rtol=1e-3, atol=1e-3)
+                    and np.isclose(numeric, wide, rtol=1e-3, atol=1e-3)):
+                continue
+            np.testing.assert_allclose(grad[element], numeric, rtol=1e-4, atol=1e-5,
+                                       err_msg=f"{case.id}: d loss / d input {where} at {element}")
+
+
+def _replace(np_args, np_kwargs, where, value):
+    args, kwargs = list(np_args), dict(np_kwargs)
+    kind, key, *rest = where
+    container = args if kind == "args" else kwargs
+    if rest:
+        items = list(container[key])
+        items[rest[0]] = value
+        container[key] = items
+    else:
+        container[key] = value
+    return args, kwargs

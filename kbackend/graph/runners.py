@@ -44,6 +44,16 @@ def _loss_nodes(fn, node):
     return cache[key]
 
 
+def _targets(fn, node):
+    """Ids of everything the function differentiates against the loss of gradient node ``node``."""
+    cache = fn.__dict__.setdefault("_targets", {})
+    loss = node.kwargs["loss"]
+    if id(loss) not in cache:
+        cache[id(loss)] = {id(n.kwargs["wrt"]) for n in fn.nodes
+                           if n.fn == GRADIENT and n.kwargs["loss"] is loss}
+    return cache[id(loss)]
+
+
 # ---------------------------------------------------------------------------------------------------
 # NumPy (and any engine without autodiff of its own): eager replay, gradients by the rules in vjp.py
 
@@ -54,7 +64,7 @@ def _eager_runner(fn):
     def gradient(node, env):
         from .vjp import backprop
 
-        return backprop(node, env, _loss_nodes(fn, node), backend)
+        return backprop(node, env, _loss_nodes(fn, node), backend, _targets(fn, node))
 
     def run(feeds):
         env = _convert(fn, feeds)

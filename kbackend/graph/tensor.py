@@ -186,7 +186,7 @@ def _run_reference(fn, kwargs, probe, backend):
 
 
 def _meta(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, np.generic):
         return value
     array = np.asarray(value)
     return array.shape, canonical_dtype(array.dtype)

@@ -4,18 +4,23 @@ NumPy has no autodiff of its own.  A third-party autodiff library (autograd) wou
 reference body written against its wrapped namespace, so instead each primitive op that is
 differentiable has a rule here, keyed like JAX's side tables: ``RULES[op](g, out, **args)`` returns the
 cotangents of the tensor arguments (a dict by parameter name).  Composite ops never reach this file:
-they are recorded as the primitives they are made of.  Every rule is checked against finite
-differences in tests/test_gradients.py.
+they are recorded as the primitives they are made of.  Convolutions, pooling, resizing and padding
+have their rules in :mod:`.vjp_conv`.  Every rule is checked against finite differences of the
+reference by ``test_gradient`` in tests/test_conformance.py.
 """
 
 import operator
 
 import numpy as np
 
+from ..ops.ctc import ctc_batch_cost_vjp
+from ..ops.math import batch_dot_axes
 from .function import GRADIENT
 from .tensor import SymbolicTensor, _leaves
+from .vjp_conv import RULES as _CONV_RULES
 
-RULES = {}
+#: op name (or Python operator) → vector-Jacobian rule; the convolution family comes from :mod:`.vjp_conv`.
+RULES = dict(_CONV_RULES)
 
 #: Ops whose outputs carry no gradient (integer/boolean results or piecewise constant).
 NON_DIFFERENTIABLE = frozenset(
@@ -46,9 +51,14 @@ def unbroadcast(g, shape):
     return g
 
 
+def is_floating(dtype):
+    """Float NumPy dtypes, bfloat16 (an ml_dtypes extension type of kind 'V') included."""
+    return dtype.kind == "f" or dtype.name == "bfloat16"
+
+
 def _like(g, x):
     x = np.asarray(x)
-    return unbroadcast(g, x.shape).astype(x.dtype, copy=False) if x.dtype.kind == "f" else None
+    return unbroadcast(g, x.shape).astype(x.dtype, copy=False) if is_floating(x.dtype) else None
 
 
 # --- Python operators ------------------------------------------------------------------------------
@@ -114,11 +124,20 @@ def _getitem(g, out, arg0, arg1):
 # --- elementwise ---------------------------------------------------------------------------------
 
 def _unary(name, derivative):
-    RULES[name] = lambda g, out, x: {"x": g * derivative(np.asarray(x), out)}
+    def vjp(g, out, x, **options):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {"x": g * derivative(np.asarray(x), out)}
+
+    RULES[name] = vjp
+
+
+def _sqrt_derivative(x, out):
+    """Keras 2's sqrt is ``sqrt(maximum(x, 0))``: infinite at 0 (as TensorFlow's), 0 below."""
+    return np.where(x >= 0, 0.5 / out, 0).astype(x.dtype)
 
 
 _unary("square", lambda x, out: 2 * x)
-_unary("sqrt", lambda x, out: np.where(x > 0, 0.5 / np.where(out > 0, out, 1), 0).astype(x.dtype))
+_unary("sqrt", _sqrt_derivative)
 _unary("exp", lambda x, out: out)
 _unary("log", lambda x, out: 1 / x)
 _unary("sin", lambda x, out: np.cos(x))
@@ -134,12 +153,16 @@ _unary("print_tensor", lambda x, out: np.ones_like(x))
 @rule("cast")
 def _cast(g, out, x, dtype):
     x = np.asarray(x)
-    return {"x": g.astype(x.dtype)} if x.dtype.kind == "f" and np.asarray(out).dtype.kind == "f" else {}
+    return {"x": g.astype(x.dtype)} if is_floating(x.dtype) and is_floating(np.asarray(out).dtype) else {}
 
 
 @rule("pow")
 def _pow(g, out, x, a):
-    return {"x": g * a * np.power(x, a - 1)}
+    base, exponent = np.asarray(x), np.asarray(a)
+    with np.errstate(all="ignore"):
+        log_base = np.where(base > 0, np.log(np.where(base > 0, base, 1)), 0)
+        return {"x": _like(g * exponent * np.power(base, exponent - 1), base),
+                "a": _like(g * out * log_base, exponent)}
 
 
 @rule("elu")
@@ -158,13 +181,22 @@ def _relu(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
 
 @rule("clip")
 def _clip(g, out, x, min_value, max_value):
+    """``maximum(minimum(x, max_value), min_value)`` as TensorFlow's clip_by_value: ties go to ``x``."""
     x = np.asarray(x)
-    inside = np.ones(x.shape, bool)
-    if min_value is not None:
-        inside &= x >= min_value
-    if max_value is not None:
-        inside &= x <= max_value
-    return {"x": g * inside}
+    if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)) and max_value < min_value:
+        max_value = min_value
+    low = None if min_value is None else np.asarray(min_value)
+    high = None if max_value is None else np.asarray(max_value)
+    inner = x if high is None else np.minimum(x, high)
+    grads = {}
+    if low is not None:
+        grads["min_value"] = _like(np.where(inner < low, g, 0), low)
+        g = np.where(inner < low, 0, g)
+    if high is not None:
+        grads["max_value"] = _like(np.where(x > high, g, 0), high)
+        g = np.where(x > high, 0, g)
+    grads["x"] = _like(g, x)
+    return grads
 
 
 @rule("maximum", "minimum")
@@ -180,14 +212,14 @@ def _softmax(g, out, x, axis=-1):
 
 @rule("bias_add")
 def _bias_add(g, out, x, bias, data_format=None):
+    """A full-rank bias is reshaped (not transposed) to ``(channels, spatial...)`` for channels_first."""
     bias = np.asarray(bias)
     if data_format == "channels_first" and g.ndim > 2:
-        moved = np.moveaxis(g, 1, -1)
-        grad_bias = moved.reshape((-1,) + bias.shape).sum(axis=0) if bias.ndim == 1 else unbroadcast(
-            np.moveaxis(g, 1, -1), bias.shape)
+        summed = g.sum(axis=0)
+        grad_bias = summed.reshape(bias.shape) if bias.ndim > 1 else summed.reshape(bias.size, -1).sum(axis=1)
     else:
         grad_bias = unbroadcast(g, bias.shape)
-    return {"x": g, "bias": grad_bias}
+    return {"x": _like(g, x), "bias": _like(grad_bias, bias)}
 
 
 # --- reductions ----------------------------------------------------------------------------------
@@ -260,6 +292,17 @@ def _cumsum(g, out, x, axis=0):
     return {"x": np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)}
 
 
+@rule("cumprod")
+def _cumprod(g, out, x, axis=0):
+    """TensorFlow's rule: the reversed cumulative sum of ``g * out``, divided by ``x``."""
+    x = np.asarray(x)
+    if not is_floating(x.dtype):
+        return {}
+    with np.errstate(all="ignore"):
+        grad = np.flip(np.cumsum(np.flip(g * out, axis), axis=axis), axis) / x
+    return {"x": grad.astype(x.dtype)}
+
+
 # --- linear algebra and shapes -------------------------------------------------------------------
 
 @rule("dot")
@@ -267,14 +310,29 @@ def _dot(g, out, x, y):
     x, y = np.asarray(x), np.asarray(y)
     if y.ndim == 1:
         return {"x": np.multiply.outer(g, y), "y": np.tensordot(x, g, axes=(list(range(x.ndim - 1)),) * 2)}
-    k, n = y.shape[-2], y.shape[-1]
-    rows = int(np.prod(x.shape[:-1], dtype=np.int64))
-    batch = int(np.prod(y.shape[:-2], dtype=np.int64))
-    g2 = np.reshape(g, (rows, batch, n))
-    y3 = np.reshape(y, (batch, k, n))
-    grad_x = np.einsum("abn,bkn->ak", g2, y3).reshape(x.shape)
-    grad_y = np.einsum("ak,abn->bkn", np.reshape(x, (rows, k)), g2).reshape(y.shape)
+    lead = x.ndim - 1  # out = x.shape[:-1] + y.shape[:-2] + y.shape[-1:]
+    if lead == 1 and y.ndim == 2:  # the common case, straight to BLAS; thunks: only what is wanted
+        return {"x": lambda: g @ y.T, "y": lambda: x.T @ g}
+    y_free = [a for a in range(y.ndim) if a != y.ndim - 2]
+    grad_x = np.tensordot(g, y, axes=(list(range(lead, g.ndim)), y_free))
+    grad_y = np.moveaxis(np.tensordot(x, g, axes=(list(range(lead)),) * 2), 0, -2)
     return {"x": grad_x, "y": grad_y}
+
+
+@rule("batch_dot")
+def _batch_dot(g, out, x, y, axes=None):
+    """The reference moves the contracted axes to the ends and runs one batched matmul: undo both."""
+    a, b = np.asarray(x), np.asarray(y)
+    ax, ay = batch_dot_axes(a.shape, b.shape, axes)
+    moved_a, moved_b = np.moveaxis(a, ax, -1), np.moveaxis(b, ay, 1)
+    batch, depth = a.shape[0], moved_a.shape[-1]
+    rows = int(np.prod(moved_a.shape[1:-1], dtype=np.int64))
+    cols = int(np.prod(moved_b.shape[2:], dtype=np.int64))
+    g3 = np.reshape(g, (batch, rows, cols))
+    grad_a = np.matmul(g3, np.swapaxes(moved_b.reshape(batch, depth, cols), 1, 2))
+    grad_b = np.matmul(np.swapaxes(moved_a.reshape(batch, rows, depth), 1, 2), g3)
+    return {"x": _like(np.moveaxis(grad_a.reshape(moved_a.shape), -1, ax), a),
+            "y": _like(np.moveaxis(grad_b.reshape(moved_b.shape), 1, ay), b)}
 
 
 @rule("transpose")
@@ -285,6 +343,11 @@ def _transpose(g, out, x):
 @rule("permute_dimensions")
 def _permute(g, out, x, pattern):
     return {"x": np.transpose(g, np.argsort(pattern))}
+
+
+@rule("to_dense")
+def _to_dense(g, out, tensor):
+    return {"tensor": g}
 
 
 @rule("reshape", "batch_flatten", "flatten", "expand_dims", "squeeze")
@@ -315,6 +378,31 @@ def _reverse(g, out, x, axes):
     return {"x": np.flip(g, axes)}
 
 
+@rule("repeat_elements")
+def _repeat_elements(g, out, x, rep, axis):
+    shape = np.shape(x)
+    axis %= len(shape)
+    return {"x": np.reshape(g, shape[:axis] + (shape[axis], rep) + shape[axis + 1:]).sum(axis=axis + 1)}
+
+
+@rule("tile")
+def _tile(g, out, x, n):
+    shape = np.shape(x)
+    multiples = [int(m) for m in np.reshape(n, -1)]
+    multiples = [1] * (len(shape) - len(multiples)) + multiples
+    interleaved = [d for pair in zip(multiples, shape) for d in pair]
+    return {"x": np.reshape(g, interleaved).sum(axis=tuple(range(0, 2 * len(shape), 2)))}
+
+
+@rule("slice")
+def _slice(g, out, x, start, size):
+    x = np.asarray(x)
+    start, size = [int(v) for v in np.reshape(start, -1)], [int(v) for v in np.reshape(size, -1)]
+    grad = np.zeros_like(x)
+    grad[tuple(slice(b, None if n == -1 else b + n) for b, n in zip(start, size))] = g
+    return {"x": grad}
+
+
 @rule("switch")
 def _switch(g, out, condition, then_expression, else_expression):
     cond = np.asarray(condition)
@@ -326,6 +414,9 @@ def _switch(g, out, condition, then_expression, else_expression):
     cond = cond.astype(bool)
     return {"then_expression": _like(np.where(cond, g, 0), then_value),
             "else_expression": _like(np.where(cond, 0, g), else_value)}
+
+
+RULES["ctc_batch_cost"] = ctc_batch_cost_vjp
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -345,25 +436,41 @@ def _flat_outputs(outputs):
     return [t for t in _leaves(outputs) if isinstance(t, SymbolicTensor)]
 
 
-def backprop(node, env, loss_nodes, backend):
+def backprop(node, env, loss_nodes, backend, targets):
     """The value of gradient node ``node``: d sum(loss) / d wrt, by the rules above.
 
-    One reverse sweep per loss and run: its cotangents are kept in ``env`` for the other gradient
-    nodes of the same loss (a training step asks for one gradient per weight).
+    One reverse sweep per loss and run, limited to the nodes that lead from ``targets`` (the ids of
+    everything differentiated against this loss) to it; its cotangents are kept in ``env`` for the
+    other gradient nodes of the same loss (a training step asks for one gradient per weight).
     """
     loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
     key = ("cotangents", id(loss))
     cotangents = env.get(key)
     if cotangents is None:
-        cotangents = env[key] = _sweep(loss, env, loss_nodes, backend)
+        cotangents = env[key] = _sweep(loss, env, loss_nodes, backend, targets)
     target = env[id(wrt)] if isinstance(wrt, SymbolicTensor) else wrt.value
     grad = cotangents.get(id(wrt))
     return np.zeros_like(np.asarray(target)) if grad is None else np.asarray(grad).astype(np.asarray(target).dtype)
 
 
-def _sweep(loss, env, loss_nodes, backend):
+def _relevant(loss_nodes, targets):
+    """Ids of the tensors and variables that depend on a target (only their cotangents are needed)."""
+    relevant = set(targets)
+    for node in loss_nodes:
+        if any(id(v) in relevant for v in _leaves(node.kwargs)):
+            relevant.update(id(o) for o in _flat_outputs(node.outputs))
+    return relevant
+
+
+def _sweep(loss, env, loss_nodes, backend, targets):
     cotangents = {id(loss): np.ones_like(np.asarray(env[id(loss)]))}
     is_variable = backend.is_variable
+    relevant = _relevant(loss_nodes, targets)
+
+    def wanted(original):
+        if isinstance(original, (list, tuple)):
+            return any(wanted(o) for o in original)
+        return id(original) in relevant
 
     def accumulate(original, grad):
         if grad is None:
@@ -379,7 +486,8 @@ def _sweep(loss, env, loss_nodes, backend):
     for current in reversed(loss_nodes):
         outputs = _flat_outputs(current.outputs)
         grads = [cotangents.get(id(o)) for o in outputs]
-        if all(g is None for g in grads) or current.fn in NON_DIFFERENTIABLE:
+        if all(g is None for g in grads) or current.fn in NON_DIFFERENTIABLE or not any(
+                id(o) in relevant for o in outputs):
             continue
         if current.fn == GRADIENT:
             raise NotImplementedError("gradients of gradients are not implemented on the numpy backend")
@@ -397,5 +505,7 @@ def _sweep(loss, env, loss_nodes, backend):
             g = [gr if gr is not None else np.zeros_like(env[id(o)]) for gr, o in zip(grads, outputs)]
             out = [env[id(o)] for o in outputs]
         for param, grad in vjp(g, out, **args).items():
-            accumulate(current.kwargs[param], grad)
+            original = current.kwargs[param]
+            if wanted(original):
+                accumulate(original, grad() if callable(grad) else grad)
     return cotangents

@@ -26,8 +26,11 @@ class SparseTensor(tuple):
     """A sparse tensor on the NumPy backend: the tuple ``(indices, values, dense_shape)``.
 
     ``indices`` is int64 ``(n, rank)``, ``values`` holds the ``n`` stored entries, ``dense_shape`` is
-    int64 ``(rank,)``.  Built like a tuple, from one iterable of the three parts.
+    int64 ``(rank,)``.  Built like a tuple, from one iterable of the three parts, so code that rebuilds
+    nested outputs with ``type(value)(items)`` keeps the type.
 
+    >>> import numpy as np
+    >>> from kbackend.ops.ctc import SparseTensor
     >>> st = SparseTensor((np.array([[0, 1]]), np.array([7]), np.array([2, 3])))
     >>> st.values, st.dense_shape
     (array([7]), array([2, 3]))
@@ -153,6 +156,44 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     >>> K.eval(K.ctc_batch_cost(np.array([[0]]), y_pred, np.array([[2]]), np.array([[1]]))).round(5)
     array([[1.09861]], dtype=float32)
     """
+    logits, dtype, labels, inputs, lengths = _ctc_arguments(y_true, y_pred, input_length, label_length)
+    log_probs = _log_softmax(logits)
+    extended, can_skip = _extended_labels(labels, logits.shape[2] - 1)
+    alphas = _forward(log_probs, extended, can_skip, inputs)
+    final = alphas[-1] if alphas else _initial_alpha(extended.shape)
+    return -_end_probability(final, lengths)[:, None].astype(dtype)
+
+
+def ctc_batch_cost_vjp(g, out, y_true, y_pred, input_length, label_length):
+    """The gradient rule of :func:`ctc_batch_cost` for reverse-mode autodiff on NumPy: the cotangent
+    ``g`` ``(batch, 1)`` of the losses → ``{'y_pred': cotangent of y_pred}`` (zero where no alignment
+    fits), by the forward-backward algorithm."""
+    logits, dtype, labels, inputs, lengths = _ctc_arguments(y_true, y_pred, input_length, label_length)
+    batch, steps, classes = logits.shape
+    log_probs = _log_softmax(logits)
+    extended, can_skip = _extended_labels(labels, classes - 1)
+    alphas = _forward(log_probs, extended, can_skip, inputs)
+    betas = _backward(log_probs, extended, can_skip, inputs, lengths)
+    final = alphas[-1] if alphas else _initial_alpha(extended.shape)
+    log_likelihood = _end_probability(final, lengths)
+    feasible = np.isfinite(log_likelihood)
+    rows = np.arange(batch)[:, None]
+    occupancy = np.zeros((batch, steps, classes))  # posterior of emitting class k at step t
+    with np.errstate(invalid="ignore"):
+        for t, (alpha, beta) in enumerate(zip(alphas, betas)):
+            through = alpha + beta - log_probs[rows, t, extended] - log_likelihood[:, None]
+            through = np.where(feasible[:, None], through, -np.inf)
+            np.add.at(occupancy, (np.broadcast_to(rows, extended.shape), t, extended), np.exp(through))
+    valid = (np.arange(steps)[None, :] < inputs[:, None]) & feasible[:, None]
+    d_logits = np.where(valid[..., None], np.exp(log_probs) - occupancy, 0.0)
+    d_probabilities = d_logits / (_array(y_pred).astype(np.float64) + config.epsilon())
+    cotangent = np.asarray(g, dtype=np.float64).reshape(batch, 1, 1)
+    return {"y_pred": (cotangent * d_probabilities).astype(dtype)}
+
+
+def _ctc_arguments(y_true, y_pred, input_length, label_length):
+    """Validated CTC inputs: logits, result dtype, labels (blank past each length), input and label
+    lengths."""
     func = "ctc_batch_cost"
     logits, dtype = _logits(func, y_pred)
     batch, steps, classes = logits.shape
@@ -183,33 +224,70 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
             f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
             f"[0, {classes - 1}) (class {classes - 1} is the blank)"
         )
-    losses = _ctc_negative_log_likelihood(_log_softmax(logits), np.where(kept, labels, classes - 1),
-                                          inputs, lengths)
-    return losses[:, None].astype(dtype)
+    return logits, dtype, np.where(kept, labels, classes - 1), inputs, lengths
 
 
-def _ctc_negative_log_likelihood(log_probs, labels, input_lengths, label_lengths):
-    """The CTC forward algorithm in log space, vectorised over the batch."""
-    batch, steps, classes = log_probs.shape
-    blank = classes - 1
-    states = 2 * labels.shape[1] + 1
-    extended = np.full((batch, states), blank, dtype=np.int64)  # blank, l1, blank, l2, ..., blank
+def _extended_labels(labels, blank):
+    """``blank, l1, blank, l2, …, blank`` per sample, and where ``l_s`` may follow ``l_{s-2}`` directly."""
+    batch, states = labels.shape[0], 2 * labels.shape[1] + 1
+    extended = np.full((batch, states), blank, dtype=np.int64)
     extended[:, 1::2] = labels
-    can_skip = np.zeros((batch, states), dtype=bool)  # l_s may follow l_{s-2} directly
+    can_skip = np.zeros((batch, states), dtype=bool)
     can_skip[:, 3::2] = extended[:, 3::2] != extended[:, 1:-2:2]
-    rows = np.arange(batch)[:, None]
-    alpha = np.full((batch, states), -np.inf)  # before the first step: nothing emitted, probability 1
+    return extended, can_skip
+
+
+def _initial_alpha(shape):
+    alpha = np.full(shape, -np.inf)  # before the first step: nothing emitted, probability 1
     alpha[:, 0] = 0.0
+    return alpha
+
+
+def _shifted(values, by):
+    """``values[:, s - by]`` (``by`` > 0) or ``values[:, s + |by|]``, ``-inf`` where out of range."""
+    pad = np.full((values.shape[0], abs(by)), -np.inf)
+    if by > 0:
+        return np.concatenate([pad, values[:, :-by]], axis=1)
+    return np.concatenate([values[:, -by:], pad], axis=1)
+
+
+def _forward(log_probs, extended, can_skip, input_lengths):
+    """Log forward variables after each step (emission included), frozen past each input length."""
+    rows = np.arange(log_probs.shape[0])[:, None]
+    alpha, alphas = _initial_alpha(extended.shape), []
     for t in range(int(input_lengths.max(initial=0))):
-        one_back = np.concatenate([np.full((batch, 1), -np.inf), alpha[:, :-1]], axis=1)
-        two_back = np.concatenate([np.full((batch, 2), -np.inf), alpha[:, :-2]], axis=1)
-        reached = np.logaddexp(np.logaddexp(alpha, one_back), np.where(can_skip, two_back, -np.inf))
-        advanced = reached + log_probs[rows, t, extended]
-        alpha = np.where((t < input_lengths)[:, None], advanced, alpha)
-    batch_index = np.arange(batch)
+        reached = np.logaddexp(np.logaddexp(alpha, _shifted(alpha, 1)),
+                               np.where(can_skip, _shifted(alpha, 2), -np.inf))
+        alpha = np.where((t < input_lengths)[:, None], reached + log_probs[rows, t, extended], alpha)
+        alphas.append(alpha)
+    return alphas
+
+
+def _backward(log_probs, extended, can_skip, input_lengths, label_lengths):
+    """Log backward variables at each step (emission included); ``-inf`` past each input length."""
+    batch, states = extended.shape
+    rows = np.arange(batch)[:, None]
+    position = np.arange(states)[None, :]
+    ends = (position == 2 * label_lengths[:, None]) | (position == 2 * label_lengths[:, None] - 1)
+    skip_ahead = _shifted(np.where(can_skip, 0.0, -np.inf), -2) == 0.0
+    beta, betas = np.full((batch, states), -np.inf), []
+    for t in reversed(range(int(input_lengths.max(initial=0)))):
+        emitted = log_probs[rows, t, extended]
+        reached = np.logaddexp(np.logaddexp(beta, _shifted(beta, -1)),
+                               np.where(skip_ahead, _shifted(beta, -2), -np.inf))
+        last = (t == input_lengths - 1)[:, None]
+        beta = np.where(last, np.where(ends, emitted, -np.inf),
+                        np.where((t < input_lengths - 1)[:, None], reached + emitted, -np.inf))
+        betas.append(beta)
+    return betas[::-1]
+
+
+def _end_probability(alpha, label_lengths):
+    """Log-probability of the whole label: paths ending on its last label or on the blank after it."""
+    batch_index = np.arange(alpha.shape[0])
     ends_in_blank = alpha[batch_index, 2 * label_lengths]
     ends_in_label = np.where(label_lengths > 0, alpha[batch_index, 2 * label_lengths - 1], -np.inf)
-    return -np.logaddexp(ends_in_blank, ends_in_label)
+    return np.logaddexp(ends_in_blank, ends_in_label)
 
 
 @op(beam_width=_positive_int, top_paths=_positive_int)

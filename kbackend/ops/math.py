@@ -23,9 +23,8 @@ import numpy as np
 from .. import config
 from .._dispatch import ArgError, axes, one_axis, op
 from ..backends.numpy.variable import Variable
-from ..dtypes import numpy_dtype
+from ..dtypes import is_floating, is_half, numpy_dtype
 
-_HALF = ("float16", "bfloat16")
 _INT32 = np.iinfo(np.int32)
 
 
@@ -53,7 +52,7 @@ def _out(value):
 
 def _wide(array):
     """``array`` in float32 when it is float16/bfloat16, else unchanged."""
-    return array.astype(np.float32) if array.dtype.name in _HALF else array
+    return array.astype(np.float32) if is_half(array.dtype) else array
 
 
 def _floating(array):
@@ -64,7 +63,7 @@ def _floating(array):
 
 
 def _is_float(array):
-    return array.dtype.kind == "f" or array.dtype.name == "bfloat16"
+    return is_floating(array.dtype)
 
 
 def _is_number(value):
@@ -119,13 +118,21 @@ def check_axis(func, axis, ndim):
     return normal
 
 
-def _accumulate(reduce, x, **kwargs):
-    """Run a summing/multiplying NumPy reduction keeping ``x``'s dtype (halves accumulate in float32)."""
-    if x.dtype.kind in "iu":
-        return _out(reduce(x, dtype=x.dtype, **kwargs))
-    if x.dtype.kind == "b":
-        return _out(reduce(x, **kwargs))
-    return _out(reduce(_wide(x), **kwargs)).astype(x.dtype, copy=False)
+def _accumulate(method, x, **kwargs):
+    """Run a ufunc method (``np.add.reduce``, ``np.multiply.accumulate``…) keeping ``x``'s dtype.
+
+    Ints accumulate in their own type (NumPy would widen int32 to int64); float16/bfloat16 accumulate
+    in float32.  The ufunc methods are called directly: ``np.sum`` and friends add several
+    microseconds of Python around the same kernel.
+    """
+    dtype = x.dtype
+    if dtype.kind == "f" and dtype.itemsize >= 4:
+        return _out(method(x, **kwargs))
+    if dtype.kind in "iu":
+        return _out(method(x, dtype=dtype, **kwargs))
+    if dtype.kind == "b":
+        return _out(method(x, **kwargs))
+    return _out(method(_wide(x), **kwargs)).astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -168,7 +175,7 @@ def sum(x, axis=None, keepdims=False):
            [7]])
     """
     x = _tensor(x)
-    return _accumulate(np.sum, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
+    return _accumulate(np.add.reduce, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
 
 
 @op(axis=axes)
@@ -180,7 +187,7 @@ def prod(x, axis=None, keepdims=False):
     array([48, 48])
     """
     x = _tensor(x)
-    return _accumulate(np.prod, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
+    return _accumulate(np.multiply.reduce, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
 
 
 @op(axis=one_axis)
@@ -193,7 +200,7 @@ def cumsum(x, axis=0):
            [4, 6]])
     """
     x = _tensor(x)
-    return _accumulate(np.cumsum, x, axis=check_axis("cumsum", axis, x.ndim))
+    return _accumulate(np.add.accumulate, x, axis=check_axis("cumsum", axis, x.ndim))
 
 
 @op(axis=one_axis)
@@ -206,7 +213,7 @@ def cumprod(x, axis=0):
            [ 3, 12]])
     """
     x = _tensor(x)
-    return _accumulate(np.cumprod, x, axis=check_axis("cumprod", axis, x.ndim))
+    return _accumulate(np.multiply.accumulate, x, axis=check_axis("cumprod", axis, x.ndim))
 
 
 def _moment(reduce, func, x, axis, keepdims):

@@ -13,6 +13,7 @@ import kbackend as K
 
 from .. import config
 from .._dispatch import ArgError, axes, one_axis, op
+from ..dtypes import is_half
 from .variables import _array
 
 # ---------------------------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ def top_k_count(k):
 def _compute(x):
     """``x`` as an array NumPy computes accurately in (float16/bfloat16 → float32), and its own dtype."""
     x = _array(x)
-    if x.dtype.name in ("float16", "bfloat16"):
+    if is_half(x.dtype):
         return x.astype(np.float32), x.dtype
     return x, x.dtype
 
@@ -120,7 +121,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = _array(x)
     dtype = x.dtype
     if alpha != 0.0 and max_value is None and threshold == 0.0:
-        return np.where(x > 0, x, x * alpha).astype(dtype)
+        return np.where(x > 0, x, x * alpha).astype(dtype, copy=False)
     if threshold != 0.0:
         positive = x * (x > threshold)
     else:
@@ -129,7 +130,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         positive = np.clip(positive, 0, max_value)
     if alpha != 0.0:
         positive = positive - alpha * np.maximum(threshold - x, 0)
-    return positive.astype(dtype)
+    return positive.astype(dtype, copy=False)
 
 
 @op
@@ -141,7 +142,7 @@ def elu(x, alpha=1.0):
     array([-0.3161,  0.    ,  2.    ], dtype=float32)
     """
     x, dtype = _compute(x)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(dtype)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(dtype, copy=False)
 
 
 @op(axis=one_axis)
@@ -153,8 +154,9 @@ def softmax(x, axis=-1):
     array([[0.25, 0.75]], dtype=float32)
     """
     x, dtype = _compute(x)
-    shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return (shifted / np.sum(shifted, axis=axis, keepdims=True)).astype(dtype)
+    shifted = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    shifted /= np.add.reduce(shifted, axis=axis, keepdims=True)
+    return shifted.astype(dtype, copy=False)
 
 
 @op
@@ -166,7 +168,7 @@ def softplus(x):
     array([  0.6931472, 100.       ], dtype=float32)
     """
     x, dtype = _compute(x)
-    return np.logaddexp(0, x).astype(dtype)
+    return np.logaddexp(0, x).astype(dtype, copy=False)
 
 
 @op(composite=True)
@@ -189,7 +191,7 @@ def sigmoid(x):
     array([0. , 0.5, 1. ], dtype=float32)
     """
     x, dtype = _compute(x)
-    return np.exp(-np.logaddexp(0, -x)).astype(dtype)
+    return np.exp(-np.logaddexp(0, -x)).astype(dtype, copy=False)
 
 
 @op(composite=True)
@@ -212,7 +214,7 @@ def tanh(x):
     array([0., 1.], dtype=float32)
     """
     x, dtype = _compute(x)
-    return np.tanh(x).astype(dtype)
+    return np.tanh(x).astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ RANK1_SWITCH = ("tf_keras's tf.where (v2) aligns a rank-1 condition with the las
                 "along the first axis (leading dims of the branches), as its NumPy reference did")
 SPARSE = "tf_keras returns a tf.SparseTensor (compared in test_control_oracle.py)"
 TRACED = "with a symbolic condition both branches are traced (as tf.cond does in a graph)"
+NO_GRADIENT = "decoding is not differentiable (TensorFlow registers no gradient for its decoders)"
 MERGE = "tf_keras.ctc_decode has no merge_repeated (compared with TensorFlow's decoder in test_control_oracle.py)"
 
 
@@ -132,6 +133,8 @@ PHASE = [
          dtypes=ALL_FLOATS, name="tensor", expected=lambda x, alt, training: x),
     Case("in_train_phase", (lambda: K.ones((2,)), fails_if_called), {"training": Arr(1, floating=False)},
          name="tensor_lazy", oracle=CALLS_K, symbolic=TRACED, expected=np.ones(2, np.float32)),
+    Case("in_train_phase", (lambda: K.ones((2,)), fails_if_called), {"training": True}, name="python_lazy",
+         oracle=CALLS_K, expected=np.ones(2, np.float32)),
     Case("in_test_phase", (Rand((2, 3)), Rand((2, 3))), {"training": 0}, dtypes=ALL_FLOATS, name="test",
          expected=lambda x, alt, training: x),
     Case("in_test_phase", (Rand((2, 3)), Rand((2, 3))), {"training": True}, name="train",
@@ -204,6 +207,24 @@ def _beam_expected(y_pred, input_length, **kwargs):
     return decoded, np.array([[-3.5821197, -3.777835]], y_pred.dtype)
 
 
+def _decode(args, kwargs=None, dtypes=F32_64, **fields):
+    return Case("ctc_decode", args, kwargs or {}, dtypes=dtypes, gradient=NO_GRADIENT, **fields)
+
+
+REPEATS = [[[0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]]]  # label 1, blank, label 1
+
+
+def _beam_scores(y_pred):
+    """Exact log-probabilities of the label sequences [1, 1] and [1] for REPEATS."""
+    p = y_pred[0].astype(np.float64) + 1e-7
+    p = p / p.sum(axis=1, keepdims=True)
+    blank, one = p[:, 2], p[:, 1]
+    twice = one[0] * blank[1] * one[2]
+    once = (one[0] * one[1] * one[2] + one[0] * one[1] * blank[2] + one[0] * blank[1] * blank[2]
+            + blank[0] * one[1] * one[2] + blank[0] * one[1] * blank[2] + blank[0] * blank[1] * one[2])
+    return np.log([[twice, once]]).astype(y_pred.dtype)
+
+
 CTC = [
     Case("ctc_label_dense_to_sparse", (Arr(CTC_LABELS, floating=False, dtype="int32"),
                                        Arr([5, 4], floating=False, dtype="int32")), oracle=SPARSE,
@@ -213,42 +234,30 @@ CTC = [
     Case("ctc_batch_cost", (Arr(CTC_LABELS, floating=False, dtype="int32"), Arr(CTC_PROBABILITIES),
                             Arr([[5], [5]], floating=False, dtype="int32"),
                             Arr([[5], [4]], floating=False, dtype="int32")),
-         dtypes=ALL_FLOATS, atol=1e-5, expected=lambda t, y, i, l: np.array([[3.34211], [5.42262]], y.dtype)),
+         dtypes=ALL_FLOATS, atol=1e-5,
+         expected=lambda t, y, i, l: np.array([[3.34211], [5.42262]], y.dtype)),
     Case("ctc_batch_cost", (Arr([[0, 1, 2, 1, 0]], floating=False), Arr(CTC_PROBABILITIES[:1]),
                             Arr([[5]], floating=False), Arr([[5]], floating=False)),
-         dtypes=F32_64, name="batch1", atol=1e-5, expected=lambda t, y, i, l: np.array([[3.34211]], y.dtype)),
+         dtypes=F32_64, name="batch1", atol=1e-5,
+         expected=lambda t, y, i, l: np.array([[3.34211]], y.dtype)),
     Case("ctc_batch_cost", (Ints((3, 4), 0, 4), Rand((3, 8, 5), 0.05, 1.0), Arr([[8], [6], [7]], floating=False),
-                            Arr([[4], [2], [3]], floating=False)), dtypes=ALL_FLOATS, name="unnormalised"),
-    Case("ctc_batch_cost", (Arr([[1, 1, 1]], floating=False), Arr(CTC_PROBABILITIES[:1]), Arr([[4]], floating=False),
-                            Arr([[3]], floating=False)), name="no_alignment",
+                            Arr([[4], [2], [3]], floating=False)), dtypes=ALL_FLOATS, name="unnormalised",),
+    Case("ctc_batch_cost", (Arr([[1, 1, 1]], floating=False), Arr(CTC_PROBABILITIES[:1]),
+                            Arr([[4]], floating=False), Arr([[3]], floating=False)), name="no_alignment",
          expected=np.array([[np.inf]], np.float32)),
-    Case("ctc_decode", (Arr(GREEDY_PROBABILITIES), Arr([4, 5], floating=False, dtype="int32")),
-         dtypes=ALL_FLOATS, name="greedy", atol=1e-5, expected=_greedy_expected),
-    Case("ctc_decode", (Arr(BEAM_PROBABILITIES), Arr([5], floating=False, dtype="int32")),
-         {"greedy": False, "beam_width": 2, "top_paths": 2}, dtypes=F32_64, name="beam", atol=1e-5, expected=_beam_expected),
-    Case("ctc_decode", (Rand((3, 6, 5), 0.0, 1.0), Arr([6, 4, 2], floating=False, dtype="int32")),
-         {"greedy": False, "beam_width": 5, "top_paths": 3}, dtypes=F32_64, name="beam_random"),
-    Case("ctc_decode", (Arr([[[0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]]]), Arr([3], floating=False)),
-         {"greedy": False, "beam_width": 3, "top_paths": 2, "merge_repeated": True}, dtypes=F32_64,
-         name="beam_merge_repeated", oracle=MERGE,
-         expected=lambda y, n, **kw: ([np.array([[1, -1, -1]]), np.array([[1, -1, -1]])],
-                                      _beam_scores(y, n, **kw))),
-    Case("ctc_decode", (Arr([[[0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.2, 0.7, 0.1]]]), Arr([3], floating=False)),
-         {"greedy": False, "beam_width": 3, "top_paths": 2}, dtypes=F32_64, name="beam_keep_repeated",
-         oracle=MERGE,
-         expected=lambda y, n, **kw: ([np.array([[1, 1, -1]]), np.array([[1, -1, -1]])], _beam_scores(y, n, **kw))),
+    _decode((Arr(GREEDY_PROBABILITIES), Arr([4, 5], floating=False, dtype="int32")), dtypes=ALL_FLOATS,
+            name="greedy", atol=1e-5, expected=_greedy_expected),
+    _decode((Arr(BEAM_PROBABILITIES), Arr([5], floating=False, dtype="int32")),
+            {"greedy": False, "beam_width": 2, "top_paths": 2}, name="beam", atol=1e-5, expected=_beam_expected),
+    _decode((Rand((3, 6, 5), 0.0, 1.0), Arr([6, 4, 2], floating=False, dtype="int32")),
+            {"greedy": False, "beam_width": 5, "top_paths": 3}, name="beam_random"),
+    _decode((Arr(REPEATS), Arr([3], floating=False)),
+            {"greedy": False, "beam_width": 3, "top_paths": 2, "merge_repeated": True}, name="beam_merge_repeated",
+            oracle=MERGE, expected=lambda y, n, **kw: ([np.array([[1, -1, -1]])] * 2, _beam_scores(y))),
+    _decode((Arr(REPEATS), Arr([3], floating=False)), {"greedy": False, "beam_width": 3, "top_paths": 2},
+            name="beam_keep_repeated", oracle=MERGE,
+            expected=lambda y, n, **kw: ([np.array([[1, 1, -1]]), np.array([[1, -1, -1]])], _beam_scores(y))),
 ]
-
-
-def _beam_scores(y_pred, input_length, **kwargs):
-    """Exact log-probabilities of the label sequences [1, 1] and [1] for the 3-step example above."""
-    p = y_pred[0].astype(np.float64) + 1e-7
-    p = p / p.sum(axis=1, keepdims=True)
-    blank, one = p[:, 2], p[:, 1]
-    twice = one[0] * blank[1] * one[2]
-    once = (one[0] * one[1] * one[2] + one[0] * one[1] * blank[2] + one[0] * blank[1] * blank[2]
-            + blank[0] * one[1] * one[2] + blank[0] * one[1] * blank[2] + blank[0] * blank[1] * one[2])
-    return np.log([[twice, once]]).astype(y_pred.dtype)
 
 
 CASES = RNN + SWITCH + PHASE + HIGHER_ORDER + CTC

@@ -114,7 +114,9 @@ def _dropout_check(level, rows_whole=False):
     def check(out, x, *args, **kwargs):
         out64, x64 = _f64(out), _f64(x)
         dropped = out64 == 0
-        assert abs(dropped.mean() - level) < 0.03, f"dropped fraction {dropped.mean()} vs level {level}"
+        draws = len(out) if rows_whole else out.size
+        tolerance = 4 * np.sqrt(level * (1 - level) / draws)
+        assert abs(dropped.mean() - level) < tolerance, f"dropped fraction {dropped.mean()} vs level {level}"
         tolerance = 4e-2 if out.dtype.itemsize == 2 else 1e-5
         np.testing.assert_allclose(out64[~dropped], x64[~dropped] / (1 - level), rtol=tolerance)
         if rows_whole:
@@ -163,7 +165,8 @@ CASES = [
          (Arr(np.eye(3)), Arr([[0.9, 0.05, 0.05], [0.05, 0.89, 0.06], [0.05, 0.01, 0.94]])),
          name="keras_doc", expected=np.array([0.10536, 0.11653, 0.06188], np.float32), atol=1e-5),
     Case("categorical_crossentropy", (Arr([[1.0, 0.0]]), Arr([[0.0, 1.0]])), dtypes=("float32", "float64"),
-         name="clipped", expected=lambda t, o: _like([-np.log(np.float32(1e-7))], o), rtol=1e-4),
+         name="clipped", expected=lambda t, o: _like([-np.log(np.float32(1e-7))], o), rtol=1e-4,
+         gradient="the output sits on the clipping bound, where the loss has a kink"),
     Case("sparse_categorical_crossentropy", (Ints((5,), 0, 4), Rand((5, 4), 0.05, 1)), dtypes=ALL_FLOATS,
          name="probabilities", expected=_sparse),
     Case("sparse_categorical_crossentropy", (Ints((5,), 0, 4), Rand((5, 4), -3, 3)), {"from_logits": True},
@@ -181,7 +184,8 @@ CASES = [
     Case("binary_crossentropy", (Rand((3, 4), 0, 1), Rand((3, 4), -6, 6)), {"from_logits": True},
          dtypes=ALL_FLOATS, name="logits", expected=_binary),
     Case("binary_crossentropy", (Arr([1.0, 0.0, 1.0]), Arr([0.0, 1.0, 1.0])), dtypes=("float32", "float64"),
-         name="clipped", rtol=1e-2, expected=_binary),
+         name="clipped", rtol=1e-2, expected=_binary,
+         gradient="the output sits on the clipping bound, where the loss has a kink"),
     Case("dropout", (Rand((200, 200), 1, 2), 0.3), {"seed": 3}, dtypes=ALL_FLOATS, compare="shape",
          check=_dropout_check(0.3)),
     Case("dropout", (Rand((200, 200), 1, 2), 0.5), {"noise_shape": (200, 1), "seed": 3}, dtypes=ALL_FLOATS,

@@ -21,6 +21,9 @@ from . import control, conv, math, nn, random, shape, variables
 from .variable import Variable, wrap
 
 
+VARIABLE_TYPES = (Variable,)
+
+
 def implementations():
     table = collect(variables, math, shape, nn, conv, random, control)
     for name, spec in OPS.items():
@@ -29,4 +32,4 @@ def implementations():
     return {name: wrap(fn) for name, fn in table.items()}
 
 
-__all__ = ["Variable", "implementations"]
+__all__ = ["VARIABLE_TYPES", "Variable", "implementations"]

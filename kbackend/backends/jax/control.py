@@ -18,7 +18,7 @@ from jax import lax
 from ... import config
 from ..._dispatch import OPS
 from ...ops import ctc as reference_ctc
-from .variable import always_x64, jax_dtype, to_jax, unwrap
+from .variable import always_x64, cast, is_tracer, jax_dtype, to_jax, unwrap
 
 #: What a traced user function raises when it needs concrete values (JAX's tracer errors are
 #: TypeError/IndexError subclasses) or returns a carry of another type.
@@ -36,7 +36,7 @@ def _value(branch):
 def switch(condition, then_expression, else_expression):
     condition = to_jax(condition)
     if condition.ndim == 0:
-        if isinstance(condition, jax.core.Tracer):
+        if is_tracer(condition):
             return jnp.where(condition, to_jax(_value(then_expression)), to_jax(_value(else_expression)))
         return to_jax(_value(then_expression if condition else else_expression))
     then_value = to_jax(_value(then_expression))
@@ -46,7 +46,7 @@ def switch(condition, then_expression, else_expression):
             f"switch: argument `condition` got rank {condition.ndim}; expected a rank at most that of "
             f"`then_expression` ({then_value.ndim})"
         )
-    condition = condition.astype(bool).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
+    condition = cast(condition, jnp.bool_).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
     return jnp.where(condition, then_value, else_value)
 
 
@@ -58,7 +58,7 @@ def stop_gradient(variables):
 
 def print_tensor(x, message=""):
     value = unwrap(x)
-    if isinstance(value, jax.core.Tracer):
+    if is_tracer(value):
         jax.debug.print(message.replace("{", "{{").replace("}", "}}") + "{}", value)
     else:
         print(f"{message}{np.asarray(value)}", file=sys.stdout)
@@ -78,7 +78,7 @@ def _as_list(states):
 
 
 def _select(keep, new, old):
-    keep = keep.astype(bool)
+    keep = cast(keep, jnp.bool_)
     return jnp.where(keep.reshape(keep.shape + (1,) * (new.ndim - keep.ndim)), new, old)
 
 
@@ -156,7 +156,7 @@ def map_fn(fn, elems, name=None, dtype=None):
         result = lax.map(lambda element: to_jax(fn(element)), to_jax(elems))
     except _UNTRACEABLE:
         return _reference("map_fn")(fn, elems, name, dtype)
-    return result if dtype is None else result.astype(jax_dtype(dtype))
+    return result if dtype is None else cast(result, jax_dtype(dtype))
 
 
 def _fold(func, fn, elems, initializer, reverse):
@@ -203,27 +203,41 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
     return reference_ctc.SparseTensor(tuple(jnp.asarray(part) for part in sparse))
 
 
+#: log(0) in the CTC recursion: finite, so gradients through impossible paths are 0 rather than NaN.
+_LOG_ZERO = -1e30
+
+
+def _is_traced(*values):
+    return any(is_tracer(v) for v in values)
+
+
 @functools.partial(jax.jit, static_argnames=("epsilon",))
-def _ctc_losses(probabilities, extended, can_skip, input_lengths, label_lengths, epsilon):
+def _ctc_losses(probabilities, labels, input_lengths, label_lengths, epsilon):
     """The CTC forward algorithm in log space over ``lax.scan``, vectorised over the batch."""
     log_probs = jax.nn.log_softmax(jnp.log(probabilities + epsilon), axis=-1)
-    batch, states = extended.shape
+    batch, steps, classes = log_probs.shape
+    blank = classes - 1
+    kept = jnp.arange(labels.shape[1])[None, :] < label_lengths[:, None]
+    extended = jnp.full((batch, 2 * labels.shape[1] + 1), blank, jnp.int32)
+    extended = extended.at[:, 1::2].set(jnp.where(kept, labels, blank))
+    can_skip = jnp.zeros(extended.shape, bool).at[:, 3::2].set(extended[:, 3::2] != extended[:, 1:-2:2])
     picked = jnp.take_along_axis(log_probs, extended[:, None, :], axis=2)
-    impossible = jnp.full((batch, 2), -jnp.inf, log_probs.dtype)
-    alpha = jnp.where(jnp.arange(states) < 2, picked[:, 0], -jnp.inf)
+    impossible = jnp.full((batch, 2), _LOG_ZERO, log_probs.dtype)
+    alpha = jnp.where(jnp.arange(extended.shape[1]) == 0, 0.0, _LOG_ZERO).astype(log_probs.dtype)
+    alpha = jnp.broadcast_to(alpha, extended.shape)
 
     def advance(alpha, xs):
         picked_t, t = xs
         one_back = jnp.concatenate([impossible[:, :1], alpha[:, :-1]], axis=1)
         two_back = jnp.concatenate([impossible, alpha[:, :-2]], axis=1)
-        reached = jnp.logaddexp(jnp.logaddexp(alpha, one_back), jnp.where(can_skip, two_back, -jnp.inf))
+        reached = jnp.logaddexp(jnp.logaddexp(alpha, one_back), jnp.where(can_skip, two_back, _LOG_ZERO))
         return jnp.where((t < input_lengths)[:, None], reached + picked_t, alpha), None
 
-    times = jnp.arange(1, picked.shape[1])
-    alpha, _ = lax.scan(advance, alpha, (jnp.moveaxis(picked[:, 1:], 1, 0), times))
+    alpha, _ = lax.scan(advance, alpha, (jnp.moveaxis(picked, 1, 0), jnp.arange(steps)))
     last = 2 * label_lengths
     end = jnp.take_along_axis(alpha, jnp.stack([last, last - 1], axis=1), axis=1)
-    return -jnp.logaddexp(end[:, 0], end[:, 1])
+    log_likelihood = jnp.logaddexp(end[:, 0], end[:, 1])
+    return jnp.where(log_likelihood > _LOG_ZERO / 2, -log_likelihood, jnp.inf)
 
 
 def _ctc_dtype(y_pred):
@@ -233,17 +247,23 @@ def _ctc_dtype(y_pred):
     return dtype
 
 
-def ctc_batch_cost(y_true, y_pred, input_length, label_length):
-    func = "ctc_batch_cost"
-    y_pred = to_jax(y_pred)
-    if y_pred.ndim != 3:
-        raise ValueError(f"{func}: argument `y_pred` got shape {y_pred.shape}; expected (batch, time, num_classes)")
-    batch, steps, classes = y_pred.shape
-    labels = _host(y_true)
-    if labels.ndim != 2 or labels.shape[0] != batch:
-        raise ValueError(f"{func}: argument `y_true` got shape {labels.shape}; expected ({batch}, max_label_len)")
-    inputs = reference_ctc._checked_input_length(func, _host(input_length), batch, steps)
-    lengths = reference_ctc._lengths(func, "label_length", _host(label_length), batch)
+def _lengths(func, arg, value, batch):
+    lengths = to_jax(value)
+    if lengths.ndim == 2 and lengths.shape[1] == 1:
+        lengths = lengths[:, 0]
+    if lengths.ndim != 1 or lengths.shape[0] != batch:
+        raise ValueError(f"{func}: argument `{arg}` got shape {lengths.shape}; expected ({batch},) or ({batch}, 1)")
+    return cast(lengths, jnp.int32)
+
+
+def _check_ctc_values(func, labels, inputs, lengths, steps, classes):
+    """The checks that need concrete values (skipped while tracing), with the reference's messages."""
+    labels, inputs, lengths = np.asarray(labels), np.asarray(inputs), np.asarray(lengths)
+    if inputs.size and (inputs.min() < 0 or inputs.max() > steps):
+        raise ValueError(
+            f"{func}: argument `input_length` got {inputs.tolist()}; expected lengths in [0, {steps}] "
+            f"(the time steps of `y_pred`)"
+        )
     if lengths.size and (lengths.min() < 1 or lengths.max() > labels.shape[1]):
         raise ValueError(
             f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
@@ -257,31 +277,51 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
             f"input_length {int(inputs[b])}"
         )
     kept = np.arange(labels.shape[1])[None, :] < lengths[:, None]
-    labels = labels.astype(np.int64)
     invalid = kept & ((labels < 0) | (labels >= classes - 1))
     if invalid.any():
         raise ValueError(
             f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
             f"[0, {classes - 1}) (class {classes - 1} is the blank)"
         )
-    blank = classes - 1
-    extended = np.full((batch, 2 * labels.shape[1] + 1), blank, dtype=np.int32)
-    extended[:, 1::2] = np.where(kept, labels, blank)
-    can_skip = np.zeros(extended.shape, dtype=bool)
-    can_skip[:, 3::2] = extended[:, 3::2] != extended[:, 1:-2:2]
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    func = "ctc_batch_cost"
+    y_pred = to_jax(y_pred)
+    if y_pred.ndim != 3:
+        raise ValueError(f"{func}: argument `y_pred` got shape {y_pred.shape}; expected (batch, time, num_classes)")
+    batch, steps, classes = y_pred.shape
+    labels = to_jax(y_true)
+    if labels.ndim != 2 or labels.shape[0] != batch:
+        raise ValueError(f"{func}: argument `y_true` got shape {labels.shape}; expected ({batch}, max_label_len)")
+    inputs = _lengths(func, "input_length", input_length, batch)
+    lengths = _lengths(func, "label_length", label_length, batch)
+    if not _is_traced(labels, inputs, lengths):
+        _check_ctc_values(func, labels, inputs, lengths, steps, classes)
     dtype = _ctc_dtype(y_pred)
     work = jnp.float64 if dtype == jnp.float64 else jnp.float32
-    losses = _ctc_losses(y_pred.astype(work), extended, can_skip, inputs.astype(np.int32),
-                         lengths.astype(np.int32), float(config.epsilon()))
-    return losses[:, None].astype(dtype)
+    losses = _ctc_losses(cast(y_pred, work), cast(labels, jnp.int32), inputs, lengths, float(config.epsilon()))
+    return cast(losses[:, None], dtype)
 
 
 @always_x64
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
-    y_pred = to_jax(y_pred)
+    y_pred, input_length = to_jax(y_pred), to_jax(input_length)
     dtype = _ctc_dtype(y_pred)
-    host = np.asarray(y_pred.astype(jnp.float64))
-    decoded, scores = _reference("ctc_decode")(host, _host(input_length), greedy, beam_width, top_paths,
-                                               merge_repeated)
-    return [jnp.asarray(path) for path in decoded], jnp.asarray(scores).astype(dtype)
+    decode = _reference("ctc_decode")
 
+    def host(probabilities, lengths):
+        decoded, scores = decode(np.asarray(probabilities), np.asarray(lengths), greedy, beam_width, top_paths,
+                                 merge_repeated)
+        return (*decoded, np.asarray(scores, dtype=np.float64))
+
+    probabilities = cast(y_pred, jnp.float64)
+    if _is_traced(probabilities, input_length):
+        paths = 1 if greedy else top_paths
+        batch, steps = y_pred.shape[:2]
+        shapes = [jax.ShapeDtypeStruct((batch, steps), jnp.int64)] * paths
+        shapes.append(jax.ShapeDtypeStruct((batch, paths), jnp.float64))
+        results = jax.pure_callback(host, tuple(shapes), probabilities, input_length)
+    else:
+        results = [jnp.asarray(r) for r in host(probabilities, input_length)]
+    return list(results[:-1]), cast(results[-1], dtype)

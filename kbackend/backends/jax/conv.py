@@ -12,7 +12,7 @@ import numpy as np
 import jax.numpy as jnp
 from jax import lax
 
-from .variable import to_jax
+from .variable import cast, precision, to_jax
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
@@ -37,8 +37,8 @@ def _prepare(func, x, n, **kernels):
             raise ValueError(
                 f"{func}: argument `{name}` got a tensor of shape {kernel.shape}; expected a {n + 2}-D kernel"
             )
-        arrays.append(kernel.astype(work))
-    return x.astype(work), arrays, out_dtype
+        arrays.append(cast(kernel, work))
+    return cast(x, work), arrays, out_dtype
 
 
 def _spatial_shape(x, data_format):
@@ -86,7 +86,7 @@ def _convolve(func, x, kernel, strides, padding, dilation, data_format, groups=1
     pads = _padding(func, _spatial_shape(x, data_format), kernel.shape[:n], strides, dilation, padding)
     return lax.conv_general_dilated(
         x, kernel, strides, pads, rhs_dilation=dilation, feature_group_count=groups,
-        dimension_numbers=_dimension_numbers(n, data_format),
+        dimension_numbers=_dimension_numbers(n, data_format), precision=precision(),
     )
 
 
@@ -95,7 +95,7 @@ def _conv(func, x, kernel, strides, padding, data_format, dilation):
     x, (kernel,), dtype = _prepare(func, x, n, kernel=kernel)
     _check_strided_dilation(func, strides, dilation)
     _check_channels(func, "kernel", kernel.shape[n], _channels(x, data_format))
-    return _convolve(func, x, kernel, strides, padding, dilation, data_format).astype(dtype)
+    return cast(_convolve(func, x, kernel, strides, padding, dilation, data_format), dtype)
 
 
 def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -143,7 +143,7 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
                      dilation_rate=(1, 1)):
     x, (kernel,), dtype = _prepare("depthwise_conv2d", x, 2, depthwise_kernel=depthwise_kernel)
     _check_strided_dilation("depthwise_conv2d", strides, dilation_rate)
-    return _depthwise("depthwise_conv2d", x, kernel, strides, padding, dilation_rate, data_format).astype(dtype)
+    return cast(_depthwise("depthwise_conv2d", x, kernel, strides, padding, dilation_rate, data_format), dtype)
 
 
 def _separable(func, x, depthwise_kernel, pointwise_kernel, strides, padding, data_format, dilation):
@@ -152,7 +152,7 @@ def _separable(func, x, depthwise_kernel, pointwise_kernel, strides, padding, da
     )
     _check_strided_dilation(func, strides, dilation)
     y = _depthwise(func, x, depthwise, strides, padding, dilation, data_format)
-    return _pointwise(func, y, pointwise, data_format).astype(dtype)
+    return cast(_pointwise(func, y, pointwise, data_format), dtype)
 
 
 def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
@@ -214,9 +214,9 @@ def _conv_transpose(func, x, kernel, output_shape, strides, padding, data_format
     kernel = jnp.flip(kernel, tuple(range(n)))
     y = lax.conv_general_dilated(
         x, kernel, (1,) * n, pads, lhs_dilation=strides, rhs_dilation=dilation,
-        dimension_numbers=_dimension_numbers(n, data_format, kernel_spec="OI"),
+        dimension_numbers=_dimension_numbers(n, data_format, kernel_spec="OI"), precision=precision(),
     )
-    return y.astype(dtype)
+    return cast(y, dtype)
 
 
 def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", data_format=None,
@@ -257,7 +257,7 @@ def _pool(func, x, pool_size, strides, padding, data_format, pool_mode):
         else:
             ones = jnp.ones(tuple(1 if a not in spatial_axes else d for a, d in enumerate(x.shape)), x.dtype)
             y = total / lax.reduce_window(ones, 0.0, lax.add, window, steps, full_pads)
-    return y.astype(dtype)
+    return cast(y, dtype)
 
 
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
@@ -273,7 +273,7 @@ def _local(func, inputs, kernel, kernel_size, strides, output_shape, data_format
     ``data_format`` ((window..., in) or (in, window...)), times that position's slice of ``kernel``."""
     n = len(kernel_size)
     x, _, dtype = _prepare(func, inputs, n)
-    kernel = to_jax(kernel).astype(x.dtype)
+    kernel = cast(to_jax(kernel), x.dtype)
     spatial, channels = _spatial_shape(x, data_format), _channels(x, data_format)
     positions = math.prod(output_shape)
     features = math.prod(kernel_size) * channels
@@ -299,11 +299,11 @@ def _local(func, inputs, kernel, kernel_size, strides, output_shape, data_format
     tap_axis = -1 if data_format == "channels_first" else -2
     patches = jnp.stack([jnp.moveaxis(t, channel_axis, -1) for t in taps], axis=tap_axis)
     patches = patches.reshape((x.shape[0], positions, features))
-    y = jnp.einsum("bpf,pfo->bpo", patches, kernel)
+    y = jnp.einsum("bpf,pfo->bpo", patches, kernel, precision=precision())
     y = y.reshape((x.shape[0],) + tuple(output_shape) + (kernel.shape[-1],))
     if data_format == "channels_first":
         y = jnp.moveaxis(y, -1, 1)
-    return y.astype(dtype)
+    return cast(y, dtype)
 
 
 def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):

@@ -10,7 +10,7 @@ from jax import lax
 
 from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import always_x64, jax_dtype, to_jax, x64_enabled
+from .variable import ArrayImpl, always_x64, cast, jax_dtype, precision, to_jax, x64_enabled
 
 _HALF = frozenset((jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16)))
 _BOOL = jnp.dtype(bool)
@@ -87,7 +87,7 @@ def cumprod(x, axis=0):
 def _moment(reduce, func, x, axis, keepdims):
     x = _floating(to_jax(x))
     axis = check_axis(func, axis, x.ndim)
-    return reduce(_wide(x), axis=axis, keepdims=keepdims).astype(x.dtype)
+    return cast(reduce(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
 
 
 def var(x, axis=None, keepdims=False):
@@ -115,19 +115,19 @@ def all(x, axis=None, keepdims=False):
 @always_x64
 def argmax(x, axis=-1):
     x = to_jax(x)
-    return jnp.argmax(x, axis=check_axis("argmax", axis, x.ndim)).astype(jnp.int64)
+    return cast(jnp.argmax(x, axis=check_axis("argmax", axis, x.ndim)), jnp.int64)
 
 
 @always_x64
 def argmin(x, axis=-1):
     x = to_jax(x)
-    return jnp.argmin(x, axis=check_axis("argmin", axis, x.ndim)).astype(jnp.int64)
+    return cast(jnp.argmin(x, axis=check_axis("argmin", axis, x.ndim)), jnp.int64)
 
 
 def logsumexp(x, axis=None, keepdims=False):
     x = _floating(to_jax(x))
     axis = check_axis("logsumexp", axis, x.ndim)
-    return jax.nn.logsumexp(_wide(x), axis=axis, keepdims=keepdims).astype(x.dtype)
+    return cast(jax.nn.logsumexp(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -142,9 +142,15 @@ def abs(x):
     return jnp.abs(to_jax(x))
 
 
+@jax.jit
+def _sqrt(x):
+    """``sqrt(max(x, 0))`` whose gradient is 0, not NaN, where ``x <= 0`` (NaN stays NaN)."""
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1)), jnp.maximum(x, 0))
+
+
 def sqrt(x):
-    x = _floating(to_jax(x))
-    return jnp.sqrt(jnp.maximum(x, 0))
+    return _sqrt(_floating(to_jax(x)))
 
 
 def exp(x):
@@ -184,7 +190,7 @@ def pow(x, a):
 def _bound(value, like):
     if _is_number(value):
         return value
-    return to_jax(value).astype(like.dtype)
+    return cast(to_jax(value), like.dtype)
 
 
 def clip(x, min_value, max_value):
@@ -196,7 +202,7 @@ def clip(x, min_value, max_value):
         out = jnp.minimum(out, _bound(max_value, x))
     if min_value is not None:
         out = jnp.maximum(out, _bound(min_value, x))
-    return out.astype(x.dtype)
+    return cast(out, x.dtype)
 
 
 def maximum(x, y):
@@ -251,22 +257,27 @@ def _product_dtype(a, b):
     return a.dtype if a.dtype == b.dtype else jnp.result_type(a, b)
 
 
-def dot(x, y):
+def _dense(x):
     if type(x).__module__.startswith("scipy.sparse"):
-        x = jnp.asarray(x.toarray())
-    a, b = to_jax(x), to_jax(y)
-    return jnp.dot(_wide(a), _wide(b)).astype(_product_dtype(a, b))
+        return jnp.asarray(x.toarray())
+    return to_jax(x)
+
+
+def dot(x, y):
+    a = x if x.__class__ is ArrayImpl else _dense(x)
+    b = to_jax(y)
+    return cast(jnp.dot(_wide(a), _wide(b), precision=precision()), _product_dtype(a, b))
 
 
 def batch_dot(x, y, axes=None):
     a, b = to_jax(x), to_jax(y)
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
     dtype = _product_dtype(a, b)
-    a, b = _wide(a.astype(dtype)), _wide(b.astype(dtype))
-    out = lax.dot_general(a, b, (((ax,), (ay,)), ((0,), (0,))))
+    a, b = _wide(cast(a, dtype)), _wide(cast(b, dtype))
+    out = lax.dot_general(a, b, (((ax,), (ay,)), ((0,), (0,))), precision=precision())
     if out.ndim == 1:
         out = out.reshape((out.shape[0], 1))
-    return out.astype(dtype)
+    return cast(out, dtype)
 
 
 def transpose(x):

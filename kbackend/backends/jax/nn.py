@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from .variable import to_jax
+from .variable import cast, to_jax
 from .variables import key
 
 
@@ -12,7 +12,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if max_value is None and threshold == 0.0:
         if alpha == 0.0:
             return jnp.maximum(x, 0)
-        return jnp.where(x > 0, x, x * alpha).astype(x.dtype)
+        return cast(jnp.where(x > 0, x, x * alpha), x.dtype)
     if threshold != 0.0:
         positive = x * (x > threshold)
     else:
@@ -21,7 +21,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         positive = jnp.clip(positive, 0, max_value)
     if alpha != 0.0:
         positive = positive - alpha * jnp.maximum(threshold - x, 0)
-    return positive.astype(x.dtype)
+    return cast(positive, x.dtype)
 
 
 def elu(x, alpha=1.0):
@@ -51,7 +51,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     else:
         noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     keep = jax.random.uniform(key(seed), noise_shape) >= level
-    return jnp.where(keep, x * (1.0 / (1.0 - level)), 0).astype(x.dtype)
+    return cast(jnp.where(keep, x * (1.0 / (1.0 - level)), 0), x.dtype)
 
 
 def bias_add(x, bias, data_format=None):
@@ -64,4 +64,4 @@ def bias_add(x, bias, data_format=None):
             bias = bias.reshape((-1,) + (1,) * (x.ndim - 2))
         else:
             bias = bias.reshape((bias.shape[-1],) + bias.shape[:-1])
-    return (x + bias).astype(x.dtype)
+    return cast(x + bias, x.dtype)

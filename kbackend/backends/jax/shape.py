@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from .variable import Variable, to_jax
+from .variable import Variable, cast, to_jax
 
 
 def _static(value):
@@ -166,9 +166,9 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
         return jnp.repeat(jnp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(jnp.float32)
     work_dtype = np.float64 if out_dtype == jnp.float64 else np.float32
-    work = x.astype(work_dtype)
+    work = cast(x, work_dtype)
     work = _bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor)
-    return work.astype(out_dtype)
+    return cast(work, out_dtype)
 
 
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):

@@ -2,8 +2,12 @@
 
 JAX arrays are immutable, so a :class:`Variable` is a named holder whose one attribute ``value`` is
 rebound by ``update``/``set_value``; a tracing layer can substitute tracers for ``value`` and take
-``jax.grad`` of a function of the variables.
+``jax.grad`` of a function of the variables.  Variables are also pytree nodes (their one leaf is
+``value``), so ``jax.jit``/``jax.grad`` accept and return them.
 """
+
+import numbers
+import operator
 
 import numpy as np
 
@@ -12,9 +16,10 @@ import jax.numpy as jnp
 from jax import Array as _JaxArray
 
 from ... import config
+from ..._dispatch import symbolic
 from ...dtypes import canonical_dtype
 
-_ArrayImpl = type(jnp.zeros(()))
+ArrayImpl = _ArrayImpl = type(jnp.zeros(()))
 _enable_x64 = jax.enable_x64
 
 #: Canonical dtype names that JAX only honours while x64 is enabled.
@@ -56,9 +61,6 @@ class Variable:
     def __len__(self):
         return len(self.value)
 
-    def __getitem__(self, index):
-        return self.value[index]
-
     def __iter__(self):
         return iter(self.value)
 
@@ -94,27 +96,54 @@ class Variable:
                 f"dtype={canonical_dtype(self.value.dtype)}\n  {body}>")
 
 
+jax.tree_util.register_pytree_node(
+    Variable,
+    lambda v: ((v.value,), (v.name, v.constraint, v.trainable)),
+    lambda aux, children: Variable(children[0], *aux),
+)
+
+
 def unwrap(value):
     return value.value if value.__class__ is Variable else value
 
 
-def _operator(fn, reflected=False):
+def _operator(name, fn, python_operator, reflected=False):
+    """Python operator ``name``: eager on the held value, or recorded while graphs are being built so that
+    expressions over the variable read its value when a function runs."""
     fn = scoped(fn)
-    if reflected:
-        def method(self, other):
-            return fn(unwrap(other), self.value)
-    else:
-        def method(self, other):
-            return fn(self.value, unwrap(other))
+
+    def method(self, other):
+        if symbolic.active:
+            args = (other, self) if reflected else (self, other)
+            return symbolic.record_operator(name, python_operator, *args)
+        other = unwrap(other)
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
+        return fn(other, self.value) if reflected else fn(self.value, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
     return method
 
 
-def _unary(fn):
+def _unary(name, fn, python_operator):
     fn = scoped(fn)
 
     def method(self):
+        if symbolic.active:
+            return symbolic.record_operator(name, python_operator, self)
         return fn(self.value)
+
+    method.__name__ = f"__{name}__"
     return method
+
+
+def _getitem(self, index):
+    if symbolic.active:
+        return symbolic.record_operator("getitem", operator.getitem, self, index)
+    return self.value[index]
+
+
+Variable.__getitem__ = _getitem
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -135,7 +164,25 @@ def to_jax(x):
     return from_python(x)
 
 
+def is_tracer(x):
+    """True for a value being traced by ``jax.jit``/``grad``/``scan`` (a ``jax.Array`` with no data)."""
+    return x.__class__ is not _ArrayImpl and isinstance(x, _JaxArray)
+
+
 _INT32 = np.iinfo(np.int32)
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype``; no op at all when it already is (``astype`` costs a dispatch even then)."""
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
+def precision():
+    """Matrix products and convolutions keep float32 accuracy (GPUs would use TF32 by default) unless
+    the user chose a precision through JAX's own ``jax_default_matmul_precision``."""
+    if jax.config.jax_default_matmul_precision is None:
+        return jax.lax.Precision.HIGHEST
+    return None
 
 
 def from_python(value):
@@ -259,14 +306,20 @@ def wrap(fn):
     return scoped(fn)
 
 
-for _name, _fn in (("add", jnp.add), ("sub", jnp.subtract), ("mul", jnp.multiply),
-                   ("truediv", jnp.true_divide), ("floordiv", jnp.floor_divide), ("mod", jnp.remainder),
-                   ("pow", jnp.power), ("matmul", jnp.matmul), ("and", jnp.bitwise_and),
-                   ("or", jnp.bitwise_or), ("xor", jnp.bitwise_xor)):
-    setattr(Variable, f"__{_name}__", _operator(_fn))
-    setattr(Variable, f"__r{_name}__", _operator(_fn, reflected=True))
-for _name, _fn in (("lt", jnp.less), ("le", jnp.less_equal), ("gt", jnp.greater), ("ge", jnp.greater_equal),
-                   ("eq", jnp.equal), ("ne", jnp.not_equal)):
-    setattr(Variable, f"__{_name}__", _operator(_fn))
-for _name, _fn in (("neg", jnp.negative), ("pos", jnp.positive), ("abs", jnp.abs), ("invert", jnp.invert)):
-    setattr(Variable, f"__{_name}__", _unary(_fn))
+_OPERANDS = (_JaxArray, np.ndarray, np.generic, numbers.Number, list, tuple)
+
+for _name, _fn, _op in (("add", jnp.add, operator.add), ("sub", jnp.subtract, operator.sub),
+                        ("mul", jnp.multiply, operator.mul), ("truediv", jnp.true_divide, operator.truediv),
+                        ("floordiv", jnp.floor_divide, operator.floordiv), ("mod", jnp.remainder, operator.mod),
+                        ("pow", jnp.power, operator.pow), ("matmul", jnp.matmul, operator.matmul),
+                        ("and", jnp.bitwise_and, operator.and_), ("or", jnp.bitwise_or, operator.or_),
+                        ("xor", jnp.bitwise_xor, operator.xor)):
+    setattr(Variable, f"__{_name}__", _operator(_name, _fn, _op))
+    setattr(Variable, f"__r{_name}__", _operator(_name, _fn, _op, reflected=True))
+for _name, _fn, _op in (("lt", jnp.less, operator.lt), ("le", jnp.less_equal, operator.le),
+                        ("gt", jnp.greater, operator.gt), ("ge", jnp.greater_equal, operator.ge),
+                        ("eq", jnp.equal, operator.eq), ("ne", jnp.not_equal, operator.ne)):
+    setattr(Variable, f"__{_name}__", _operator(_name, _fn, _op))
+for _name, _fn, _op in (("neg", jnp.negative, operator.neg), ("pos", jnp.positive, operator.pos),
+                        ("abs", jnp.abs, operator.abs), ("invert", jnp.invert, operator.invert)):
+    setattr(Variable, f"__{_name}__", _unary(_name, _fn, _op))

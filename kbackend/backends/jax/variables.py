@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import config
-from .variable import Variable, dtype_name, jax_dtype, to_jax, unscoped, unwrap
+from .variable import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
 
 
 def _name(name, prefix):
@@ -74,8 +74,16 @@ def is_placeholder(x):
     return bool(getattr(x, "_is_placeholder", False))
 
 
+def _static_shape(x, value):
+    """Under tracing, shapes are static: a NumPy value keeps ``reshape(x, (shape(x)[0], -1))`` traceable."""
+    if is_tracer(x):
+        return np.array(value, dtype=np.int32)
+    return jnp.array(value, dtype=jnp.int32)
+
+
 def shape(x):
-    return jnp.array(np.shape(unwrap(x)), dtype=jnp.int32)
+    x = unwrap(x)
+    return _static_shape(x, np.shape(x))
 
 
 @unscoped
@@ -89,7 +97,8 @@ def ndim(x):
 
 
 def size(x, name=None):
-    return jnp.array(np.size(unwrap(x)), dtype=jnp.int32)
+    x = unwrap(x)
+    return _static_shape(x, np.size(x))
 
 
 @unscoped
@@ -152,7 +161,7 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
 
 def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
     values = jax.random.normal(key(seed), tuple(shape), jax_dtype(dtype)) * scale + mean
-    return Variable(values.astype(jax_dtype(dtype)), _name(name, "variable"))
+    return Variable(_cast(values, jax_dtype(dtype)), _name(name, "variable"))
 
 
 @unscoped
@@ -161,7 +170,7 @@ def count_params(x):
 
 
 def cast(x, dtype):
-    return to_jax(x).astype(jax_dtype(dtype))
+    return _cast(to_jax(x), jax_dtype(dtype))
 
 
 def _check_variable(func, x):

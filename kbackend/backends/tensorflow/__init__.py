@@ -9,6 +9,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from ..._dispatch import collect  # noqa: E402
 from . import control, conv, math, nn, random, shape, variables  # noqa: E402
+from .variables import Variable  # noqa: E402
+
+VARIABLE_TYPES = (Variable,)
 
 
 def implementations():

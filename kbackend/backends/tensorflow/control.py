@@ -8,8 +8,8 @@ import tensorflow as tf
 
 from ... import config
 from ..._dispatch import OPS
-from .math import _common
-from .variables import tensor
+from .math import common
+from .variables import DTYPES, tensor
 
 # ---------------------------------------------------------------------------------------------------
 # gradients and printing
@@ -44,14 +44,14 @@ def switch(condition, then_expression, else_expression):
             return tensor(_value(then_expression if bool(condition) else else_expression))
         return tf.cond(tf.cast(condition, tf.bool), lambda: tensor(_value(then_expression)),
                        lambda: tensor(_value(else_expression)))
-    then_value, else_value = _common(tensor(_value(then_expression)), tensor(_value(else_expression)))
+    then_value, else_value = common(tensor(_value(then_expression)), tensor(_value(else_expression)))
     rank = then_value.shape.rank
     if condition.shape.rank > rank:
         raise ValueError(
             f"switch: argument `condition` got rank {condition.shape.rank}; expected a rank at most that of "
             f"`then_expression` ({rank})"
         )
-    if condition.dtype != tf.bool:
+    if condition.dtype is not tf.bool:
         condition = tf.cast(condition, tf.bool)
     if condition.shape.rank < rank:
         condition = tf.reshape(condition, tf.concat(
@@ -126,7 +126,8 @@ def map_fn(fn, elems, name=None, dtype=None):
         raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
     if dtype is None:
         return tf.map_fn(fn, elems)
-    return tf.map_fn(lambda e: tf.cast(fn(e), dtype), elems, fn_output_signature=tf.as_dtype(dtype))
+    dtype = DTYPES[dtype]
+    return tf.map_fn(lambda e: tf.cast(fn(e), dtype), elems, fn_output_signature=dtype)
 
 
 def _fold(func, fold, fn, elems, initializer):
@@ -249,6 +250,38 @@ def _check_labels(func, labels, lengths, inputs, classes):
         )
 
 
+def _dense_paths(decoded, batch, steps):
+    shape = tf.stack([tf.cast(batch, tf.int64), tf.cast(steps, tf.int64)])
+    return [tf.sparse.to_dense(tf.SparseTensor(st.indices, st.values, shape), default_value=-1) for st in decoded]
+
+
+def _beam_search(logits, lengths, beam_width, top_paths, merge_repeated):
+    decoded, log_prob = tf.compat.v1.nn.ctc_beam_search_decoder(
+        logits, lengths, beam_width=beam_width, top_paths=top_paths, merge_repeated=merge_repeated)
+    return _dense_paths(decoded, tf.shape(logits)[1], tf.shape(logits)[0]), log_prob
+
+
+def _beam_search_each(logits, lengths, beam_width, top_paths, merge_repeated):
+    """Beam search sample by sample, asking each for as many paths as its beam holds; the missing
+    paths are empty (all -1) with log-probability -inf (TensorFlow's kernel refuses the whole batch)."""
+    steps = logits.shape[0]
+    paths, scores = [[] for _ in range(top_paths)], []
+    for b in range(logits.shape[1]):
+        for found in range(top_paths, 0, -1):
+            try:
+                dense, log_prob = _beam_search(logits[:, b:b + 1], lengths[b:b + 1], beam_width, found,
+                                               merge_repeated)
+                break
+            except tf.errors.InvalidArgumentError:
+                if found == 1:
+                    raise
+        missing = top_paths - found
+        for i in range(top_paths):
+            paths[i].append(dense[i] if i < found else tf.fill((1, steps), tf.constant(-1, tf.int64)))
+        scores.append(tf.concat([log_prob, tf.fill((1, missing), tf.constant(-np.inf, log_prob.dtype))], 1))
+    return [tf.concat(rows, 0) for rows in paths], tf.concat(scores, 0)
+
+
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     func = "ctc_decode"
     logits, dtype = _logits(func, y_pred)
@@ -257,14 +290,15 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     _check_input_length(func, lengths, steps)
     if greedy:
         decoded, log_prob = tf.nn.ctc_greedy_decoder(logits, lengths)
-    else:
-        if top_paths > beam_width:
-            raise ValueError(
-                f"{func}: argument `top_paths` got {top_paths}; expected at most beam_width ({beam_width})"
-            )
-        decoded, log_prob = tf.compat.v1.nn.ctc_beam_search_decoder(
-            logits, lengths, beam_width=beam_width, top_paths=top_paths, merge_repeated=merge_repeated)
-    shape = tf.stack([tf.cast(tf.shape(logits)[1], tf.int64), tf.cast(tf.shape(logits)[0], tf.int64)])
-    dense = [tf.sparse.to_dense(tf.SparseTensor(st.indices, st.values, shape), default_value=-1)
-             for st in decoded]
+        return _dense_paths(decoded, tf.shape(logits)[1], tf.shape(logits)[0]), tf.cast(log_prob, dtype)
+    if top_paths > beam_width:
+        raise ValueError(
+            f"{func}: argument `top_paths` got {top_paths}; expected at most beam_width ({beam_width})"
+        )
+    try:
+        dense, log_prob = _beam_search(logits, lengths, beam_width, top_paths, merge_repeated)
+    except tf.errors.InvalidArgumentError:
+        if not tf.executing_eagerly():
+            raise
+        dense, log_prob = _beam_search_each(logits, lengths, beam_width, top_paths, merge_repeated)
     return dense, tf.cast(log_prob, dtype)

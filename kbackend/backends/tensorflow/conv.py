@@ -9,22 +9,26 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from .variables import tensor
+from .variables import R, int32s, is_float, tensor
 
 _HAVE_GPU = bool(tf.config.list_physical_devices("GPU"))
 _FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
 _NO_NCHW = (tf.errors.UnimplementedError, tf.errors.InvalidArgumentError, tf.errors.NotFoundError)
-_HALF = ("float16", "bfloat16")
+
+
+def _spread(values, fmt):
+    """Per-spatial-axis ``values`` as the 4/5-entry attribute of a raw op in layout ``fmt``."""
+    return (1, 1, *values) if fmt.startswith("NC") else (1, *values, 1)
 
 
 def _to_last(x):
     rank = x.shape.rank
-    return tf.transpose(x, (0, *range(2, rank), 1))
+    return R.Transpose(x=x, perm=int32s((0, *range(2, rank), 1)))
 
 
 def _to_first(y):
     rank = y.shape.rank
-    return tf.transpose(y, (0, rank - 1, *range(1, rank - 1)))
+    return R.Transpose(x=y, perm=int32s((0, rank - 1, *range(1, rank - 1))))
 
 
 def _in_format(compute, x, data_format, n):
@@ -47,7 +51,7 @@ def _operand(func, x, n):
         raise ValueError(
             f"{func}: argument `x` got a tensor of shape {tuple(x.shape)}; expected a {n + 2}-D tensor"
         )
-    return x if x.dtype.is_floating else tf.cast(x, tf.float64)
+    return x if is_float(x.dtype) else R.Cast(x=x, DstT=tf.float64)
 
 
 def _kernel(func, name, kernel, n, dtype):
@@ -56,19 +60,21 @@ def _kernel(func, name, kernel, n, dtype):
         raise ValueError(
             f"{func}: argument `{name}` got a tensor of shape {tuple(kernel.shape)}; expected a {n + 2}-D kernel"
         )
-    return kernel if kernel.dtype == dtype else tf.cast(kernel, dtype)
+    return kernel if kernel.dtype is dtype else R.Cast(x=kernel, DstT=dtype)
 
 
 def _restore(y, dtype):
-    return y if y.dtype == dtype else tf.cast(y, dtype)
+    return y if y.dtype is dtype else R.Cast(x=y, DstT=dtype)
 
 
 def _channels(x, data_format):
-    return x.shape[1] if data_format == "channels_first" else x.shape[-1]
+    shape = x.shape.as_list()
+    return shape[1] if data_format == "channels_first" else shape[-1]
 
 
 def _spatial(x, data_format):
-    return tuple(x.shape[2:]) if data_format == "channels_first" else tuple(x.shape[1:-1])
+    shape = x.shape.as_list()
+    return tuple(shape[2:]) if data_format == "channels_first" else tuple(shape[1:-1])
 
 
 def _check_channels(func, name, got, expected):
@@ -102,12 +108,23 @@ def _convolve(func, x, kernel, strides, padding, data_format, dilation_rate):
     x = _operand(func, x, n)
     kernel = _kernel(func, "kernel", kernel, n, x.dtype)
     _check_strided_dilation(func, strides, dilation_rate)
-    _check_channels(func, "kernel", kernel.shape[n], _channels(x, data_format))
-    _check_window(func, x, data_format, kernel.shape[:n], dilation_rate, padding)
-    pad = padding.upper()
+    window = kernel.shape.as_list()
+    _check_channels(func, "kernel", window[n], _channels(x, data_format))
+    _check_window(func, x, data_format, window[:n], dilation_rate, padding)
+    pad = "SAME" if padding == "same" else "VALID"
 
     def compute(x, fmt):
-        return tf.nn.convolution(x, kernel, strides, pad, fmt, dilation_rate)
+        if any(d > 1 for d in dilation_rate):  # by space-to-batch: the CPU kernels' gradients lack dilation
+            return tf.nn.convolution(x, kernel, strides, pad, fmt, dilation_rate)
+        if n == 2:
+            return R.Conv2D(input=x, filter=kernel, strides=_spread(strides, fmt), padding=pad, data_format=fmt)
+        if n == 1:  # as a 2-D convolution over a rows axis of size 1
+            fmt = "NCHW" if fmt == "NCW" else "NHWC"
+            rows = 2 if fmt == "NCHW" else 1
+            y = R.Conv2D(input=R.ExpandDims(input=x, axis=rows), filter=R.ExpandDims(input=kernel, axis=0),
+                         strides=_spread((1, *strides), fmt), padding=pad, data_format=fmt)
+            return R.Squeeze(input=y, axis=[rows])
+        return R.Conv3D(input=x, filter=kernel, strides=_spread(strides, fmt), padding=pad, data_format=fmt)
 
     return x, _in_format(compute, x, data_format, n)
 
@@ -273,13 +290,13 @@ def _output_shape(fmt, batch, channels, spatial):
 
 def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
-    x, kernel, dtype, batch, channels, spatial = _transpose_operands(
-        "conv2d_transpose", x, kernel, output_shape, strides, padding, dilation_rate, data_format, 2)
     if dilation_rate[0] != dilation_rate[1]:
         raise ValueError(
             f"conv2d_transpose: argument `dilation_rate` got {dilation_rate}; expected two equal rates"
         )
     _check_strided_dilation("conv2d_transpose", strides, dilation_rate)
+    x, kernel, dtype, batch, channels, spatial = _transpose_operands(
+        "conv2d_transpose", x, kernel, output_shape, strides, padding, dilation_rate, data_format, 2)
 
     def compute(x, fmt):
         shape = _output_shape(fmt, batch, channels, spatial)
@@ -301,8 +318,18 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
     return _restore(_in_format(compute, x, data_format, 3), dtype)
 
 
-_POOLS_2D = {"max": tf.nn.max_pool2d, "avg": tf.nn.avg_pool2d}
-_POOLS_3D = {"max": tf.nn.max_pool3d, "avg": tf.nn.avg_pool3d}
+_POOLS_2D = {
+    "max": lambda x, size, strides, padding, fmt: R.MaxPool(
+        input=x, ksize=_spread(size, fmt), strides=_spread(strides, fmt), padding=padding, data_format=fmt),
+    "avg": lambda x, size, strides, padding, fmt: R.AvgPool(
+        value=x, ksize=_spread(size, fmt), strides=_spread(strides, fmt), padding=padding, data_format=fmt),
+}
+_POOLS_3D = {
+    "max": lambda x, size, strides, padding, fmt: R.MaxPool3D(
+        input=x, ksize=_spread(size, fmt), strides=_spread(strides, fmt), padding=padding, data_format=fmt),
+    "avg": lambda x, size, strides, padding, fmt: R.AvgPool3D(
+        input=x, ksize=_spread(size, fmt), strides=_spread(strides, fmt), padding=padding, data_format=fmt),
+}
 
 
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):

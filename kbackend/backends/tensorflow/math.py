@@ -1,252 +1,310 @@
 """Reductions, elementwise math, comparisons and linear algebra on TensorFlow."""
 
-import builtins
-
 import numpy as np
 import tensorflow as tf
 
 from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variables import TENSORS, tensor
+from .variables import DTYPES, TENSORS, R, all_axes, int32s, is_float, tensor
 
-_HALF = (tf.float16, tf.bfloat16)
-
-square = tf.math.square
-abs = tf.math.abs
-round = tf.math.round
-sign = tf.math.sign
+# ---------------------------------------------------------------------------------------------------
+# dtype helpers
 
 
 def _floating(x):
     """``x`` with bool and integer values cast to ``floatx()``."""
-    if x.dtype.is_floating:
-        return x
-    return tf.cast(x, config._floatx)
-
-
-def _reduced(func, reduce, x, axis, keepdims):
-    x = tensor(x)
-    if axis is not None:
-        axis = check_axis(func, axis, x.shape.rank)
-    return reduce(x, axis, keepdims)
+    return x if is_float(x.dtype) else R.Cast(x=x, DstT=DTYPES[config._floatx])
 
 
 def _counted(x):
     """Sums of bools count: bool → int64 (NumPy's rule)."""
-    return tf.cast(x, tf.int64) if x.dtype == tf.bool else x
+    return R.Cast(x=x, DstT=tf.int64) if x.dtype is tf.bool else x
+
+
+def _is_half(x):
+    return x.dtype is tf.float16 or x.dtype is tf.bfloat16
+
+
+# ---------------------------------------------------------------------------------------------------
+# reductions
+
+
+def _axes(func, x, axis):
+    """The canonical ``axis`` as a raw reduction takes it: an int, or a cached int32 constant."""
+    rank = x.shape.rank
+    if axis is None:
+        return all_axes(rank)
+    axis = check_axis(func, axis, rank)
+    return axis if axis.__class__ is int else int32s(axis)
 
 
 def max(x, axis=None, keepdims=False):
-    return _reduced("max", tf.math.reduce_max, x, axis, keepdims)
+    x = tensor(x)
+    return R.Max(input=x, axis=_axes("max", x, axis), keep_dims=keepdims)
 
 
 def min(x, axis=None, keepdims=False):
-    return _reduced("min", tf.math.reduce_min, x, axis, keepdims)
+    x = tensor(x)
+    return R.Min(input=x, axis=_axes("min", x, axis), keep_dims=keepdims)
 
 
 def sum(x, axis=None, keepdims=False):
-    return _reduced("sum", tf.math.reduce_sum, _counted(tensor(x)), axis, keepdims)
+    x = _counted(tensor(x))
+    return R.Sum(input=x, axis=_axes("sum", x, axis), keep_dims=keepdims)
 
 
 def prod(x, axis=None, keepdims=False):
-    return _reduced("prod", tf.math.reduce_prod, _counted(tensor(x)), axis, keepdims)
+    x = _counted(tensor(x))
+    return R.Prod(input=x, axis=_axes("prod", x, axis), keep_dims=keepdims)
 
 
 def cumsum(x, axis=0):
     x = _counted(tensor(x))
-    return tf.math.cumsum(x, check_axis("cumsum", axis, x.shape.rank))
+    return R.Cumsum(x=x, axis=check_axis("cumsum", axis, x.shape.rank))
 
 
 def cumprod(x, axis=0):
     x = _counted(tensor(x))
-    return tf.math.cumprod(x, check_axis("cumprod", axis, x.shape.rank))
+    return R.Cumprod(x=x, axis=check_axis("cumprod", axis, x.shape.rank))
 
 
-def _in_float32(reduce):
-    """``reduce`` on a float tensor; float16/bfloat16 run in float32 and are cast back."""
-
-    def run(x, axis, keepdims):
-        if x.dtype in _HALF:
-            return tf.cast(reduce(tf.cast(x, tf.float32), axis, keepdims), x.dtype)
-        return reduce(x, axis, keepdims)
-
-    return run
+def _moment_input(func, x, axis):
+    """``x`` as a float tensor to compute a moment in (half floats in float32), and the axes."""
+    x = _floating(tensor(x))
+    axes = _axes(func, x, axis)
+    return (R.Cast(x=x, DstT=tf.float32) if _is_half(x) else x), axes, x.dtype
 
 
-_mean = _in_float32(tf.math.reduce_mean)
-_var = _in_float32(tf.math.reduce_variance)
-_std = _in_float32(tf.math.reduce_std)
-_logsumexp = _in_float32(tf.math.reduce_logsumexp)
+def _restored(result, dtype):
+    return result if result.dtype is dtype else R.Cast(x=result, DstT=dtype)
 
 
 def mean(x, axis=None, keepdims=False):
-    return _reduced("mean", _mean, _floating(tensor(x)), axis, keepdims)
+    x = _floating(tensor(x))
+    axes = _axes("mean", x, axis)
+    if _is_half(x):
+        return R.Cast(x=R.Mean(input=R.Cast(x=x, DstT=tf.float32), axis=axes, keep_dims=keepdims), DstT=x.dtype)
+    return R.Mean(input=x, axis=axes, keep_dims=keepdims)
+
+
+def _variance(func, x, axis, keepdims):
+    x, axes, dtype = _moment_input(func, x, axis)
+    centre = R.Mean(input=x, axis=axes, keep_dims=True)
+    return R.Mean(input=R.SquaredDifference(x=x, y=centre), axis=axes, keep_dims=keepdims), dtype
 
 
 def var(x, axis=None, keepdims=False):
-    return _reduced("var", _var, _floating(tensor(x)), axis, keepdims)
+    result, dtype = _variance("var", x, axis, keepdims)
+    return _restored(result, dtype)
 
 
 def std(x, axis=None, keepdims=False):
-    return _reduced("std", _std, _floating(tensor(x)), axis, keepdims)
+    result, dtype = _variance("std", x, axis, keepdims)
+    return _restored(R.Sqrt(x=result), dtype)
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    return _reduced("logsumexp", _logsumexp, _floating(tensor(x)), axis, keepdims)
-
-
-def argmax(x, axis=-1):
-    x = tensor(x)
-    return tf.math.argmax(x, check_axis("argmax", axis, x.shape.rank))
-
-
-def argmin(x, axis=-1):
-    x = tensor(x)
-    return tf.math.argmin(x, check_axis("argmin", axis, x.shape.rank))
+    x, axes, dtype = _moment_input("logsumexp", x, axis)
+    peak = R.Max(input=x, axis=axes, keep_dims=True)
+    shift = R.StopGradient(input=R.SelectV2(condition=R.IsFinite(x=peak), t=peak, e=R.ZerosLike(x=peak)))
+    result = R.Log(x=R.Sum(input=R.Exp(x=R.Sub(x=x, y=shift)), axis=axes, keep_dims=keepdims))
+    if not keepdims:
+        shift = R.Reshape(tensor=shift, shape=R.Shape(input=result, out_type=tf.int32))
+    return _restored(R.AddV2(x=result, y=shift), dtype)
 
 
 def _as_bool(x):
     x = tensor(x)
-    return x if x.dtype == tf.bool else tf.cast(x, tf.bool)
+    return x if x.dtype is tf.bool else R.Cast(x=x, DstT=tf.bool)
 
 
 def any(x, axis=None, keepdims=False):
-    return _reduced("any", tf.math.reduce_any, _as_bool(x), axis, keepdims)
+    x = _as_bool(x)
+    return R.Any(input=x, axis=_axes("any", x, axis), keep_dims=keepdims)
 
 
 def all(x, axis=None, keepdims=False):
-    return _reduced("all", tf.math.reduce_all, _as_bool(x), axis, keepdims)
+    x = _as_bool(x)
+    return R.All(input=x, axis=_axes("all", x, axis), keep_dims=keepdims)
+
+
+def argmax(x, axis=-1):
+    x = tensor(x)
+    return R.ArgMax(input=x, dimension=check_axis("argmax", axis, x.shape.rank), output_type=tf.int64)
+
+
+def argmin(x, axis=-1):
+    x = tensor(x)
+    return R.ArgMin(input=x, dimension=check_axis("argmin", axis, x.shape.rank), output_type=tf.int64)
+
+
+# ---------------------------------------------------------------------------------------------------
+# elementwise math
+
+
+def square(x):
+    return R.Square(x=tensor(x))
+
+
+def abs(x):
+    return R.Abs(x=tensor(x))
+
+
+def round(x):
+    x = tensor(x)
+    if x.dtype.is_integer:  # the Round kernel gives 0 on integers
+        return R.Identity(input=x)
+    return R.Round(x=x)
+
+
+def sign(x):
+    return R.Sign(x=tensor(x))
 
 
 def sqrt(x):
-    x = _floating(tensor(x))
-    return tf.math.sqrt(tf.math.maximum(x, tf.zeros((), x.dtype)))
+    return R.Sqrt(x=R.Maximum(x=_floating(tensor(x)), y=0))
 
 
 def exp(x):
-    return tf.math.exp(_floating(tensor(x)))
+    return R.Exp(x=_floating(tensor(x)))
 
 
 def log(x):
-    return tf.math.log(_floating(tensor(x)))
+    return R.Log(x=_floating(tensor(x)))
 
 
 def sin(x):
-    return tf.math.sin(_floating(tensor(x)))
+    return R.Sin(x=_floating(tensor(x)))
 
 
 def cos(x):
-    return tf.math.cos(_floating(tensor(x)))
+    return R.Cos(x=_floating(tensor(x)))
+
+
+# ---------------------------------------------------------------------------------------------------
+# binary ops: a Python number takes the tensor's dtype (the raw op converts it), as Keras 2 did
 
 
 def _is_number(value):
-    return isinstance(value, (int, float))
+    return value.__class__ is float or value.__class__ is int
 
 
 def _weak(number, like):
-    """A Python number against tensor ``like``: it takes like's dtype unless that would drop a fraction,
-    in which case an integer ``like`` is widened to float64 (NumPy's rule)."""
-    if like.dtype.is_floating or like.dtype.is_integer and isinstance(number, int):
-        return tf.constant(number, like.dtype), like
-    if like.dtype.is_integer:
-        return tf.constant(number, tf.float64), tf.cast(like, tf.float64)
-    return tensor(number), like
+    """``like`` ready to meet a Python number: as it is when the number converts to its dtype without
+    losing a fraction, else widened as NumPy would (int → float64, bool → int64 / float64)."""
+    dtype = like.dtype
+    if is_float(dtype) or dtype.is_integer and number.__class__ is int:
+        return like
+    return R.Cast(x=like, DstT=tf.float64 if number.__class__ is float else tf.int64)
 
 
-def _common(a, b):
+def common(a, b):
     """Two tensors in one dtype: NumPy's promotion of their dtypes when they differ."""
-    if a.dtype == b.dtype:
+    if a.dtype is b.dtype:
         return a, b
-    dtype = np.result_type(a.dtype.as_numpy_dtype, b.dtype.as_numpy_dtype)
-    return tf.cast(a, dtype), tf.cast(b, dtype)
+    dtype = tf.as_dtype(np.result_type(a.dtype.as_numpy_dtype, b.dtype.as_numpy_dtype))
+    return (a if a.dtype is dtype else R.Cast(x=a, DstT=dtype)), (b if b.dtype is dtype else R.Cast(x=b, DstT=dtype))
 
 
 def _operands(x, y):
     if isinstance(x, TENSORS) and isinstance(y, TENSORS):
-        return _common(x, y)
+        return common(x, y)
     if _is_number(y) and not _is_number(x):
-        number, a = _weak(y, tensor(x))
-        return a, number
+        return _weak(y, tensor(x)), y
     if _is_number(x) and not _is_number(y):
-        return _weak(x, tensor(y))
-    return _common(tensor(x), tensor(y))
+        b = _weak(x, tensor(y))
+        return tf.constant(x, b.dtype), b  # a raw op outside eager mode takes its dtype from `x`
+    return common(tensor(x), tensor(y))
 
 
-def _binary(fn):
+def _binary(op):
     def run(x, y):
-        return fn(*_operands(x, y))
+        a, b = _operands(x, y)
+        return op(x=a, y=b)
 
     return run
 
 
-maximum = _binary(tf.math.maximum)
-minimum = _binary(tf.math.minimum)
-equal = _binary(tf.math.equal)
-not_equal = _binary(tf.math.not_equal)
-greater = _binary(tf.math.greater)
-greater_equal = _binary(tf.math.greater_equal)
-less = _binary(tf.math.less)
-less_equal = _binary(tf.math.less_equal)
+maximum = _binary(R.Maximum)
+minimum = _binary(R.Minimum)
+equal = _binary(R.Equal)
+not_equal = _binary(R.NotEqual)
+greater = _binary(R.Greater)
+greater_equal = _binary(R.GreaterEqual)
+less = _binary(R.Less)
+less_equal = _binary(R.LessEqual)
 
 
 def pow(x, a):
-    return tf.math.pow(*_operands(x, a))
+    base, exponent = _operands(x, a)
+    return R.Pow(x=base, y=exponent)
 
 
 def _bound(value, like):
     if _is_number(value):
-        return tf.constant(value, like.dtype) if like.dtype.is_floating else tf.cast(value, like.dtype)
+        return value if is_float(like.dtype) else int(value)
     value = tensor(value)
-    return value if value.dtype == like.dtype else tf.cast(value, like.dtype)
+    return value if value.dtype is like.dtype else R.Cast(x=value, DstT=like.dtype)
 
 
 def clip(x, min_value, max_value):
     x = tensor(x)
-    if _is_number(min_value) and _is_number(max_value) and max_value < min_value:
-        max_value = min_value
+    if _is_number(min_value) and _is_number(max_value):
+        if max_value < min_value:
+            max_value = min_value
+        return R.ClipByValue(t=x, clip_value_min=_bound(min_value, x), clip_value_max=_bound(max_value, x))
     if min_value is None and max_value is None:
-        return tf.identity(x)
+        return R.Identity(input=x)
     out = x
     if max_value is not None:
-        out = tf.math.minimum(out, _bound(max_value, x))
+        out = R.Minimum(x=out, y=_bound(max_value, x))
     if min_value is not None:
-        out = tf.math.maximum(out, _bound(min_value, x))
+        out = R.Maximum(x=out, y=_bound(min_value, x))
     return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# linear algebra
 
 
 def dot(x, y):
     if isinstance(x, tf.SparseTensor):
         return tf.sparse.sparse_dense_matmul(x, y)
-    a, b = _common(tensor(x), tensor(y))
-    if a.shape.rank == 2 and b.shape.rank == 2:
-        return tf.linalg.matmul(a, b)
-    return tf.tensordot(a, b, [[a.shape.rank - 1], [builtins.max(b.shape.rank - 2, 0)]])
+    a, b = common(tensor(x), tensor(y))
+    a_rank, b_rank = a.shape.rank, b.shape.rank
+    if b_rank == 2 and a_rank >= 2:
+        if a_rank == 2:
+            return R.MatMul(a=a, b=b)
+        shape = (*a.shape.as_list()[:-1], b.shape[1])
+        if None not in shape:
+            flat = R.Reshape(tensor=a, shape=int32s((-1, a.shape[-1])))
+            return R.Reshape(tensor=R.MatMul(a=flat, b=b), shape=int32s(shape))
+    return tf.tensordot(a, b, [[a_rank - 1], [b_rank - 2 if b_rank >= 2 else 0]])
 
 
 def batch_dot(x, y, axes=None):
-    a, b = _common(tensor(x), tensor(y))
+    a, b = common(tensor(x), tensor(y))
     x_shape, y_shape = a.shape.as_list(), b.shape.as_list()
     ax, ay = batch_dot_axes(x_shape, y_shape, axes)
     x_rank, y_rank = len(x_shape), len(y_shape)
-    if ax != x_rank - 1:
-        a = tf.transpose(a, [d for d in range(x_rank) if d != ax] + [ax])
-    if ay != 1:
-        b = tf.transpose(b, [0, ay] + [d for d in range(1, y_rank) if d != ay])
-    x_rest = [d for i, d in enumerate(x_shape) if i not in (0, ax)]
-    y_rest = [d for i, d in enumerate(y_shape) if i not in (0, ay)]
     if x_rank == 2 and y_rank == 2:
-        return tf.math.reduce_sum(a * b, axis=1, keepdims=True)
+        return R.Sum(input=R.Mul(x=a, y=b), axis=1, keep_dims=True)
+    if ax != x_rank - 1:
+        a = R.Transpose(x=a, perm=int32s(tuple(d for d in range(x_rank) if d != ax) + (ax,)))
+    if ay != 1:
+        b = R.Transpose(x=b, perm=int32s((0, ay) + tuple(d for d in range(1, y_rank) if d != ay)))
+    x_rest = tuple(d for i, d in enumerate(x_shape) if i not in (0, ax))
+    y_rest = tuple(d for i, d in enumerate(y_shape) if i not in (0, ay))
     if x_rank != 3:
-        a = tf.reshape(a, (-1, int(np.prod(x_rest)), x_shape[ax]))
+        a = R.Reshape(tensor=a, shape=int32s((-1, int(np.prod(x_rest)), x_shape[ax])))
     if y_rank != 3:
-        b = tf.reshape(b, (-1, y_shape[ay], int(np.prod(y_rest))))
-    out = tf.linalg.matmul(a, b)
+        b = R.Reshape(tensor=b, shape=int32s((-1, y_shape[ay], int(np.prod(y_rest)))))
+    out = R.BatchMatMulV2(x=a, y=b)
     if x_rank == 3 and y_rank == 3:
         return out
-    if not x_rest and not y_rest:
-        return tf.reshape(out, (-1, 1))
-    return tf.reshape(out, (-1, *x_rest, *y_rest))
+    return R.Reshape(tensor=out, shape=int32s((-1, *x_rest, *y_rest)))
 
 
 def transpose(x):
-    return tf.transpose(x)
+    x = tensor(x)
+    return R.Transpose(x=x, perm=int32s(tuple(range(x.shape.rank - 1, -1, -1))))

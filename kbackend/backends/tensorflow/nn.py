@@ -2,49 +2,93 @@
 
 import tensorflow as tf
 
+from ..._dispatch import OPS
 from .random import seed_pair
-from .variables import tensor
+from .variables import R, is_float, tensor
 
-softplus = tf.math.softplus
-sigmoid = tf.math.sigmoid
-tanh = tf.math.tanh
+_categorical_crossentropy = OPS["categorical_crossentropy"].reference
+_in_top_k = OPS["in_top_k"].reference
+
+
+def softplus(x):
+    return R.Softplus(features=x)
+
+
+def sigmoid(x):
+    return R.Sigmoid(x=x)
+
+
+def tanh(x):
+    return R.Tanh(x=x)
+
+
+def softsign(x):
+    x = tensor(x)
+    if is_float(x.dtype):
+        return R.Softsign(features=x)
+    return x / (R.Abs(x=x) + 1)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Logits go to TensorFlow's fused softmax cross-entropy kernel; probabilities, and anything the
+    kernel does not take (broadcast targets, a bad axis: the declaration reports it), to the composite."""
+    if from_logits:
+        output, target = tensor(output), tensor(target)
+        rank = output.shape.rank
+        if -rank <= axis < rank and target.shape == output.shape:
+            if target.dtype is not output.dtype:
+                target = R.Cast(x=target, DstT=output.dtype)
+            return tf.nn.softmax_cross_entropy_with_logits(target, output, axis)
+    return _categorical_crossentropy(target, output, from_logits, axis)
+
+
+def in_top_k(predictions, targets, k):
+    """TensorFlow's InTopK kernel (float32; half floats widen exactly); float64 takes the composite."""
+    predictions, targets = tensor(predictions), tensor(targets)
+    dtype = predictions.dtype
+    if predictions.shape.rank != 2 or dtype is tf.float64 or not is_float(dtype):
+        return _in_top_k(predictions, targets, k)
+    if dtype is not tf.float32:
+        predictions = R.Cast(x=predictions, DstT=tf.float32)
+    if targets.dtype is not tf.int32 and targets.dtype is not tf.int64:
+        targets = R.Cast(x=targets, DstT=tf.int32)
+    return R.InTopKV2(predictions=predictions, targets=targets, k=k)
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
-    if threshold == 0.0:
-        if alpha == 0.0:
-            if max_value is None:
-                return tf.nn.relu(x)
-            if max_value == 6:
-                return tf.nn.relu6(x)
-        elif max_value is None:
-            x = tensor(x)
-            if x.dtype.is_floating and x.dtype != tf.float64:  # the kernel's alpha is a float32
-                return tf.nn.leaky_relu(x, alpha)
-            return tf.where(x > 0, x, tf.cast(tf.cast(x, tf.float64) * alpha, x.dtype))
     x = tensor(x)
     dtype = x.dtype
-    if not dtype.is_floating:
-        return tf.cast(relu(tf.cast(x, tf.float64), alpha, max_value, threshold), dtype)
+    if threshold == 0.0 and max_value is None:
+        if alpha == 0.0:
+            return R.Relu(features=x)
+        if dtype is not tf.float64 and is_float(dtype):  # the kernel's alpha is a float32
+            return R.LeakyRelu(features=x, alpha=alpha)
+    if threshold == 0.0 and alpha == 0.0 and max_value == 6:
+        return R.Relu6(features=x)
+    if not is_float(dtype):
+        return R.Cast(x=relu(R.Cast(x=x, DstT=tf.float64), alpha, max_value, threshold), DstT=dtype)
     if threshold != 0.0:
-        positive = x * tf.cast(x > threshold, dtype)
+        positive = R.Mul(x=x, y=R.Cast(x=R.Greater(x=x, y=threshold), DstT=dtype))
     else:
-        positive = tf.nn.relu(x)
+        positive = R.Relu(features=x)
     if max_value is not None:
-        positive = tf.clip_by_value(positive, tf.zeros((), dtype), tf.constant(max_value, dtype))
+        positive = R.ClipByValue(t=positive, clip_value_min=0, clip_value_max=max_value)
     if alpha != 0.0:
-        positive = positive - tf.constant(alpha, dtype) * tf.nn.relu(tf.constant(threshold, dtype) - x)
+        positive = R.AddV2(x=positive, y=R.Mul(x=R.Minimum(x=R.Sub(x=x, y=threshold), y=0), y=alpha))
     return positive
 
 
 def elu(x, alpha=1.0):
-    result = tf.nn.elu(x)
+    result = R.Elu(features=x)
     if alpha == 1.0:
         return result
-    return tf.where(result > 0, result, result * alpha)
+    return R.SelectV2(condition=R.Greater(x=result, y=0), t=result, e=R.Mul(x=result, y=alpha))
 
 
 def softmax(x, axis=-1):
+    x = tensor(x)
+    if axis == -1 or axis == x.shape.rank - 1:
+        return R.Softmax(logits=x)
     return tf.nn.softmax(x, axis)
 
 
@@ -53,7 +97,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     if noise_shape is not None:
         noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
     if level == 0.0:
-        return tf.identity(x)
+        return R.Identity(input=x)
     return tf.nn.experimental.stateless_dropout(x, level, seed_pair(seed), noise_shape=noise_shape)
 
 
@@ -64,12 +108,11 @@ def bias_add(x, bias, data_format=None):
     if bias_rank != 1 and bias_rank != rank - 1:
         raise ValueError(f"bias_add: argument `bias` got a rank-{bias_rank} tensor of shape "
                          f"{tuple(bias.shape)}; expected rank 1 or {rank - 1} (ndim(x) - 1)")
-    if bias.dtype != x.dtype:
-        bias = tf.cast(bias, x.dtype)
-    if data_format == "channels_first" and rank > 2:
-        if bias_rank == 1:
-            return x + tf.reshape(bias, (-1,) + (1,) * (rank - 2))
-        return x + tf.reshape(bias, (bias.shape[-1], *bias.shape[:-1]))
+    if bias.dtype is not x.dtype:
+        bias = R.Cast(x=bias, DstT=x.dtype)
+    channels_first = data_format == "channels_first" and rank > 2
     if bias_rank == 1:
-        return tf.nn.bias_add(x, bias)
-    return x + bias
+        return R.BiasAdd(value=x, bias=bias, data_format="NCHW" if channels_first else "NHWC")
+    if channels_first:
+        bias = tf.reshape(bias, (bias.shape[-1], *bias.shape[:-1]))
+    return R.AddV2(x=x, y=bias)

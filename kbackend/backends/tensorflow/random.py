@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from .variables import _name
+from .variables import DTYPES, Variable, _name
 
 
 def seed_pair(seed, high=10e8):
@@ -19,21 +19,21 @@ def _shape(shape):
 
 
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
-    values = tf.random.stateless_uniform(_shape(shape), seed_pair(seed), low, high, dtype)
-    return tf.Variable(values, name=_name(name, "variable"))
+    values = tf.random.stateless_uniform(_shape(shape), seed_pair(seed), low, high, DTYPES[dtype])
+    return Variable(values, name=_name(name, "variable"))
 
 
 def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
-    values = tf.random.stateless_normal(_shape(shape), seed_pair(seed), mean, scale, dtype)
-    return tf.Variable(values, name=_name(name, "variable"))
+    values = tf.random.stateless_normal(_shape(shape), seed_pair(seed), mean, scale, DTYPES[dtype])
+    return Variable(values, name=_name(name, "variable"))
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return tf.random.stateless_normal(shape, seed_pair(seed), mean, stddev, dtype)
+    return tf.random.stateless_normal(shape, seed_pair(seed), mean, stddev, DTYPES[dtype])
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    return tf.random.stateless_truncated_normal(shape, seed_pair(seed), mean, stddev, dtype)
+    return tf.random.stateless_truncated_normal(shape, seed_pair(seed), mean, stddev, DTYPES[dtype])
 
 
 _UNIFORM_INTS = ("int32", "int64", "uint32", "uint64")
@@ -41,13 +41,14 @@ _UNIFORM_INTS = ("int32", "int64", "uint32", "uint64")
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     key = seed_pair(seed)
-    if dtype in _UNIFORM_INTS:
-        return tf.random.stateless_uniform(shape, key, int(minval), int(maxval), dtype)
-    if tf.as_dtype(dtype).is_integer:
+    dtype = DTYPES[dtype]
+    if dtype.is_integer:
+        if dtype.name in _UNIFORM_INTS:
+            return tf.random.stateless_uniform(shape, key, int(minval), int(maxval), dtype)
         values = tf.random.stateless_uniform(shape, key, int(minval), int(maxval), tf.int64)
         return tf.cast(values, dtype)
     return tf.random.stateless_uniform(shape, key, minval, maxval, dtype)
 
 
 def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
-    return tf.cast(tf.random.stateless_uniform(shape, seed_pair(seed)) < p, dtype)
+    return tf.cast(tf.random.stateless_uniform(shape, seed_pair(seed)) < p, DTYPES[dtype])

@@ -1,16 +1,36 @@
 """Shape and indexing ops, image resizing and zero padding on TensorFlow."""
 
+import builtins
+
 import tensorflow as tf
 
-from .variables import TENSORS, tensor
+from .variables import DTYPES, TENSORS, R, int32s, tensor
 
-gather = tf.gather
-permute_dimensions = tf.transpose
 repeat_elements = tf.repeat
-expand_dims = tf.expand_dims
-squeeze = tf.squeeze
-stack = tf.stack
-reverse = tf.reverse
+
+
+def gather(reference, indices):
+    return R.GatherV2(params=reference, indices=indices, axis=0)
+
+
+def permute_dimensions(x, pattern):
+    return R.Transpose(x=x, perm=int32s(pattern))
+
+
+def expand_dims(x, axis=-1):
+    return R.ExpandDims(input=x, axis=axis)
+
+
+def squeeze(x, axis):
+    return R.Squeeze(input=x, axis=[axis])
+
+
+def stack(x, axis=0):
+    return R.Pack(values=x, axis=axis)
+
+
+def reverse(x, axes):
+    return R.ReverseV2(tensor=x, axis=int32s(axes))
 
 
 def _check_rank(func, x, rank):
@@ -28,11 +48,14 @@ def _spatial_axes(data_format, count):
 def concatenate(tensors, axis=-1):
     if all(isinstance(t, tf.SparseTensor) for t in tensors):
         return tf.sparse.concat(axis, tensors)
-    tensors = [tf.sparse.to_dense(t) if isinstance(t, tf.SparseTensor) else t for t in tensors]
-    return tf.concat(tensors, axis)
+    if any(isinstance(t, tf.SparseTensor) for t in tensors):
+        tensors = [tf.sparse.to_dense(t) if isinstance(t, tf.SparseTensor) else t for t in tensors]
+    return R.ConcatV2(values=tensors, axis=axis)
 
 
 def reshape(x, shape):
+    if shape.__class__ is tuple and all(d.__class__ is int for d in shape):
+        return R.Reshape(tensor=x, shape=int32s(shape))
     return tf.reshape(x, shape)
 
 
@@ -48,10 +71,10 @@ def _range_bound(value):
 
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
-        start, stop = 0, (0 if start < 0 else start)
+        start, stop = 0, (tf.maximum(start, 0) if isinstance(start, TENSORS) else builtins.max(start, 0))
     result = tf.range(_range_bound(start), _range_bound(stop), _range_bound(step))
     if dtype != "int32":
-        result = tf.cast(result, dtype)
+        result = R.Cast(x=result, DstT=DTYPES[dtype])
     return result
 
 
@@ -63,11 +86,11 @@ def tile(x, n):
             raise ValueError(
                 f"tile: argument `n` got {n!r} for a rank-{rank} tensor; expected at most {rank} entries"
             )
-        return tf.tile(x, (1,) * (rank - len(n)) + n)
+        return R.Tile(input=x, multiples=int32s((1,) * (rank - len(n)) + n))
     n = tf.reshape(tf.cast(n, tf.int32), (-1,))
     if n.shape[0] < rank:
         n = tf.concat([tf.ones(rank - n.shape[0], tf.int32), n], 0)
-    return tf.tile(x, n)
+    return R.Tile(input=x, multiples=n)
 
 
 _ONE_HOT_INDEX_DTYPES = ("uint8", "int8", "int32", "int64")
@@ -77,25 +100,29 @@ def one_hot(indices, num_classes):
     indices = tensor(indices)
     if indices.dtype.name not in _ONE_HOT_INDEX_DTYPES:
         indices = tf.cast(indices, tf.int64)
-    return tf.one_hot(indices, num_classes)
+    return R.OneHot(indices=indices, depth=num_classes, on_value=1.0, off_value=0.0, axis=-1)
 
 
-def _index_list(value):
+def _indices(value):
+    """Slice starts or sizes as tf.slice takes them, and how many there are."""
     if isinstance(value, (tuple, list)):
-        return [int(v) for v in value]
-    return [int(v) for v in tf.reshape(value, (-1,)).numpy()]
+        if all(isinstance(v, int) for v in value):
+            return int32s(tuple(value)), len(value)
+        return tf.stack([tf.cast(v, tf.int32) for v in value]), len(value)
+    value = tf.reshape(tf.cast(value, tf.int32), (-1,))
+    return value, value.shape[0]
 
 
 def slice(x, start, size):
     x = tensor(x)
-    start, size = _index_list(start), _index_list(size)
-    if not x.shape.rank == len(start) == len(size):
+    (start, starts), (size, sizes) = _indices(start), _indices(size)
+    if not x.shape.rank == starts == sizes:
         raise ValueError(
-            f"slice: arguments `start` and `size` got {len(start)} and {len(size)} entries for a rank-"
+            f"slice: arguments `start` and `size` got {starts} and {sizes} entries for a rank-"
             f"{x.shape.rank} tensor; expected one entry per axis (the dimension and the size of indices "
             "should match)"
         )
-    return tf.slice(x, start, size)
+    return R.Slice(input=x, begin=start, size=size)
 
 
 def _bilinear_axis(x, axis, factor):
@@ -118,7 +145,7 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     rows, cols = _spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return tf.repeat(tf.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
-    if x.dtype == tf.float64:  # tf.image.resize computes in float32
+    if x.dtype is tf.float64:  # tf.image.resize computes in float32
         return _bilinear_axis(_bilinear_axis(x, rows, height_factor), cols, width_factor)
     channels_first = data_format == "channels_first"
     if channels_first:
@@ -138,7 +165,7 @@ def _pad(func, x, rank, axes, pairs):
     widths = [(0, 0)] * rank
     for axis, pair in zip(axes, pairs):
         widths[axis] = pair
-    return tf.pad(x, widths)
+    return R.Pad(input=x, paddings=int32s(tuple(widths)))
 
 
 def temporal_padding(x, padding=(1, 1)):

@@ -1,34 +1,100 @@
 """Variables, constants, tensor introspection and value I/O on TensorFlow."""
 
+import operator
+
 import numpy as np
 import tensorflow as tf
 
 from ... import config
-from ...dtypes import canonical_dtype, numpy_dtype
+from ..._dispatch import symbolic
+from ...dtypes import NAMES, canonical_dtype, numpy_dtype
 
-Tensor = tf.Tensor
-Variable = tf.Variable
-SparseTensor = tf.SparseTensor
 #: Values every tf op accepts as they are (variables read themselves).
 TENSORS = (tf.Tensor, tf.Variable)
+#: TensorFlow's generated op wrappers: the public ``tf.*`` functions add dispatch layers and rebuild
+#: constant arguments (axes, shapes) on every call, which costs more than a small op itself.
+R = tf.raw_ops
+
+_ResourceVariable = type(tf.Variable(0.0))  # the class tf.Variable(...) instantiates in TensorFlow 2
+
+
+class Variable(_ResourceVariable):
+    """The variable of :func:`variable`: a ``tf.Variable`` whose Python operators are recorded, not run,
+    while graphs are being built, so that expressions over it read its value when a function runs."""
+
+
+def _deferring(name, fn, reflected=False):
+    dunder = f"__{'r' if reflected else ''}{name}__"
+    eager = getattr(_ResourceVariable, dunder)
+
+    def method(self, *others):
+        if symbolic.active:
+            args = (others[0], self) if reflected else (self,) + others
+            return symbolic.record_operator(name, fn, *args)
+        return eager(self, *others)
+
+    method.__name__ = dunder
+    setattr(Variable, dunder, method)
+
+
+for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                   ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
+                   ("or", operator.or_), ("xor", operator.xor)]:
+    _deferring(_name, _fn)
+    _deferring(_name, _fn, reflected=True)
+for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+                   ("neg", operator.neg), ("abs", operator.abs), ("invert", operator.invert),
+                   ("getitem", operator.getitem)]:
+    _deferring(_name, _fn)
 
 
 def tensor(x):
-    """``x`` as a tf value: tensors and variables pass through, anything else is converted."""
+    """``x`` as a tf value: tensors and variables pass through; NumPy values keep their dtype; Python
+    floats become ``floatx()`` and Python ints int32 (int64 when they do not fit)."""
     if isinstance(x, TENSORS):
         return x
-    return tf.convert_to_tensor(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        return tf.convert_to_tensor(x)
+    converted = tf.convert_to_tensor(x)
+    if converted.dtype is tf.float32 and config._floatx != "float32":
+        converted = tf.convert_to_tensor(x, config._floatx)
+    return converted
 
 
 def tensor_of(x, dtype):
     """``x`` as a tensor of dtype name ``dtype``; non-tensors go through NumPy so nothing is rounded twice."""
     if isinstance(x, TENSORS):
-        return x if x.dtype.name == dtype else tf.cast(x, dtype)
+        return x if x.dtype.name == dtype else R.Cast(x=x, DstT=DTYPES[dtype])
     return tf.constant(np.asarray(x, dtype=numpy_dtype(dtype)))
 
 
-def dtype_name(x):
-    return x.dtype.name
+_INT32S = {}
+
+
+def int32s(values):
+    """A constant int32 tensor of the tuple ``values`` (axes, shapes, permutations), made once and reused:
+    converting a Python tuple costs more than most small ops."""
+    constant = _INT32S.get(values)
+    if constant is None:
+        with tf.init_scope():
+            constant = tf.constant(values, tf.int32)
+        if len(_INT32S) < 4096:
+            _INT32S[values] = constant
+    return constant
+
+
+def all_axes(rank):
+    return int32s(tuple(range(rank)))
+
+
+_FLOATS = frozenset((tf.float16, tf.bfloat16, tf.float32, tf.float64))
+#: Canonical dtype name → tf.DType: raw ops parse a dtype given as a string on every call (~60 µs).
+DTYPES = {name: tf.as_dtype(name) for name in NAMES}
+
+
+def is_float(dtype):
+    return dtype is tf.float32 or dtype in _FLOATS
 
 
 def _is_scipy_sparse(value):
@@ -60,7 +126,7 @@ def variable(value, dtype=None, name=None, constraint=None):
         return _sparse_from_scipy(value, dtype)
     if isinstance(value, tf.Variable):
         value = value.read_value()
-    return tf.Variable(tensor_of(value, dtype), name=_name(name, "variable"), constraint=constraint)
+    return Variable(tensor_of(value, dtype), name=_name(name, "variable"), constraint=constraint)
 
 
 def is_variable(x):
@@ -98,8 +164,8 @@ def is_placeholder(x):
 
 def shape(x):
     if isinstance(x, tf.SparseTensor):
-        return tf.cast(x.dense_shape, tf.int32)
-    return tf.shape(x)
+        return R.Cast(x=x.dense_shape, DstT=tf.int32)
+    return R.Shape(input=x, out_type=tf.int32)
 
 
 def int_shape(x):
@@ -119,7 +185,7 @@ def ndim(x):
 
 
 def size(x, name=None):
-    return tf.size(x)
+    return R.Size(input=x, out_type=tf.int32)
 
 
 def dtype(x):
@@ -140,9 +206,9 @@ def eval(x):
 
 def _filled(fill, shape, dtype, name):
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    value = fill(shape, dtype)
+    value = fill(shape, DTYPES[dtype])
     if all(shape):
-        return tf.Variable(value, name=_name(name, "variable"))
+        return Variable(value, name=_name(name, "variable"))
     return value
 
 
@@ -156,19 +222,23 @@ def ones(shape, dtype=None, name=None):
 
 def eye(size, dtype=None, name=None):
     rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    return tf.Variable(tf.eye(int(rows), int(cols), dtype=dtype), name=_name(name, "variable"))
+    return Variable(tf.eye(int(rows), int(cols), dtype=DTYPES[dtype]), name=_name(name, "variable"))
 
 
 def zeros_like(x, dtype=None, name=None):
-    return tf.zeros_like(x, dtype)
+    if dtype is None:
+        return R.ZerosLike(x=x)
+    return tf.zeros_like(x, DTYPES[dtype])
 
 
 def ones_like(x, dtype=None, name=None):
-    return tf.ones_like(x, dtype)
+    if dtype is None:
+        return R.OnesLike(x=x)
+    return tf.ones_like(x, DTYPES[dtype])
 
 
 def identity(x, name=None):
-    return tf.identity(x)
+    return R.Identity(input=x)
 
 
 def count_params(x):
@@ -176,7 +246,9 @@ def count_params(x):
 
 
 def cast(x, dtype):
-    return tf.cast(x, dtype)
+    if isinstance(x, TENSORS):
+        return R.Cast(x=x, DstT=DTYPES[dtype])
+    return tf.constant(np.asarray(x, dtype=numpy_dtype(dtype)))
 
 
 def _check_variable(func, x):
@@ -186,8 +258,8 @@ def _check_variable(func, x):
 
 def _like(x, value):
     """``value`` in the dtype of variable ``x`` (tf's assign ops refuse a tensor of another dtype)."""
-    if isinstance(value, TENSORS) and value.dtype != x.dtype:
-        return tf.cast(value, x.dtype)
+    if isinstance(value, TENSORS) and value.dtype is not x.dtype:
+        return R.Cast(x=value, DstT=x.dtype)
     return value
 
 

@@ -1,18 +1,17 @@
 """The PyTorch backend: eager torch tensors, ``torch.nn.Parameter`` variables, torch's own kernels.
 
 Imported only when the torch backend is selected.  Functions in the topic modules are named like the
-ops and take the canonical arguments (see :mod:`kbackend._dispatch`); ops whose torch function already
-has the exact semantics come from the rename table of the topic module (``RENAMES``).
+ops and take the canonical arguments (see :mod:`kbackend._dispatch`).  None is a bare rename of a torch
+function: ops also accept NumPy arrays and Python values, so each one starts with a single class check
+(``x if x.__class__ is Tensor else to_tensor(x)``) before calling torch.
 """
 
 from ..._dispatch import collect
 from . import control, conv, math, nn, random, shape, variables
+from .variables import Variable
 
-_TOPICS = (variables, math, shape, nn, conv, random, control)
+VARIABLE_TYPES = (Variable,)
 
 
 def implementations():
-    renames = {}
-    for topic in _TOPICS:
-        renames.update(getattr(topic, "RENAMES", {}))
-    return collect(*_TOPICS, renames=renames)
+    return collect(variables, math, shape, nn, conv, random, control)

@@ -6,11 +6,13 @@ message), so valid calls pay nothing for validation.
 
 import math as _math
 
+import numpy as np
 import torch
 
 from ... import config
+from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.math import batch_dot_axes, check_axis
-from .variables import DTYPES, Tensor, Variable, to_tensor
+from .variables import DTYPES, NAMES, Tensor, Variable, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
 _float32 = torch.float32
@@ -60,7 +62,7 @@ def _extremum(func, reduce):
         if x.__class__ is not Tensor:
             x = to_tensor(x)
         try:
-            return reduce(x, dim=() if axis is None else axis, keepdim=keepdims)
+            return reduce(x, () if axis is None else axis, keepdims)
         except (IndexError, RuntimeError):
             _bad_axis(func, axis, x)
             raise
@@ -77,11 +79,9 @@ def sum(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
     try:
-        if x.is_floating_point():
-            return torch.sum(x, dim=axis, keepdim=keepdims)
-        if x.dtype is torch.bool:
-            return torch.any(x, dim=axis, keepdim=keepdims)
-        return torch.sum(x, dim=axis, keepdim=keepdims, dtype=x.dtype)
+        if x.is_floating_point() or x.dtype is torch.bool:
+            return torch.sum(x, axis, keepdims)
+        return torch.sum(x, axis, keepdims, dtype=x.dtype)
     except (IndexError, RuntimeError):
         _bad_axis("sum", axis, x)
         raise
@@ -90,9 +90,9 @@ def sum(x, axis=None, keepdims=False):
 def prod(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
+    if x.dtype is torch.bool:
+        x = x.to(torch.int64)
     dtype = x.dtype
-    if dtype is torch.bool:
-        return torch.all(x, dim=axis, keepdim=keepdims)
     wide = _float32 if dtype in _HALVES else dtype
     if axis is None:
         out = torch.prod(x, dtype=wide)
@@ -118,6 +118,8 @@ def _cumulative(func, accumulate):
     def impl(x, axis=0):
         if x.__class__ is not Tensor:
             x = to_tensor(x)
+        if x.dtype is torch.bool:
+            x = x.to(torch.int64)
         dtype = x.dtype
         wide = _float32 if dtype in _HALVES else dtype
         try:
@@ -163,7 +165,7 @@ def mean(x, axis=None, keepdims=False):
     if not x.is_floating_point():
         x = x.to(DTYPES[config._floatx])
     try:
-        return torch.mean(x, dim=axis, keepdim=keepdims)
+        return torch.mean(x, axis, keepdims)
     except (IndexError, RuntimeError):
         _bad_axis("mean", axis, x)
         raise
@@ -173,8 +175,10 @@ def _logical(func, reduce):
     def impl(x, axis=None, keepdims=False):
         if x.__class__ is not Tensor:
             x = to_tensor(x)
+        if x.dtype is torch.uint8:
+            x = x.to(torch.bool)  # torch's any/all keep uint8 for uint8 inputs
         try:
-            return reduce(x, dim=axis, keepdim=keepdims)
+            return reduce(x, axis, keepdims)
         except (IndexError, RuntimeError):
             _bad_axis(func, axis, x)
             raise
@@ -194,7 +198,7 @@ def _arg(func, reduce):
         if x.dtype is torch.bool:
             x = x.to(torch.uint8)
         try:
-            return reduce(x, dim=axis)
+            return reduce(x, axis)
         except (IndexError, RuntimeError):
             _bad_axis(func, axis, x)
             raise
@@ -297,14 +301,53 @@ def _binary(func, fn):
     return impl
 
 
-maximum = _binary("maximum", torch.maximum)
-minimum = _binary("minimum", torch.minimum)
-equal = _binary("equal", torch.eq)
-not_equal = _binary("not_equal", torch.ne)
-greater = _binary("greater", torch.gt)
-greater_equal = _binary("greater_equal", torch.ge)
-less = _binary("less", torch.lt)
-less_equal = _binary("less_equal", torch.le)
+def _takes_dtype(number, x):
+    """Whether torch, given the Python number itself, computes in ``x``'s dtype as the reference does."""
+    return x.is_floating_point() or number.__class__ is int and x.dtype is not torch.bool
+
+
+def _extreme(func, fn, clamp):
+    """maximum / minimum; a Python number bound goes to torch's clamp, which takes it as it is."""
+
+    def impl(x, y):
+        if x.__class__ is Tensor:
+            if y.__class__ is Tensor:
+                return fn(x, y)
+            if _is_number(y) and _takes_dtype(y, x):
+                return clamp(x, y)
+        elif y.__class__ is Tensor and _is_number(x) and _takes_dtype(x, y):
+            return clamp(y, x)
+        return fn(*_operands(x, y))
+
+    impl.__name__ = func
+    return impl
+
+
+maximum = _extreme("maximum", torch.maximum, torch.clamp_min)
+minimum = _extreme("minimum", torch.minimum, torch.clamp_max)
+
+
+def _comparison(func, fn, mirrored):
+    """A comparison; a Python number is passed to torch as it is (the result is bool either way)."""
+
+    def impl(x, y):
+        if x.__class__ is Tensor:
+            if y.__class__ is Tensor or _is_number(y):
+                return fn(x, y)
+        elif y.__class__ is Tensor and _is_number(x):
+            return mirrored(y, x)
+        return fn(*_operands(x, y))
+
+    impl.__name__ = func
+    return impl
+
+
+equal = _comparison("equal", torch.eq, torch.eq)
+not_equal = _comparison("not_equal", torch.ne, torch.ne)
+greater = _comparison("greater", torch.gt, torch.lt)
+greater_equal = _comparison("greater_equal", torch.ge, torch.le)
+less = _comparison("less", torch.lt, torch.gt)
+less_equal = _comparison("less_equal", torch.le, torch.ge)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -312,9 +355,10 @@ less_equal = _binary("less_equal", torch.le)
 
 
 def _same_dtype(a, b):
+    """Both factors in one dtype, NumPy's result type as in the reference (int32 · float32 → float64)."""
     if a.dtype is b.dtype:
         return a, b
-    common = torch.promote_types(a.dtype, b.dtype)
+    common = DTYPES[canonical_dtype(np.result_type(numpy_dtype(NAMES[a.dtype]), numpy_dtype(NAMES[b.dtype])))]
     return a.to(common), b.to(common)
 
 
@@ -347,8 +391,12 @@ def batch_dot(x, y, axes=None):
     return out.reshape(shape if len(shape) > 1 else (batch, 1))
 
 
+_REVERSED = [tuple(range(n - 1, -1, -1)) for n in range(8)]
+
+
 def transpose(x):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    out = x.permute(tuple(range(x.dim() - 1, -1, -1)))
-    return out.clone() if isinstance(x, Variable) else out
+    n = x.dim()
+    out = x.permute(_REVERSED[n] if n < 8 else tuple(range(n - 1, -1, -1)))
+    return out.clone() if x.__class__ is Variable else out

@@ -3,7 +3,11 @@
 import torch
 import torch.nn.functional as F
 
+from ..._dispatch import OPS
+from ...ops.nn import _checked_axis
 from .variables import Tensor, generator_on, to_tensor
+
+_HALVES = (torch.float16, torch.bfloat16)
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
@@ -71,3 +75,63 @@ def bias_add(x, bias, data_format=None):
             bias = bias.reshape((bias.shape[-1],) + tuple(bias.shape[:-1]))
     out = x + bias
     return out if out.dtype is x.dtype else out.to(x.dtype)
+
+
+def _per_axis(value, shape):
+    """A rank-1 ``value`` reshaped to broadcast along the kept axes (as the reference does)."""
+    if value is None:
+        return None
+    if value.__class__ is not Tensor:
+        value = to_tensor(value)
+    return value.reshape(shape) if value.dim() == 1 and len(shape) > 1 else value
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if not x.is_floating_point():
+        return OPS["normalize_batch_in_training"].reference(x, gamma, beta, reduction_axes, epsilon)
+    rank = x.dim()
+    reduced = sorted(_checked_axis("normalize_batch_in_training", a, rank, "reduction_axes")
+                     for a in reduction_axes)
+    wide = x.to(torch.float32) if x.dtype in _HALVES else x
+    var, mean = torch.var_mean(wide, dim=reduced, correction=0, keepdim=True)
+    normed = ((wide - mean) * torch.rsqrt(var + epsilon)).to(x.dtype)
+    kept = tuple(mean.shape)
+    if gamma is not None:
+        normed = normed * _per_axis(gamma, kept)
+    if beta is not None:
+        normed = normed + _per_axis(beta, kept)
+    remaining = tuple(d for a, d in enumerate(x.shape) if a not in reduced)
+    return normed, mean.reshape(remaining).to(x.dtype), var.reshape(remaining).to(x.dtype)
+
+
+def _channel_vector(value, channels, dtype):
+    return value is None or value.dim() == 1 and value.shape[0] == channels and value.dtype is dtype
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    mean, var, beta, gamma = (v if v is None or v.__class__ is Tensor else to_tensor(v, x.device)
+                              for v in (mean, var, beta, gamma))
+    rank = x.dim()
+    axis = _checked_axis("batch_normalization", axis, rank)
+    # torch's fused kernel treats the statistics as constants: used only when nothing asks for their
+    # gradient (inference with moving averages, the common case).
+    if (rank >= 2 and x.is_floating_point() and mean is not None and var is not None
+            and not (mean.requires_grad or var.requires_grad)
+            and all(_channel_vector(v, x.shape[axis], x.dtype) for v in (mean, var, beta, gamma))):
+        view = x.movedim(axis, 1) if axis != 1 else x
+        y = F.batch_norm(view, mean, var, gamma, beta, False, 0.0, epsilon)
+        return y.movedim(1, axis) if axis != 1 else y
+    return OPS["batch_normalization"].reference(x, mean, var, beta, gamma, axis, epsilon)
+
+
+def l2_normalize(x, axis=None):
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if not x.is_floating_point():
+        return OPS["l2_normalize"].reference(x, axis)
+    # max(||x||, 1e-6) == sqrt(max(sum(x²), 1e-12)), the reference's denominator.
+    return x / torch.linalg.vector_norm(x, 2, dim=axis, keepdim=True).clamp_min(1e-6)

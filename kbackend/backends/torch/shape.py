@@ -16,7 +16,7 @@ from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
 def _owned(out, x):
     """``out``, a view of ``x``, copied when ``x`` is a variable."""
-    return out.clone() if isinstance(x, Variable) else out
+    return out.clone() if x.__class__ is Variable else out
 
 
 def _check_rank(func, x, rank):

@@ -4,10 +4,13 @@ The other topic modules import their conversion helpers from here: ``to_tensor``
 no copy where possible), ``DTYPES`` (canonical name → torch dtype) and ``NAMES`` (the reverse).
 """
 
+import operator
+
 import numpy as np
 import torch
 
 from ... import config
+from ..._dispatch import symbolic
 from ...dtypes import canonical_dtype, numpy_dtype
 
 Tensor = torch.Tensor
@@ -71,22 +74,19 @@ def as_numpy_tensor(x):
 
 def to_numpy(x):
     """The value of tensor ``x`` as a NumPy array (shares memory with a CPU tensor)."""
-    x = x.detach()
+    if x.requires_grad:
+        x = x.detach()
+    try:
+        return x.numpy()
+    except (TypeError, RuntimeError):
+        pass
+    if x.layout is not torch.strided:
+        x = x.to_dense()
     if x.device.type != "cpu":
         x = x.cpu()
     if x.dtype is torch.bfloat16:
         return x.view(torch.int16).numpy().view(_bfloat16())
     return x.resolve_conj().resolve_neg().numpy()
-
-
-def torch_dtype(name):
-    return DTYPES[name]
-
-
-def dtype_name(x):
-    if isinstance(x, Tensor):
-        return NAMES[x.dtype]
-    return canonical_dtype(np.asarray(x).dtype)
 
 
 class Variable(torch.nn.Parameter):
@@ -127,6 +127,34 @@ class Variable(torch.nn.Parameter):
                 f"  {self.data!r}>")
 
 
+def _deferring(name, fn, reflected=False):
+    """Python operator ``name`` of Variable: eager, or recorded while graphs are being built so that
+    expressions over the variable read its value when a function runs (as the other backends do)."""
+    dunder = f"__{'r' if reflected else ''}{name}__"
+    eager = getattr(Tensor, dunder)
+
+    def method(self, *others):
+        if symbolic.active:
+            args = (others[0], self) if reflected else (self,) + others
+            return symbolic.record_operator(name, fn, *args)
+        return eager(self, *others)
+
+    method.__name__ = dunder
+    setattr(Variable, dunder, method)
+
+
+for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                   ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
+                   ("or", operator.or_), ("xor", operator.xor)]:
+    _deferring(_name, _fn)
+    _deferring(_name, _fn, reflected=True)
+for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+                   ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
+                   ("invert", operator.invert), ("getitem", operator.getitem)]:
+    _deferring(_name, _fn)
+
+
 def _rebuild_variable(data, name, constraint, trainable):
     return Variable(data, name, constraint, trainable)
 
@@ -156,7 +184,7 @@ def variable(value, dtype=None, name=None, constraint=None):
 
 
 def is_variable(x):
-    return isinstance(x, Variable)
+    return x.__class__ is Variable
 
 
 def constant(value, dtype=None, shape=None, name=None):
@@ -206,7 +234,7 @@ def dtype(x):
 def eval(x):
     if isinstance(x, Tensor):
         array = to_numpy(x)
-        return array.copy() if isinstance(x, Variable) else array
+        return array.copy() if x.__class__ is Variable else array
     return np.asarray(x)
 
 
@@ -284,13 +312,13 @@ def count_params(x):
 def cast(x, dtype):
     if x.__class__ is not Tensor:
         x = as_numpy_tensor(x)
-        if isinstance(x, Variable):
+        if x.__class__ is Variable:
             return x.to(DTYPES[dtype], copy=True)
     return x.to(DTYPES[dtype])
 
 
 def _check_variable(func, x):
-    if not isinstance(x, Variable):
+    if x.__class__ is not Variable:
         raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
 
 
