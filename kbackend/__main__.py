@@ -87,7 +87,7 @@ def main(argv=None):
     setter.add_argument("value")
     config_commands.add_parser("path", help="print the keras.json path kbackend reads")
     demo = commands.add_parser("demo", help="train a small classifier written only in K.*")
-    demo.add_argument("--backend", default=None)
+    demo.add_argument("--backend", default="numpy", help="engine to train on (default: numpy)")
     demo.add_argument("--epochs", type=int, default=None)
     args = parser.parse_args(argv)
 

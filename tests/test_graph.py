@@ -179,3 +179,13 @@ def test_name_scope():
     with K.name_scope("block"):
         x = K.placeholder((2,))
     assert x.name.startswith("block/Placeholder_")
+
+
+def test_dropout_mask_changes_between_steps(backend):
+    x = K.placeholder((500,))
+    f = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=3)])
+    ones = np.ones(500, np.float32)
+    first, second = f([ones, 1])[0], f([ones, 1])[0]
+    assert not np.array_equal(first, second)
+    g = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=3)])
+    np.testing.assert_array_equal(g([ones, 1])[0], first)  # the same seed replays the same sequence

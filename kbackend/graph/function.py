@@ -13,7 +13,8 @@ import numpy as np
 from .. import config
 from .._dispatch import active_backend, symbolic
 from ..dtypes import canonical_dtype
-from .tensor import Node, SymbolicTensor, _leaves, _map, is_symbolic, symbolic_learning_phase, unique_name
+from .tensor import (Node, SeedStream, SymbolicTensor, _leaves, _map, is_symbolic, symbolic_learning_phase,
+                     unique_name)
 
 GRADIENT = "gradient"
 UPDATE_KINDS = ("update", "update_add", "update_sub", "moving_average_update")
@@ -122,16 +123,24 @@ def _replay(nodes, env, backend, gradient, substitute):
             env[id(node.outputs)] = gradient(node, env)
             continue
         if substitute:
-            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ is SymbolicTensor else substitute.get(id(v), v), a)
+            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ in _FED else substitute.get(id(v), v), a)
                     for k, a in node.kwargs.items()}
         else:
-            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ is SymbolicTensor else v, a)
+            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ in _FED else v, a)
                     for k, a in node.kwargs.items()}
         if node.fn in UPDATE_KINDS:
             env[id(node.outputs)] = _updated_value(node.fn, args, backend)
             continue
         bind_outputs(node, call_node(node, args, backend), env)
     return env
+
+
+_FED = (SymbolicTensor, SeedStream)  # values looked up in the run's environment
+
+
+def seed_streams(nodes):
+    """The seed streams of the random ops among ``nodes``."""
+    return list({id(v): v for n in nodes for v in _leaves(n.kwargs) if v.__class__ is SeedStream}.values())
 
 
 def _updated_value(kind, args, backend):
@@ -188,6 +197,7 @@ class Function:
                 "that are not among `inputs`"
             )
         self.variables = _variables_of(self.nodes, self.backend)
+        self.seed_streams = seed_streams(self.nodes)
         from .runners import make_runner
 
         self.runner = make_runner(self, **{k: v for k, v in options.items() if k in ("compile", "jit")})

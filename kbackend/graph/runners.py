@@ -27,8 +27,12 @@ def _has_gradients(fn):
 
 
 def _convert(fn, feeds):
+    """The run's environment: fed values as engine tensors, then this run's seeds."""
     backend = fn.backend
-    return {id(tensor): backend.constant(value, tensor.dtype, None, None) for tensor, value in feeds}
+    env = {id(tensor): backend.constant(value, tensor.dtype, None, None) for tensor, value in feeds}
+    for stream in fn.seed_streams:
+        env[id(stream)] = stream.next()
+    return env
 
 
 def _outputs(fn, env):
@@ -103,7 +107,7 @@ def _torch_runner(fn, compile):
         env = _convert(fn, feeds)
         if with_grad:
             for key, value in env.items():
-                if value.is_floating_point():
+                if isinstance(value, torch.Tensor) and value.is_floating_point():
                     env[key] = value.detach().requires_grad_(True)
         context = torch.enable_grad() if with_grad else torch.no_grad()
         with context:
@@ -168,7 +172,8 @@ def _jax_runner(fn, jit):
         converted = _convert(fn, feeds)
         feed_order[:] = list(converted)
         values = [_jax_value(v) for v in variables]
-        outputs, new_values = compiled(values, [converted[k] for k in feed_order])
+        fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
+        outputs, new_values = compiled(values, fed)
         for (variable, _), value in zip(fn.updates, new_values):
             backend.update(variable, value)
         return outputs
@@ -220,7 +225,7 @@ def _tensorflow_runner(fn, jit):
     def run(feeds):
         converted = _convert(fn, feeds)
         feed_order[:] = list(converted)
-        return compiled(*[converted[k] for k in feed_order])
+        return compiled(*[tf.constant(v, tf.int64) if isinstance(v, int) else v for v in converted.values()])
 
     return run
 

@@ -146,6 +146,22 @@ def is_symbolic(value):
     return value.__class__ is SymbolicTensor
 
 
+class SeedStream:
+    """The seed of a random op inside a graph: each run of a function draws the next one, so dropout
+    masks and noise change from step to step (as a seeded TensorFlow op does across session runs)
+    while a given seed still reproduces the same sequence."""
+
+    __slots__ = ("base", "count")
+
+    def __init__(self, base):
+        self.base = int(base)
+        self.count = 0
+
+    def next(self):
+        self.count += 1
+        return (self.base * 1_000_003 + self.count) % (2 ** 31 - 1)
+
+
 # ---------------------------------------------------------------------------------------------------
 # shape and dtype inference: run the NumPy reference on stand-ins
 
@@ -155,6 +171,8 @@ _PROBES = (2, 3, 1, 4, 5, 6, 7, 8)
 
 
 def _stand_in(value, probe, backend):
+    if value.__class__ is SeedStream:
+        return value.base
     if isinstance(value, SymbolicTensor):
         known = value.stand_ins.get(probe)
         if known is not None:
@@ -310,6 +328,8 @@ def record(name, kwargs):
         return rule(kwargs)
     if spec.composite:
         return spec.reference(**kwargs)
+    if name in RANDOM_OPS and kwargs.get("seed") is not None:
+        kwargs = dict(kwargs, seed=SeedStream(kwargs["seed"]))
     return record_node(name, kwargs, spec.reference)
 
 
@@ -352,10 +372,16 @@ def _update_rule(kind):
     return rule
 
 
+#: Ops whose ``seed`` becomes a :class:`SeedStream` inside a graph.
+RANDOM_OPS = frozenset("dropout random_normal random_uniform random_bernoulli truncated_normal".split())
+
+
 def _dropout_rule(kwargs):
     """Inside a graph dropout honours the learning phase: it is the identity at inference."""
     from .. import in_train_phase
 
+    if kwargs.get("seed") is not None:
+        kwargs = dict(kwargs, seed=SeedStream(kwargs["seed"]))
     dropped = record_node("dropout", kwargs, OPS["dropout"].reference)
     return in_train_phase(dropped, kwargs["x"])
 

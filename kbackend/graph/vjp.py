@@ -16,7 +16,7 @@ import numpy as np
 from ..ops.ctc import ctc_batch_cost_vjp
 from ..ops.math import batch_dot_axes
 from .function import GRADIENT
-from .tensor import SymbolicTensor, _leaves
+from .tensor import SeedStream, SymbolicTensor, _leaves
 from .vjp_conv import RULES as _CONV_RULES
 
 #: op name (or Python operator) → vector-Jacobian rule; the convolution family comes from :mod:`.vjp_conv`.
@@ -148,6 +148,14 @@ _unary("softplus", lambda x, out: 1 / (1 + np.exp(-x)))
 _unary("softsign", lambda x, out: 1 / np.square(1 + np.abs(x)))
 _unary("identity", lambda x, out: np.ones_like(x))
 _unary("print_tensor", lambda x, out: np.ones_like(x))
+
+
+@rule("dropout")
+def _dropout(g, out, x, level, noise_shape=None, seed=None):
+    from .._dispatch import OPS
+
+    # The same seed draws the same mask: the cotangent is dropped and scaled exactly like x was.
+    return {"x": OPS["dropout"].reference(np.asarray(g), level, noise_shape, seed)}
 
 
 @rule("cast")
@@ -423,7 +431,7 @@ RULES["ctc_batch_cost"] = ctc_batch_cost_vjp
 
 
 def _value(value, env):
-    if value.__class__ is SymbolicTensor:
+    if value.__class__ is SymbolicTensor or value.__class__ is SeedStream:
         return env[id(value)]
     if isinstance(value, list):
         return [_value(v, env) for v in value]

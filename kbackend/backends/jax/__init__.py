@@ -29,7 +29,7 @@ def implementations():
     for name, spec in OPS.items():
         if name not in table and spec.composite:  # so that its Python operators run in the 64-bit scope
             table[name] = spec.reference
-    return {name: wrap(fn) for name, fn in table.items()}
+    return {name: wrap(fn, OPS[name]) for name, fn in table.items()}
 
 
 __all__ = ["VARIABLE_TYPES", "Variable", "implementations"]

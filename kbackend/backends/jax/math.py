@@ -18,6 +18,7 @@ _NOT_FLOAT = frozenset(jnp.dtype(d) for d in (bool, "int8", "int16", "int32", "i
                                               "uint32", "uint64"))
 _INTEGER = _NOT_FLOAT - {_BOOL}
 _FLOAT32 = jnp.dtype(jnp.float32)
+_FULL_FLOATS = frozenset((_FLOAT32, jnp.dtype(jnp.float64)))
 
 
 def _floating(x):
@@ -41,6 +42,8 @@ def _int64_sum(reduce, x, **kwargs):
 
 def _accumulate(reduce, x, **kwargs):
     dtype = x.dtype
+    if dtype in _FULL_FLOATS:
+        return reduce(x, **kwargs)
     if dtype in _INTEGER:
         return reduce(x, dtype=dtype, **kwargs)
     if dtype == _BOOL:
@@ -266,6 +269,8 @@ def _dense(x):
 def dot(x, y):
     a = x if x.__class__ is ArrayImpl else _dense(x)
     b = to_jax(y)
+    if a.dtype == b.dtype and a.dtype in _FULL_FLOATS:
+        return jnp.dot(a, b, precision=precision())
     return cast(jnp.dot(_wide(a), _wide(b), precision=precision()), _product_dtype(a, b))
 
 

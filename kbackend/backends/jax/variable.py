@@ -21,6 +21,7 @@ from ...dtypes import canonical_dtype
 
 ArrayImpl = _ArrayImpl = type(jnp.zeros(()))
 _enable_x64 = jax.enable_x64
+_matmul_precision = jax.default_matmul_precision
 
 #: Canonical dtype names that JAX only honours while x64 is enabled.
 WIDE_NAMES = frozenset(("float64", "int64", "uint64", "complex128"))
@@ -180,7 +181,7 @@ def cast(x, dtype):
 def precision():
     """Matrix products and convolutions keep float32 accuracy (GPUs would use TF32 by default) unless
     the user chose a precision through JAX's own ``jax_default_matmul_precision``."""
-    if jax.config.jax_default_matmul_precision is None:
+    if _matmul_precision.value is None:
         return jax.lax.Precision.HIGHEST
     return None
 
@@ -296,14 +297,47 @@ def in_x64(fn):
     return run
 
 
-def wrap(fn):
-    """The scope a backend function runs in, chosen once when the backend loads."""
+def _fast_scoped(fn, spec):
+    """:func:`scoped` behind a check generated for op ``spec``'s signature: when every tensor argument
+    is a ``jax.Array`` of at most 32 bits (or None, or a Python int) and no ``dtype`` argument names a
+    64-bit type, ``fn`` is called at once; anything else takes the full check."""
+    slow = scoped(fn)
+    params = spec.signature.parameters
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()):
+        return slow
+    header, call, tests, namespace = [], [], [], {"fn": fn, "slow": slow, "_A": _ArrayImpl,
+                                                  "_WIDE": WIDE_NAMES, "_PLAIN": (int, bool, type(None))}
+    for i, (name, param) in enumerate(params.items()):
+        arg = f"a{i}"
+        call.append(arg)
+        if param.default is param.empty:
+            header.append(arg)
+        else:
+            namespace[f"_default{i}"] = param.default
+            header.append(f"{arg}=_default{i}")
+        if name == "dtype":
+            tests.append(f"{arg} not in _WIDE")
+        elif name in spec.tensor_params:
+            tests.append(f"({arg}.__class__ is _A and {arg}.dtype.itemsize < 8 or {arg}.__class__ in _PLAIN)")
+    args = ", ".join(call)
+    source = (f"def {spec.name}({', '.join(header)}):\n"
+              f"    if {' and '.join(tests) or 'True'}:\n"
+              f"        return fn({args})\n"
+              f"    return slow({args})\n")
+    exec(compile(source, f"<kbackend jax scope {spec.name}>", "exec"), namespace)
+    run = namespace[spec.name]
+    run.__wrapped__ = fn
+    return run
+
+
+def wrap(fn, spec):
+    """The scope backend function ``fn`` of op ``spec`` runs in, chosen once when the backend loads."""
     scope = getattr(fn, "_kbackend_scope", None)
     if scope == "none":
         return fn
     if scope == "x64":
         return in_x64(fn)
-    return scoped(fn)
+    return _fast_scoped(fn, spec)
 
 
 _OPERANDS = (_JaxArray, np.ndarray, np.generic, numbers.Number, list, tuple)

@@ -146,11 +146,17 @@ def identity(x, name=None):
 
 
 def key(seed):
-    """A PRNG key from an integer seed, the same whether or not x64 is enabled."""
+    """A PRNG key from an integer seed (a Python int, or a scalar tensor while a graph is traced), the
+    same whether or not x64 is enabled: the seed's high and low 32 bits are the key data."""
     if seed is None:
         seed = np.random.randint(10e8)
-    seed = int(seed)
-    data = np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
+    if isinstance(seed, (int, np.integer)):
+        seed = int(seed)
+        data = np.array([(seed >> 32) & 0xFFFFFFFF, seed & 0xFFFFFFFF], dtype=np.uint32)
+    else:
+        seed = to_jax(seed)
+        high = (seed >> 32).astype(jnp.uint32) if seed.dtype.itemsize == 8 else jnp.zeros((), jnp.uint32)
+        data = jnp.stack([high, seed.astype(jnp.uint32)])
     return jax.random.wrap_key_data(data, impl="threefry2x32")
 
 

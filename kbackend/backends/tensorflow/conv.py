@@ -145,7 +145,14 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
 
 
 def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
-    x = tensor(x)
+    x, kernel = tensor(x), tensor(kernel)
+    if data_format == "channels_last" and dilation_rate == (1, 1) and x.dtype is kernel.dtype:
+        # the common case, checked inline: it costs less than the generic path's helpers
+        x_shape, k_shape = x.shape.as_list(), kernel.shape.as_list()
+        if (len(x_shape) == 4 and len(k_shape) == 4 and k_shape[2] == x_shape[3] and is_float(x.dtype)
+                and (padding == "same" or x_shape[1] >= k_shape[0] and x_shape[2] >= k_shape[1])):
+            return R.Conv2D(input=x, filter=kernel, strides=(1, *strides, 1),
+                            padding="SAME" if padding == "same" else "VALID")
     _, y = _convolve("conv2d", x, kernel, strides, padding, data_format, dilation_rate)
     return _restore(y, x.dtype)
 

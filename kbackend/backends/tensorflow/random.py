@@ -3,11 +3,15 @@
 import numpy as np
 import tensorflow as tf
 
-from .variables import DTYPES, Variable, _name
+from .variables import DTYPES, TENSORS, R, Variable, uid_name
 
 
 def seed_pair(seed, high=10e8):
-    """The shape-(2,) int64 key of a stateless tf random op; ``None`` draws one from NumPy's RNG."""
+    """The shape-(2,) int64 key of a stateless tf random op from an int or int tensor seed (a graph
+    feeds one per run); ``None`` draws one from NumPy's RNG."""
+    if isinstance(seed, TENSORS):
+        seed = R.Cast(x=seed, DstT=tf.int64)
+        return R.Pack(values=[R.BitwiseAnd(x=seed, y=0xFFFFFFFF), R.RightShift(x=seed, y=32)], axis=0)
     if seed is None:
         seed = np.random.randint(high)
     seed = int(seed)
@@ -20,12 +24,12 @@ def _shape(shape):
 
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     values = tf.random.stateless_uniform(_shape(shape), seed_pair(seed), low, high, DTYPES[dtype])
-    return Variable(values, name=_name(name, "variable"))
+    return Variable(values, name=uid_name(name, "variable"))
 
 
 def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
     values = tf.random.stateless_normal(_shape(shape), seed_pair(seed), mean, scale, DTYPES[dtype])
-    return Variable(values, name=_name(name, "variable"))
+    return Variable(values, name=uid_name(name, "variable"))
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):

@@ -107,7 +107,7 @@ def _sparse_from_scipy(value, dtype):
     return tf.SparseTensor(indices, coo.data.astype(numpy_dtype(dtype)), coo.shape)
 
 
-def _name(name, prefix):
+def uid_name(name, prefix):
     return name if name is not None else f"{prefix}_{config.get_uid(prefix)}"
 
 
@@ -126,7 +126,7 @@ def variable(value, dtype=None, name=None, constraint=None):
         return _sparse_from_scipy(value, dtype)
     if isinstance(value, tf.Variable):
         value = value.read_value()
-    return Variable(tensor_of(value, dtype), name=_name(name, "variable"), constraint=constraint)
+    return Variable(tensor_of(value, dtype), name=uid_name(name, "variable"), constraint=constraint)
 
 
 def is_variable(x):
@@ -208,7 +208,7 @@ def _filled(fill, shape, dtype, name):
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     value = fill(shape, DTYPES[dtype])
     if all(shape):
-        return Variable(value, name=_name(name, "variable"))
+        return Variable(value, name=uid_name(name, "variable"))
     return value
 
 
@@ -222,7 +222,7 @@ def ones(shape, dtype=None, name=None):
 
 def eye(size, dtype=None, name=None):
     rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    return Variable(tf.eye(int(rows), int(cols), dtype=DTYPES[dtype]), name=_name(name, "variable"))
+    return Variable(tf.eye(int(rows), int(cols), dtype=DTYPES[dtype]), name=uid_name(name, "variable"))
 
 
 def zeros_like(x, dtype=None, name=None):
