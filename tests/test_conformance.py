@@ -111,8 +111,9 @@ def assert_close(actual, expected, dtype, case, what):
         return
     assert K.dtype(actual) == K.dtype(expected), f"{what}: dtype {actual.dtype} != {expected.dtype}"
     rtol, atol = TOLERANCE.get(dtype, (1e-6, 1e-6))
-    rtol = case.rtol if case.rtol is not None and dtype in ("float32", "float64") else rtol
-    atol = case.atol if case.atol is not None and dtype in ("float32", "float64") else atol
+    if dtype in ("float32", "float64"):  # a case may loosen the tolerance (e.g. an engine's float64 kernel)
+        rtol = max(rtol, case.rtol or 0.0)
+        atol = max(atol, case.atol or 0.0)
     if actual.dtype.kind in "fc" or str(actual.dtype) == "bfloat16":
         np.testing.assert_allclose(actual.astype(np.float64), expected.astype(np.float64), rtol=rtol,
                                    atol=atol, err_msg=what)

@@ -94,6 +94,8 @@ def bind_outputs(node, value, env):
         if isinstance(out, SymbolicTensor):
             env[id(out)] = val
         elif isinstance(out, (list, tuple)):
+            if not isinstance(val, (list, tuple)) and hasattr(val, "dense_shape"):  # an engine's sparse tensor
+                val = (val.indices, val.values, val.dense_shape)
             for o, v in zip(out, val):
                 walk(o, v)
 

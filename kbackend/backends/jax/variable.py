@@ -19,7 +19,7 @@ from ... import config
 from ..._dispatch import symbolic
 from ...dtypes import canonical_dtype
 
-ArrayImpl = _ArrayImpl = type(jnp.zeros(()))
+ArrayImpl = type(jnp.zeros(()))
 _enable_x64 = jax.enable_x64
 _matmul_precision = jax.default_matmul_precision
 
@@ -34,7 +34,6 @@ def x64_enabled():
 class Variable:
     """A named, trainable holder of a ``jax.Array``; every op and Python operator sees its ``value``."""
 
-    __slots__ = ("value", "name", "constraint", "trainable", "_keras_shape", "__weakref__")
     __array_priority__ = 100
     __array_ufunc__ = None  # NumPy operators defer to the reflected methods below
 
@@ -154,7 +153,7 @@ Variable.__getitem__ = _getitem
 def to_jax(x):
     """A ``jax.Array`` (or tracer) for any input: arrays pass, variables unwrap, the rest converts."""
     cls = x.__class__
-    if cls is _ArrayImpl:
+    if cls is ArrayImpl:
         return x
     if cls is Variable:
         return x.value
@@ -167,7 +166,7 @@ def to_jax(x):
 
 def is_tracer(x):
     """True for a value being traced by ``jax.jit``/``grad``/``scan`` (a ``jax.Array`` with no data)."""
-    return x.__class__ is not _ArrayImpl and isinstance(x, _JaxArray)
+    return x.__class__ is not ArrayImpl and isinstance(x, _JaxArray)
 
 
 _INT32 = np.iinfo(np.int32)
@@ -224,7 +223,7 @@ def dtype_name(x):
 
 def _is_wide(value):
     cls = value.__class__
-    if cls is _ArrayImpl or cls is np.ndarray:
+    if cls is ArrayImpl or cls is np.ndarray:
         return value.dtype.itemsize == 8 and value.dtype.kind != "c" or value.dtype.itemsize == 16
     if cls is Variable:
         return _is_wide(value.value)
@@ -256,7 +255,7 @@ def scoped(fn):
     def run(*args):
         for arg in args:
             cls = arg.__class__
-            if cls is _ArrayImpl:
+            if cls is ArrayImpl:
                 if arg.dtype.itemsize < 8:
                     continue
             elif cls is int or cls is bool or arg is None:
@@ -305,7 +304,7 @@ def _fast_scoped(fn, spec):
     params = spec.signature.parameters
     if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()):
         return slow
-    header, call, tests, namespace = [], [], [], {"fn": fn, "slow": slow, "_A": _ArrayImpl,
+    header, call, tests, namespace = [], [], [], {"fn": fn, "slow": slow, "_A": ArrayImpl,
                                                   "_WIDE": WIDE_NAMES, "_PLAIN": (int, bool, type(None))}
     for i, (name, param) in enumerate(params.items()):
         arg = f"a{i}"

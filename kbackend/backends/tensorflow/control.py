@@ -221,7 +221,7 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     _check_labels(func, _known(labels), _known(lengths), _known(inputs), classes)
     sparse = ctc_label_dense_to_sparse(labels, lengths)
     sparse = tf.SparseTensor(sparse.indices, tf.cast(sparse.values, tf.int32), sparse.dense_shape)
-    losses = tf.compat.v1.nn.ctc_loss(sparse, logits, inputs, time_major=True)
+    losses = tf.compat.v1.nn.ctc_loss(sparse, logits, inputs, time_major=True)  # tf.nn.ctc_loss may pick the float32-only CTCLossV2
     return tf.cast(tf.expand_dims(losses, 1), dtype)
 
 

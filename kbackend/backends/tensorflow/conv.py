@@ -126,7 +126,7 @@ def _convolve(func, x, kernel, strides, padding, data_format, dilation_rate):
             return R.Squeeze(input=y, axis=[rows])
         return R.Conv3D(input=x, filter=kernel, strides=_spread(strides, fmt), padding=pad, data_format=fmt)
 
-    return x, _in_format(compute, x, data_format, n)
+    return _in_format(compute, x, data_format, n)
 
 
 def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
@@ -140,7 +140,7 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
         left = dilation_rate[0] * (tensor(kernel).shape[0] - 1)
         x = tf.pad(x, ((0, 0), (left, 0), (0, 0)))
         padding = "valid"
-    _, y = _convolve("conv1d", x, kernel, strides, padding, data_format, dilation_rate)
+    y = _convolve("conv1d", x, kernel, strides, padding, data_format, dilation_rate)
     return _restore(y, dtype)
 
 
@@ -153,13 +153,13 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilatio
                 and (padding == "same" or x_shape[1] >= k_shape[0] and x_shape[2] >= k_shape[1])):
             return R.Conv2D(input=x, filter=kernel, strides=(1, *strides, 1),
                             padding="SAME" if padding == "same" else "VALID")
-    _, y = _convolve("conv2d", x, kernel, strides, padding, data_format, dilation_rate)
+    y = _convolve("conv2d", x, kernel, strides, padding, data_format, dilation_rate)
     return _restore(y, x.dtype)
 
 
 def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):
     x = tensor(x)
-    _, y = _convolve("conv3d", x, kernel, strides, padding, data_format, dilation_rate)
+    y = _convolve("conv3d", x, kernel, strides, padding, data_format, dilation_rate)
     return _restore(y, x.dtype)
 
 

@@ -46,9 +46,9 @@ def _spatial_axes(data_format, count):
 
 
 def concatenate(tensors, axis=-1):
-    if all(isinstance(t, tf.SparseTensor) for t in tensors):
-        return tf.sparse.concat(axis, tensors)
     if any(isinstance(t, tf.SparseTensor) for t in tensors):
+        if all(isinstance(t, tf.SparseTensor) for t in tensors):
+            return tf.sparse.concat(axis, tensors)
         tensors = [tf.sparse.to_dense(t) if isinstance(t, tf.SparseTensor) else t for t in tensors]
     return R.ConcatV2(values=tensors, axis=axis)
 

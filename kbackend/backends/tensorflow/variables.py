@@ -58,7 +58,7 @@ def tensor(x):
         return tf.convert_to_tensor(x)
     converted = tf.convert_to_tensor(x)
     if converted.dtype is tf.float32 and config._floatx != "float32":
-        converted = tf.convert_to_tensor(x, config._floatx)
+        converted = tf.convert_to_tensor(x, DTYPES[config._floatx])
     return converted
 
 
@@ -84,8 +84,15 @@ def int32s(values):
     return constant
 
 
+_ALL_AXES = {}
+
+
 def all_axes(rank):
-    return int32s(tuple(range(rank)))
+    """The axes ``0 .. rank - 1`` as a cached int32 constant."""
+    axes = _ALL_AXES.get(rank)
+    if axes is None:
+        axes = _ALL_AXES[rank] = int32s(tuple(range(rank)))
+    return axes
 
 
 _FLOATS = frozenset((tf.float16, tf.bfloat16, tf.float32, tf.float64))
