@@ -169,11 +169,14 @@ def _jax_runner(fn, jit):
     compiled = jax.jit(pure) if jit else pure
 
     def run(feeds):
-        converted = _convert(fn, feeds)
-        feed_order[:] = list(converted)
-        values = [_jax_value(v) for v in variables]
-        fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
-        outputs, new_values = compiled(values, fed)
+        # Traced with x64 on, so float64/int64 values stay 64-bit inside the graph (the ops fix their
+        # own output dtypes, so float32 graphs are unchanged); the user's JAX setting is not touched.
+        with jax.enable_x64(True):
+            converted = _convert(fn, feeds)
+            feed_order[:] = list(converted)
+            values = [_jax_value(v) for v in variables]
+            fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
+            outputs, new_values = compiled(values, fed)
         for (variable, _), value in zip(fn.updates, new_values):
             backend.update(variable, value)
         return outputs

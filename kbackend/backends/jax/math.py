@@ -10,7 +10,7 @@ from jax import lax
 
 from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import ArrayImpl, always_x64, cast, jax_dtype, precision, to_jax, x64_enabled
+from .variable import ArrayImpl, always_x64, cast, is_tracer, jax_dtype, precision, to_jax, x64_enabled
 
 _HALF = frozenset((jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16)))
 _BOOL = jnp.dtype(bool)
@@ -36,6 +36,8 @@ def _int64_sum(reduce, x, **kwargs):
     """NumPy sums bool values into int64 (the reference's rule); JAX needs x64 for that."""
     if x64_enabled():
         return reduce(x, dtype=jnp.int64, **kwargs)
+    if is_tracer(x):  # a trace begun outside the 64-bit scope cannot take int64 values
+        return reduce(x, dtype=jnp.int32, **kwargs)
     with jax.enable_x64(True):
         return reduce(x, dtype=jnp.int64, **kwargs)
 

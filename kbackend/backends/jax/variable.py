@@ -177,10 +177,14 @@ def cast(x, dtype):
     return x if x.dtype == dtype else x.astype(dtype)
 
 
+#: CPUs multiply float32 at full precision whatever is asked; accelerators would use TF32 by default.
+_ACCELERATED = jax.default_backend() != "cpu"
+
+
 def precision():
-    """Matrix products and convolutions keep float32 accuracy (GPUs would use TF32 by default) unless
-    the user chose a precision through JAX's own ``jax_default_matmul_precision``."""
-    if _matmul_precision.value is None:
+    """Matrix products and convolutions keep float32 accuracy on accelerators unless the user chose a
+    precision through JAX's own ``jax_default_matmul_precision``."""
+    if _ACCELERATED and _matmul_precision.value is None:
         return jax.lax.Precision.HIGHEST
     return None
 
@@ -261,7 +265,7 @@ def scoped(fn):
             elif cls is int or cls is bool or arg is None:
                 continue
             if _is_wide(arg):
-                if _enable_x64.value:
+                if _enable_x64.value or _tracing(args):
                     break
                 with _enable_x64(True):
                     return fn(*args)
@@ -284,9 +288,18 @@ def unscoped(fn):
     return fn
 
 
+def _tracing(args):
+    """Whether a trace started outside the 64-bit scope is under way: entering the scope in the middle
+    would give it 64-bit values it cannot lower, so such a trace keeps JAX's 32-bit rule."""
+    for arg in args:
+        if is_tracer(arg) or arg.__class__ in (list, tuple) and any(is_tracer(a) for a in arg):
+            return True
+    return False
+
+
 def in_x64(fn):
     def run(*args):
-        if _enable_x64.value:
+        if _enable_x64.value or _tracing(args):
             return fn(*args)
         with _enable_x64(True):
             return fn(*args)
