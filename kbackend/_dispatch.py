@@ -344,6 +344,10 @@ def _import_backend_module(name):
         try:
             return importlib.import_module(f"kbackend.backends.{name}")
         except ImportError as exc:
+            if exc.name == f"kbackend.backends.{name}":
+                raise NotImplementedError(
+                    f"the {name!r} backend is not implemented yet; available: numpy, torch, jax, tensorflow"
+                ) from None
             if exc.name and exc.name.split(".")[0] in _ENGINE_MODULES.get(name, ()):
                 raise ImportError(
                     f"the {name!r} backend needs its engine, which is not installed: "

@@ -117,6 +117,13 @@ def test_cntk_is_refused_clearly():
             pass
 
 
+@pytest.mark.parametrize("name", ["pytensor", "theano", "dask"])
+def test_planned_engines_say_so(name):
+    with pytest.raises(NotImplementedError, match="not implemented yet"):
+        with K.backend_scope(name):
+            pass
+
+
 def test_unknown_backend_module():
     with pytest.raises(ValueError, match="Unable to import backend"):
         with K.backend_scope("no_such_backend_module_xyz"):
