@@ -12,6 +12,7 @@ import numpy as np
 import jax.numpy as jnp
 from jax import lax
 
+from ...ops._convolution import split_output_shape
 from .variable import cast, precision, to_jax
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -167,27 +168,12 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
                       dilation_rate)
 
 
-def _transpose_output_shape(func, x, output_shape, data_format):
-    n = x.ndim - 2
-    if len(output_shape) != n + 2:
-        raise ValueError(f"{func}: argument `output_shape` got {output_shape!r}; expected {n + 2} entries")
-    if data_format == "channels_first":
-        batch, channels, spatial = output_shape[0], output_shape[1], tuple(output_shape[2:])
-    else:
-        batch, channels, spatial = output_shape[0], output_shape[-1], tuple(output_shape[1:-1])
-    if batch is not None and batch != x.shape[0]:
-        raise ValueError(
-            f"{func}: argument `output_shape` got batch size {batch}; expected None or {x.shape[0]} (the batch of `x`)"
-        )
-    return channels, spatial
-
-
 def _conv_transpose(func, x, kernel, output_shape, strides, padding, data_format, dilation):
     """The input gradient of a convolution: a convolution of the ``strides``-dilated input with the
     flipped kernel, padded so that the result has the spatial shape of ``output_shape``."""
     n = len(strides)
     x, (kernel,), dtype = _prepare(func, x, n, kernel=kernel)
-    out_channels, out_spatial = _transpose_output_shape(func, x, output_shape, data_format)
+    out_channels, out_spatial = split_output_shape(func, x, output_shape, data_format)
     _check_channels(func, "kernel", kernel.shape[n + 1], _channels(x, data_format))
     if out_channels != kernel.shape[n]:
         raise ValueError(

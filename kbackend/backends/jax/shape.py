@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
+from ...ops.shape import _check_rank, _spatial_axes  # one wording for the errors on every engine
 from .variable import Variable, cast, to_jax
 
 
@@ -17,16 +18,6 @@ def _static(value):
     if value.__class__ is Variable:
         value = value.value
     return np.asarray(value)
-
-
-def _check_rank(func, x, rank):
-    if x.ndim != rank:
-        raise ValueError(f"{func}: argument `x` got a tensor of shape {x.shape}; expected a rank-{rank} tensor")
-
-
-def _spatial_axes(data_format, count):
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + count))
 
 
 def gather(reference, indices):
