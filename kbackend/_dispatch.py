@@ -19,6 +19,7 @@ import contextvars
 import importlib
 import inspect
 import numbers
+import operator
 import threading
 
 from . import config
@@ -203,6 +204,41 @@ class _Symbolic:
 
 
 symbolic = _Symbolic()
+
+_BINARY_OPERATORS = [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                     ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                     ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
+                     ("or", operator.or_), ("xor", operator.xor)]
+_OTHER_OPERATORS = [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+                    ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
+                    ("invert", operator.invert), ("getitem", operator.getitem)]
+
+
+def defer_operators(variable_class, eager_class):
+    """Give an engine's variable class Python operators that are recorded, not run, while graphs are
+    being built (so expressions over the variable read its value when a function runs) and that are
+    ``eager_class``'s own operators otherwise."""
+
+    def install(name, fn, reflected=False):
+        dunder = f"__{'r' if reflected else ''}{name}__"
+        eager = getattr(eager_class, dunder, None)
+        if eager is None:
+            return
+
+        def method(self, *others):
+            if symbolic.active:
+                args = (others[0], self) if reflected else (self,) + others
+                return symbolic.record_operator(name, fn, *args)
+            return eager(self, *others)
+
+        method.__name__ = dunder
+        setattr(variable_class, dunder, method)
+
+    for name, fn in _BINARY_OPERATORS:
+        install(name, fn)
+        install(name, fn, reflected=True)
+    for name, fn in _OTHER_OPERATORS:
+        install(name, fn)
 
 
 #: Parameters that carry tensors (checked for symbolic values); list-valued ones included.

@@ -1,12 +1,11 @@
 """Variables, constants, tensor introspection and value I/O on TensorFlow."""
 
-import operator
 
 import numpy as np
 import tensorflow as tf
 
 from ... import config
-from ..._dispatch import symbolic
+from ..._dispatch import defer_operators
 from ...dtypes import NAMES, canonical_dtype, numpy_dtype
 
 #: Values every tf op accepts as they are (variables read themselves).
@@ -23,30 +22,7 @@ class Variable(_ResourceVariable):
     while graphs are being built, so that expressions over it read its value when a function runs."""
 
 
-def _deferring(name, fn, reflected=False):
-    dunder = f"__{'r' if reflected else ''}{name}__"
-    eager = getattr(_ResourceVariable, dunder)
-
-    def method(self, *others):
-        if symbolic.active:
-            args = (others[0], self) if reflected else (self,) + others
-            return symbolic.record_operator(name, fn, *args)
-        return eager(self, *others)
-
-    method.__name__ = dunder
-    setattr(Variable, dunder, method)
-
-
-for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                   ("or", operator.or_), ("xor", operator.xor)]:
-    _deferring(_name, _fn)
-    _deferring(_name, _fn, reflected=True)
-for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("neg", operator.neg), ("abs", operator.abs), ("invert", operator.invert),
-                   ("getitem", operator.getitem)]:
-    _deferring(_name, _fn)
+defer_operators(Variable, _ResourceVariable)
 
 
 def tensor(x):

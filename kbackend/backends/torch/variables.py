@@ -4,13 +4,12 @@ The other topic modules import their conversion helpers from here: ``to_tensor``
 no copy where possible), ``DTYPES`` (canonical name → torch dtype) and ``NAMES`` (the reverse).
 """
 
-import operator
 
 import numpy as np
 import torch
 
 from ... import config
-from ..._dispatch import symbolic
+from ..._dispatch import defer_operators
 from ...dtypes import canonical_dtype, numpy_dtype
 
 Tensor = torch.Tensor
@@ -127,32 +126,7 @@ class Variable(torch.nn.Parameter):
                 f"  {self.data!r}>")
 
 
-def _deferring(name, fn, reflected=False):
-    """Python operator ``name`` of Variable: eager, or recorded while graphs are being built so that
-    expressions over the variable read its value when a function runs (as the other backends do)."""
-    dunder = f"__{'r' if reflected else ''}{name}__"
-    eager = getattr(Tensor, dunder)
-
-    def method(self, *others):
-        if symbolic.active:
-            args = (others[0], self) if reflected else (self,) + others
-            return symbolic.record_operator(name, fn, *args)
-        return eager(self, *others)
-
-    method.__name__ = dunder
-    setattr(Variable, dunder, method)
-
-
-for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                   ("or", operator.or_), ("xor", operator.xor)]:
-    _deferring(_name, _fn)
-    _deferring(_name, _fn, reflected=True)
-for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                   ("invert", operator.invert), ("getitem", operator.getitem)]:
-    _deferring(_name, _fn)
+defer_operators(Variable, Tensor)
 
 
 def _rebuild_variable(data, name, constraint, trainable):
