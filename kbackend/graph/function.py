@@ -1,11 +1,13 @@
 """``K.function`` and ``K.gradients``: turn a recorded graph into a callable, compiled per engine.
 
-The graph is interpreted in topological order by :func:`replay`.  Each engine wraps that replay its own
-way (:data:`RUNNERS`): NumPy and PyTorch replay eagerly (``compile=True`` asks torch for
-``torch.compile``), JAX traces it under ``jax.jit`` with variable values passed in as arguments, and
-TensorFlow traces it under ``tf.function``.  Gradients come from the engine's own autodiff
-(torch.autograd, jax.grad, tf.GradientTape); on NumPy from the per-op rules in :mod:`.vjp`.
-Variable updates are computed with the outputs and assigned after them, as Keras 2 did.
+The graph is compiled once into a program (:func:`compile_program`: each node's backend function
+resolved, its constant arguments in place) that :func:`replay` runs in topological order.  Each
+engine wraps that replay its own way (see :mod:`.runners`): NumPy and PyTorch replay eagerly
+(``compile=True`` asks torch for ``torch.compile``), JAX traces it under ``jax.jit`` with variable
+values passed in as arguments, and TensorFlow traces it under ``tf.function``.  Gradients come from
+the engine's own autodiff (torch.autograd, jax.grad, tf.GradientTape); on NumPy from the per-op
+rules in :mod:`.vjp`.  Variable updates are computed with the outputs and assigned after them, as
+Keras 2 did.
 """
 
 import numpy as np
@@ -102,38 +104,71 @@ def bind_outputs(node, value, env):
     walk(node.outputs, value)
 
 
-def call_node(node, args, backend):
-    if isinstance(node.fn, str):
-        return getattr(backend, node.fn)(*args.values())
-    return node.fn(*args.values())
-
-
-def replay(nodes, env, backend, gradient, substitute=None):
-    """Evaluate ``nodes`` in order into ``env`` (id of tensor → value).
+def replay(program, env, gradient, substitute=None):
+    """Evaluate a :func:`compile_program` result into ``env`` (id of tensor → value).
 
     ``substitute`` maps id(variable) → value, for engines that trace with variable values as inputs;
     ``gradient(node, env)`` evaluates gradient nodes.
     """
     with symbolic.suspended():
-        return _replay(nodes, env, backend, gradient, substitute)
+        return _replay(program, env, gradient, substitute)
 
 
-def _replay(nodes, env, backend, gradient, substitute):
-    lookup = env.__getitem__
+# Step kinds of a compiled program: a plain call with one output, a gradient, anything else, and
+# anything else whose output the engine must track for a gradient.
+_PLAIN, _GRADIENT, _GENERAL, _WATCHED = range(4)
+
+
+def compile_program(nodes, backend, watch=()):
+    """Turn ``nodes`` (topological order) into steps that :func:`replay` runs without re-reading kwargs.
+
+    Each step is ``(kind, node, call, template, fed, out)``: ``call(*args)`` is the resolved backend
+    function, ``template`` its positional arguments with the constants in place, ``fed`` the
+    (position, tensor id) pairs filled from the run's environment and ``out`` the id its output is
+    stored under.  Plain steps (one output, no symbolic value nested in a list) take the fast path;
+    the others (several outputs, nested arguments, outputs whose ids are in ``watch`` — gradient
+    targets the engine must be told to track) take the general one.
+    """
+    steps = []
     for node in nodes:
         if node.fn == GRADIENT:
-            env[id(node.outputs)] = gradient(node, env)
+            steps.append((_GRADIENT, node, None, None, (), id(node.outputs)))
             continue
-        if substitute:
-            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ in _FED else substitute.get(id(v), v), a)
-                    for k, a in node.kwargs.items()}
-        else:
-            args = {k: _map(lambda v: lookup(id(v)) if v.__class__ in _FED else v, a)
-                    for k, a in node.kwargs.items()}
+        template = list(node.kwargs.values())
+        fed = tuple((i, id(v)) for i, v in enumerate(template) if v.__class__ in _FED)
+        nested = any(v.__class__ not in _FED and isinstance(v, (list, tuple, dict))
+                     and any(leaf.__class__ in _FED for leaf in _leaves(v)) for v in template)
         if node.fn in UPDATE_KINDS:
-            env[id(node.outputs)] = _updated_value(node.fn, args, backend)
+            call = _UPDATED_VALUE[node.fn]
+        elif isinstance(node.fn, str):
+            call = getattr(backend, node.fn)
+        else:
+            call = node.fn
+        out = id(node.outputs) if node.outputs.__class__ is SymbolicTensor else None
+        kind = _WATCHED if out is not None and out in watch else _GENERAL if nested or out is None else _PLAIN
+        steps.append((kind, node, call, template, fed, out))
+    return steps
+
+
+def _replay(program, env, gradient, substitute):
+    for kind, node, call, template, fed, out in program:
+        if kind == _PLAIN and not substitute:
+            args = template.copy()
+            for i, key in fed:
+                args[i] = env[key]
+            env[out] = call(*args)
             continue
-        bind_outputs(node, call_node(node, args, backend), env)
+        if kind == _GRADIENT:
+            env[out] = gradient(node, env)
+            continue
+        args = [_map(lambda v: env[id(v)] if v.__class__ in _FED else v, a) for a in template]
+        if substitute:
+            args = [_map(lambda v: substitute.get(id(v), v), a) for a in args]
+        value = call(*args)
+        if out is None:
+            bind_outputs(node, value, env)
+        else:
+            env[out] = gradient.watch(value) if kind == _WATCHED else value
     return env
 
 
@@ -145,16 +180,13 @@ def seed_streams(nodes):
     return list({id(v): v for n in nodes for v in _leaves(n.kwargs) if v.__class__ is SeedStream}.values())
 
 
-def _updated_value(kind, args, backend):
-    """The new value an update node assigns (computed functionally; assigned after the outputs)."""
-    x = args["x"]
-    if kind == "update":
-        return args["new_x"]
-    if kind == "update_add":
-        return x + args["increment"]
-    if kind == "update_sub":
-        return x - args["decrement"]
-    return x - (x - args["value"]) * (1 - args["momentum"])
+#: The new value each kind of update assigns, computed functionally (assigned after the outputs).
+_UPDATED_VALUE = {
+    "update": lambda x, new_x: new_x,
+    "update_add": lambda x, increment: x + increment,
+    "update_sub": lambda x, decrement: x - decrement,
+    "moving_average_update": lambda x, value, momentum: x - (x - value) * (1 - momentum),
+}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -223,22 +255,38 @@ class Function:
             if len(self.inputs) == 1:
                 values = [values]
             else:
-                raise TypeError(f"function: expected a list of {len(self.inputs)} input values, got {type(values).__name__}")
+                raise TypeError(
+                    f"function: expected a list of {len(self.inputs)} input values, got {type(values).__name__}"
+                )
         if len(values) != len(self.inputs):
             raise ValueError(f"function: expected {len(self.inputs)} input values, got {len(values)}")
-        feeds = []
-        for tensor, value in zip(self.inputs, values):
-            feeds.append((tensor, value))
+        feeds = list(zip(self.inputs, values))
+        for tensor, value in feeds:
+            shape = getattr(value, "shape", None)
+            if shape is not None and tensor.shape and not _fits(tuple(shape), tensor.shape):
+                raise ValueError(
+                    f"function: input {tensor.name} of shape {tensor.shape} got a value of shape {tuple(shape)}"
+                )
+        phase = config._learning_phase
         for tensor in self.defaults:
-            phase = config._learning_phase
             feeds.append((tensor, tensor.default if phase is None else phase))
         return feeds
 
     def __call__(self, inputs):
-        outputs = self.runner(self.feed_values(inputs))
+        feeds = self.feed_values(inputs)
+        outputs = self.runner(feeds)
         results = [np.asarray(self.backend.eval(o)) if not isinstance(o, (int, float, bool)) else o
                    for o in outputs]
+        # Inputs are fed without copying; an output must never be (a view of) the caller's array.
+        arrays = [value for _, value in feeds if value.__class__ is np.ndarray]
+        if arrays:
+            results = [r.copy() if r.__class__ is np.ndarray and any(np.may_share_memory(r, a) for a in arrays)
+                       else r for r in results]
         return results[0] if self.single_output else results
+
+
+def _fits(shape, expected):
+    return len(shape) == len(expected) and all(e is None or e == d for d, e in zip(shape, expected))
 
 
 def _variables_of(nodes, backend):

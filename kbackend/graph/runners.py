@@ -1,13 +1,15 @@
 """How each engine runs a :class:`~kbackend.graph.function.Function`.
 
 A runner takes the ``(placeholder, value)`` feeds, returns the output values (engine tensors) and
-assigns the variable updates.  All runners interpret the same recorded graph with
-:func:`~kbackend.graph.function.replay`; they differ in how gradients are taken and what compiles it.
+assigns the variable updates.  All runners execute the same compiled program
+(:func:`~kbackend.graph.function.compile_program`); they differ in how gradients are taken and what
+compiles it.  The gradient nodes of one loss (a training step asks for one per weight) are answered
+by a single backward pass, whose results are kept in the run's environment under ``("grads", id)``.
 """
 
 import contextlib
 
-from .function import GRADIENT, replay, topological
+from .function import GRADIENT, compile_program, replay, topological
 from .tensor import is_symbolic
 
 
@@ -22,14 +24,59 @@ def make_runner(fn, compile=False, jit=True):
     return _eager_runner(fn)
 
 
-def _has_gradients(fn):
-    return any(node.fn == GRADIENT for node in fn.nodes)
+class Gradients:
+    """The function's gradient nodes, grouped by loss."""
+
+    def __init__(self, nodes):
+        self.losses = {}  # id(loss) → loss
+        self.by_loss = {}  # id(loss) → [targets], in the order they were asked for
+        for node in nodes:
+            if node.fn == GRADIENT:
+                loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
+                self.losses[id(loss)] = loss
+                targets = self.by_loss.setdefault(id(loss), [])
+                if all(t is not wrt for t in targets):
+                    targets.append(wrt)
+        self._loss_nodes = {}
+
+    def __bool__(self):
+        return bool(self.by_loss)
+
+    def targets(self, loss):
+        return self.by_loss[id(loss)]
+
+    def loss_nodes(self, loss):
+        """The nodes that compute ``loss`` (cached)."""
+        nodes = self._loss_nodes.get(id(loss))
+        if nodes is None:
+            nodes = self._loss_nodes[id(loss)] = topological(loss)
+        return nodes
+
+    def nested(self):
+        """True when a loss is itself computed from a gradient (second-order derivatives)."""
+        return any(n.fn == GRADIENT for loss in self.losses.values() for n in self.loss_nodes(loss))
+
+    def target_ids(self, where):
+        """Ids of the symbolic targets for which ``where(tensor)`` holds."""
+        return {id(t) for targets in self.by_loss.values() for t in targets if is_symbolic(t) and where(t)}
+
+
+def _feed_targets(tensor):
+    return tensor.node is None
+
+
+def _intermediate_targets(tensor):
+    return tensor.node is not None
 
 
 def _convert(fn, feeds):
     """The run's environment: fed values as engine tensors, then this run's seeds."""
     backend = fn.backend
-    env = {id(tensor): backend.constant(value, tensor.dtype, None, None) for tensor, value in feeds}
+    feed = getattr(backend.module, "feed", None)
+    if feed is not None:
+        env = {id(tensor): feed(value, tensor.dtype) for tensor, value in feeds}
+    else:
+        env = {id(tensor): backend.constant(value, tensor.dtype, None, None) for tensor, value in feeds}
     for stream in fn.seed_streams:
         env[id(stream)] = stream.next()
     return env
@@ -39,23 +86,8 @@ def _outputs(fn, env):
     return [env[id(o)] if is_symbolic(o) else o for o in fn.outputs]
 
 
-def _loss_nodes(fn, node):
-    """Nodes that compute a gradient node's loss (cached on the function)."""
-    cache = fn.__dict__.setdefault("_loss_nodes", {})
-    key = id(node)
-    if key not in cache:
-        cache[key] = topological(node.kwargs["loss"])
-    return cache[key]
-
-
-def _targets(fn, node):
-    """Ids of everything the function differentiates against the loss of gradient node ``node``."""
-    cache = fn.__dict__.setdefault("_targets", {})
-    loss = node.kwargs["loss"]
-    if id(loss) not in cache:
-        cache[id(loss)] = {id(n.kwargs["wrt"]) for n in fn.nodes
-                           if n.fn == GRADIENT and n.kwargs["loss"] is loss}
-    return cache[id(loss)]
+def _value_of(target, env):
+    return env[id(target)] if is_symbolic(target) else target
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -63,16 +95,27 @@ def _targets(fn, node):
 
 
 def _eager_runner(fn):
+    from .vjp import BackwardPlan
+
     backend = fn.backend
+    program = compile_program(fn.nodes, backend)
+    grads = Gradients(fn.nodes)
+    plans = {}
 
     def gradient(node, env):
-        from .vjp import backprop
-
-        return backprop(node, env, _loss_nodes(fn, node), backend, _targets(fn, node))
+        loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
+        key = ("grads", id(loss))
+        cotangents = env.get(key)
+        if cotangents is None:
+            plan = plans.get(id(loss))
+            if plan is None:
+                plan = plans[id(loss)] = BackwardPlan(loss, grads.loss_nodes(loss), grads.targets(loss), backend)
+            cotangents = env[key] = plan.sweep(env)
+        return BackwardPlan.gradient(wrt, cotangents, env)
 
     def run(feeds):
         env = _convert(fn, feeds)
-        replay(fn.nodes, env, backend, gradient)
+        replay(program, env, gradient)
         new_values = [(variable, env[id(t)]) for variable, t in fn.updates]
         outputs = _outputs(fn, env)
         for variable, value in new_values:
@@ -90,32 +133,53 @@ def _torch_runner(fn, compile):
     import torch
 
     backend = fn.backend
-    with_grad = _has_gradients(fn)
+    grads = Gradients(fn.nodes)
+    fed_targets = grads.target_ids(_feed_targets)
+    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
+    higher_order = grads.nested()
+    # The autograd graph must outlive one backward pass when several losses (or a gradient of a
+    # gradient) walk it; otherwise its buffers are freed as soon as the one pass is done.
+    retain = higher_order or len(grads.by_loss) > 1
 
     def gradient(node, env):
-        loss = node.kwargs["loss"]
-        wrt = node.kwargs["wrt"]
-        loss_value = env[id(loss)]
-        wrt_value = env[id(wrt)] if is_symbolic(wrt) else wrt
-        if loss_value.requires_grad and wrt_value.requires_grad:
-            grad, = torch.autograd.grad(loss_value.sum(), [wrt_value], retain_graph=True, allow_unused=True)
-            if grad is not None:
-                return grad
-        return torch.zeros_like(wrt_value)
+        loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
+        key = ("grads", id(loss))
+        found = env.get(key)
+        if found is None:
+            found = env[key] = {}
+            loss_value = env[id(loss)]
+            live = [(t, v) for t in grads.targets(loss) if not is_symbolic(t) or id(t) in env
+                    for v in (_value_of(t, env),) if isinstance(v, torch.Tensor) and v.requires_grad]
+            if live and loss_value.requires_grad:
+                results = torch.autograd.grad(loss_value.sum(), [v for _, v in live], retain_graph=retain,
+                                              create_graph=higher_order, allow_unused=True)
+                found.update((id(t), g) for (t, _), g in zip(live, results) if g is not None)
+        grad = found.get(id(wrt))
+        return torch.zeros_like(_value_of(wrt, env)) if grad is None else grad
+
+    def watch(value):
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.requires_grad:
+            value.requires_grad_(True)
+        return value
+
+    gradient.watch = watch
 
     def run(feeds):
         env = _convert(fn, feeds)
-        if with_grad:
-            for key, value in env.items():
-                if isinstance(value, torch.Tensor) and value.is_floating_point():
-                    env[key] = value.detach().requires_grad_(True)
-        context = torch.enable_grad() if with_grad else torch.no_grad()
-        with context:
-            replay(fn.nodes, env, backend, gradient)
+        for key in fed_targets:
+            value = env[key]
+            if value.is_floating_point():
+                env[key] = value.detach().requires_grad_(True)
+        with torch.enable_grad() if grads else torch.no_grad():
+            replay(program, env, gradient)
         outputs = [o.detach() if isinstance(o, torch.Tensor) else o for o in _outputs(fn, env)]
         with torch.no_grad():
             for variable, t in fn.updates:
-                backend.update(variable, env[id(t)].detach())
+                value = env[id(t)]
+                if isinstance(value, torch.Tensor) and value.dtype == variable.dtype and value.shape == variable.shape:
+                    variable.copy_(value)  # the common case, without K.update's conversions
+                else:
+                    backend.update(variable, value.detach() if isinstance(value, torch.Tensor) else value)
         return outputs
 
     if compile:
@@ -133,35 +197,58 @@ def _jax_runner(fn, jit):
 
     backend = fn.backend
     variables = fn.variables
+    grads = Gradients(fn.nodes)
+    program = compile_program(fn.nodes, backend)
+    loss_programs = {}
     feed_order = []
+
+    def loss_program(loss, skip=None):
+        key = (id(loss), id(skip))
+        if key not in loss_programs:
+            loss_programs[key] = compile_program([n for n in grads.loss_nodes(loss) if n is not skip], backend)
+        return loss_programs[key]
 
     def pure(variable_values, feed_values):
         substitute = {id(v): value for v, value in zip(variables, variable_values)}
         env = {key: value for key, value in zip(feed_order, feed_values)}
+        feed_keys = set(env)
 
-        def gradient(node, env):
-            loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
-            loss_nodes = _loss_nodes(fn, node)
-            key = id(wrt)
-            current = env[key] if is_symbolic(wrt) else substitute[key]
-            producer = wrt.node if is_symbolic(wrt) else None
+        def differentiate(loss, targets, values):
+            """jax.grad of sum(loss) with respect to ``targets`` (fed values or variables), at ``values``."""
 
-            def loss_of(value):
+            def loss_of(values):
                 local_env = {k: v for k, v in env.items() if k in feed_keys}
                 local_sub = dict(substitute)
-                if is_symbolic(wrt):
-                    local_env[key] = value
-                    nodes = [n for n in loss_nodes if n is not producer]
-                else:
-                    local_sub[key] = value
-                    nodes = loss_nodes
-                replay(nodes, local_env, backend, gradient, local_sub)
+                skip = None
+                for target, value in zip(targets, values):
+                    if is_symbolic(target):
+                        local_env[id(target)] = value
+                        skip = target.node  # an intermediate target: its value is fed, not computed
+                    else:
+                        local_sub[id(target)] = value
+                replay(loss_program(loss, skip), local_env, gradient, local_sub)
                 return jnp.sum(local_env[id(loss)])
 
-            return jax.grad(loss_of)(current)
+            return jax.grad(loss_of)(values)
 
-        feed_keys = set(env)
-        replay(fn.nodes, env, backend, gradient, substitute)
+        def gradient(node, env_now):
+            loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
+            current = env_now[id(wrt)] if is_symbolic(wrt) else substitute[id(wrt)]
+            if not jnp.issubdtype(jnp.result_type(current), jnp.inexact):
+                return jnp.zeros_like(current)
+            if is_symbolic(wrt) and wrt.node is not None:  # intermediate: its own pass, its producer skipped
+                return differentiate(loss, [wrt], [current])[0]
+            key = ("grads", id(loss))
+            found = env_now.get(key)
+            if found is None:  # every fed or variable target of this loss in one jax.grad
+                leaves = [t for t in grads.targets(loss) if not (is_symbolic(t) and t.node is not None)]
+                values = [env_now[id(t)] if is_symbolic(t) else substitute[id(t)] for t in leaves]
+                pairs = [(t, v) for t, v in zip(leaves, values) if jnp.issubdtype(jnp.result_type(v), jnp.inexact)]
+                results = differentiate(loss, [t for t, _ in pairs], [v for _, v in pairs]) if pairs else []
+                found = env_now[key] = {id(t): g for (t, _), g in zip(pairs, results)}
+            return found[id(wrt)]
+
+        replay(program, env, gradient, substitute)
         outputs = _outputs(fn, env)
         new_values = [env[id(t)] for _, t in fn.updates]
         return outputs, new_values
@@ -178,7 +265,7 @@ def _jax_runner(fn, jit):
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
             outputs, new_values = compiled(values, fed)
         for (variable, _), value in zip(fn.updates, new_values):
-            backend.update(variable, value)
+            _assign_jax(variable, value, backend)
         return outputs
 
     return run
@@ -186,6 +273,16 @@ def _jax_runner(fn, jit):
 
 def _jax_value(variable):
     return variable.value if hasattr(variable, "value") else variable
+
+
+def _assign_jax(variable, value, backend):
+    """Store an update computed by the compiled function; it already has the variable's dtype and
+    shape unless the graph broadcast or cast it, which ``K.update`` then does."""
+    current = getattr(variable, "value", None)
+    if current is not None and value.dtype == current.dtype and value.shape == current.shape:
+        variable.value = value
+    else:
+        backend.update(variable, value)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -196,28 +293,40 @@ def _tensorflow_runner(fn, jit):
     import tensorflow as tf
 
     backend = fn.backend
-    with_grad = _has_gradients(fn)
+    grads = Gradients(fn.nodes)
+    fed_targets = grads.target_ids(_feed_targets)
+    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
     feed_order = []
 
     def inner(*feed_values):
         env = dict(zip(feed_order, feed_values))
-        tape = tf.GradientTape(persistent=True) if with_grad else None
+        tape = tf.GradientTape(persistent=len(grads.by_loss) > 1) if grads else None
 
         def gradient(node, env):
             loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
-            wrt_value = env[id(wrt)] if is_symbolic(wrt) else wrt
-            with tape.stop_recording():
-                grad = tape.gradient(env[id(loss)], wrt_value)
-            return tf.zeros_like(wrt_value) if grad is None else tf.convert_to_tensor(grad)
+            key = ("grads", id(loss))
+            found = env.get(key)
+            if found is None:
+                targets = [t for t in grads.targets(loss) if not is_symbolic(t) or id(t) in env]
+                with tape.stop_recording():
+                    results = tape.gradient(env[id(loss)], [_value_of(t, env) for t in targets])
+                found = env[key] = {id(t): g for t, g in zip(targets, results) if g is not None}
+            grad = found.get(id(wrt))
+            return tf.zeros_like(_value_of(wrt, env)) if grad is None else tf.convert_to_tensor(grad)
 
+        def watch(value):
+            tape.watch(value)
+            return value
+
+        gradient.watch = watch
         with (tape if tape is not None else contextlib.nullcontext()):
             if tape is not None:
-                for value in feed_values:
-                    if value.dtype.is_floating:
-                        tape.watch(value)
+                for key in fed_targets:
+                    if env[key].dtype.is_floating:
+                        tape.watch(env[key])
                 for variable in fn.variables:
                     tape.watch(variable)
-            replay(fn.nodes, env, backend, gradient)
+            replay(program, env, gradient)
         outputs = _outputs(fn, env)
         for variable, t in fn.updates:
             variable.assign(env[id(t)])
@@ -231,4 +340,3 @@ def _tensorflow_runner(fn, jit):
         return compiled(*[tf.constant(v, tf.int64) if isinstance(v, int) else v for v in converted.values()])
 
     return run
-

@@ -43,6 +43,8 @@ def unbroadcast(g, shape):
     """Sum ``g`` down to ``shape`` (undo NumPy broadcasting)."""
     g = np.asarray(g)
     shape = tuple(np.shape(shape)) if not isinstance(shape, tuple) else shape
+    if g.shape == shape:
+        return g
     while g.ndim > len(shape):
         g = g.sum(axis=0)
     for i, d in enumerate(shape):
@@ -180,8 +182,11 @@ def _elu(g, out, x, alpha):
 
 @rule("relu")
 def _relu(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
+    """The engines' convention: the slope at a kink is the one on its left (relu'(0) = 0)."""
     x = np.asarray(x)
-    slope = np.where(x >= threshold, 1.0, alpha)
+    if not alpha and max_value is None:
+        return {"x": _like(g * (x > threshold), x)}
+    slope = np.where(x > threshold, 1.0, alpha)
     if max_value is not None:
         slope = np.where(x >= max_value, 0.0, slope)
     return {"x": (g * slope).astype(x.dtype)}
@@ -233,26 +238,38 @@ def _bias_add(g, out, x, bias, data_format=None):
 # --- reductions ----------------------------------------------------------------------------------
 
 def _expand(g, x, axis, keepdims):
-    x = np.asarray(x)
+    """``g`` (a reduction's cotangent or output) reshaped so that it broadcasts against ``x``."""
+    ndim = np.ndim(x)
     if axis is None:
-        return np.broadcast_to(np.reshape(g, (1,) * x.ndim), x.shape)
-    if not keepdims:
-        axes = sorted(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis))
-        for a in axes:
-            g = np.expand_dims(g, a)
-    return np.broadcast_to(g, x.shape)
+        return np.reshape(g, (1,) * ndim)
+    if keepdims:
+        return g
+    shape = list(np.shape(x))
+    for a in (axis,) if isinstance(axis, int) else axis:
+        shape[a % ndim] = 1
+    return np.reshape(g, shape)
+
+
+def _filled(g, x, scale=None):
+    """A new array shaped and typed like ``x`` holding ``g`` (broadcast), times ``scale`` if given."""
+    x = np.asarray(x)
+    out = np.empty(x.shape, x.dtype)
+    if scale is None:
+        np.copyto(out, g, casting="unsafe")
+    else:
+        np.multiply(g, scale, out=out, casting="unsafe")
+    return out
 
 
 @rule("sum")
 def _sum(g, out, x, axis=None, keepdims=False):
-    return {"x": _expand(g, x, axis, keepdims).astype(np.asarray(x).dtype)}
+    return {"x": _filled(_expand(g, x, axis, keepdims), x)}
 
 
 @rule("mean")
 def _mean(g, out, x, axis=None, keepdims=False):
-    x = np.asarray(x)
-    count = x.size / max(np.asarray(out).size, 1)
-    return {"x": (_expand(g, x, axis, keepdims) / count).astype(x.dtype)}
+    count = np.size(x) / max(np.size(out), 1)
+    return {"x": _filled(_expand(g, x, axis, keepdims), x, 1.0 / count)}
 
 
 @rule("max", "min")
@@ -430,90 +447,129 @@ RULES["ctc_batch_cost"] = ctc_batch_cost_vjp
 # ---------------------------------------------------------------------------------------------------
 
 
-def _value(value, env):
+def _value(value, env, is_variable):
+    """``value`` with symbolic tensors (and seeds) looked up in ``env`` and variables read."""
     if value.__class__ is SymbolicTensor or value.__class__ is SeedStream:
         return env[id(value)]
     if isinstance(value, list):
-        return [_value(v, env) for v in value]
+        return [_value(v, env, is_variable) for v in value]
     if isinstance(value, tuple):
-        return tuple(_value(v, env) for v in value)
-    return value
+        return tuple(_value(v, env, is_variable) for v in value)
+    return value.value if is_variable(value) else value
+
+
+def _accumulate(cotangents, key, grad):
+    cotangents[key] = cotangents[key] + grad if key in cotangents else grad
 
 
 def _flat_outputs(outputs):
     return [t for t in _leaves(outputs) if isinstance(t, SymbolicTensor)]
 
 
-def backprop(node, env, loss_nodes, backend, targets):
-    """The value of gradient node ``node``: d sum(loss) / d wrt, by the rules above.
+class BackwardPlan:
+    """The reverse sweep of one loss, worked out once per function and run on each call.
 
-    One reverse sweep per loss and run, limited to the nodes that lead from ``targets`` (the ids of
-    everything differentiated against this loss) to it; its cotangents are kept in ``env`` for the
-    other gradient nodes of the same loss (a training step asks for one gradient per weight).
+    Only the nodes that lead from a target (anything differentiated against this loss) to the loss
+    take part, and for each of them only the arguments that lead back to a target get a cotangent:
+    a training step does not pay for the gradient of its input batch.
     """
-    loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
-    key = ("cotangents", id(loss))
-    cotangents = env.get(key)
-    if cotangents is None:
-        cotangents = env[key] = _sweep(loss, env, loss_nodes, backend, targets)
-    target = env[id(wrt)] if isinstance(wrt, SymbolicTensor) else wrt.value
-    grad = cotangents.get(id(wrt))
-    return np.zeros_like(np.asarray(target)) if grad is None else np.asarray(grad).astype(np.asarray(target).dtype)
 
+    def __init__(self, loss, loss_nodes, targets, backend):
+        self.loss = loss
+        self.is_variable = backend.is_variable
+        relevant = {id(t) for t in targets}
+        for node in loss_nodes:
+            if any(id(v) in relevant for v in _leaves(node.kwargs)):
+                relevant.update(id(o) for o in _flat_outputs(node.outputs))
 
-def _relevant(loss_nodes, targets):
-    """Ids of the tensors and variables that depend on a target (only their cotangents are needed)."""
-    relevant = set(targets)
-    for node in loss_nodes:
-        if any(id(v) in relevant for v in _leaves(node.kwargs)):
-            relevant.update(id(o) for o in _flat_outputs(node.outputs))
-    return relevant
+        def wanted(original):
+            if isinstance(original, (list, tuple)):
+                return any(wanted(o) for o in original)
+            return id(original) in relevant
 
+        self.steps = []
+        for node in reversed(loss_nodes):
+            outputs = _flat_outputs(node.outputs)
+            if node.fn in NON_DIFFERENTIABLE or not any(id(o) in relevant for o in outputs):
+                continue
+            if node.fn == GRADIENT:
+                raise NotImplementedError("gradients of gradients are not implemented on the numpy backend")
+            vjp = RULES.get(node.fn)
+            if vjp is None:
+                name = node.fn if isinstance(node.fn, str) else getattr(node.fn, "__name__", node.fn)
+                raise NotImplementedError(f"gradient of {name} is not implemented on the numpy backend")
+            self.steps.append(self._step(vjp, node, outputs, wanted, relevant))
 
-def _sweep(loss, env, loss_nodes, backend, targets):
-    cotangents = {id(loss): np.ones_like(np.asarray(env[id(loss)]))}
-    is_variable = backend.is_variable
-    relevant = _relevant(loss_nodes, targets)
+    def _step(self, vjp, node, outputs, wanted, relevant):
+        """What the sweep needs of one node, sorted out once: where each argument comes from (the run's
+        environment, a variable's current value, a constant) and which cotangents to keep."""
+        constants, fed, variables, nested = {}, [], [], []
+        for name, value in node.kwargs.items():
+            if value.__class__ is SymbolicTensor or value.__class__ is SeedStream:
+                fed.append((name, id(value)))
+            elif isinstance(value, (list, tuple)):
+                nested.append((name, value))
+            elif self._is_variable(value):
+                variables.append((name, value))
+            else:
+                constants[name] = value
+        keep = [(param, [id(o) if id(o) in relevant else None for o in original]
+                 if isinstance(original, (list, tuple)) else id(original))
+                for param, original in node.kwargs.items() if wanted(original)]
+        out = id(outputs[0]) if len(outputs) == 1 else [id(o) for o in outputs]
+        return vjp, constants, fed, variables, nested, out, keep
 
-    def wanted(original):
-        if isinstance(original, (list, tuple)):
-            return any(wanted(o) for o in original)
-        return id(original) in relevant
+    def _is_variable(self, value):
+        try:
+            return bool(self.is_variable(value))
+        except Exception:  # noqa: BLE001 - callables and other values that are not tensors
+            return False
 
-    def accumulate(original, grad):
+    def sweep(self, env):
+        """Cotangents (id of tensor or variable → gradient of sum(loss)) for this run's ``env``."""
+        loss = env[id(self.loss)]
+        cotangents = {id(self.loss): np.ones_like(np.asarray(loss))}
+        for vjp, constants, fed, variables, nested, out, keep in self.steps:
+            if out.__class__ is int:
+                g = cotangents.get(out)
+                if g is None:
+                    continue
+                value = env[out]
+            else:
+                grads = [cotangents.get(o) for o in out]
+                if all(gr is None for gr in grads):
+                    continue
+                g = [gr if gr is not None else np.zeros_like(env[o]) for gr, o in zip(grads, out)]
+                value = [env[o] for o in out]
+            args = constants.copy()
+            for name, key in fed:
+                args[name] = env[key]
+            for name, variable in variables:
+                args[name] = variable.value
+            for name, structure in nested:
+                args[name] = _value(structure, env, self._is_variable)
+            result = vjp(g, value, **args)
+            for param, keys in keep:
+                grad = result.get(param)
+                if grad is None:
+                    continue
+                if callable(grad):
+                    grad = grad()
+                if keys.__class__ is int:
+                    _accumulate(cotangents, keys, grad)
+                elif isinstance(grad, (list, tuple)):
+                    for key, item in zip(keys, grad):
+                        if key is not None and item is not None:
+                            _accumulate(cotangents, key, item)
+        return cotangents
+
+    @staticmethod
+    def gradient(wrt, cotangents, env):
+        """The gradient for target ``wrt``, in its dtype (zeros where the loss does not depend on it)."""
+        target = np.asarray(env[id(wrt)] if wrt.__class__ is SymbolicTensor else wrt.value)
+        grad = cotangents.get(id(wrt))
         if grad is None:
-            return
-        if isinstance(original, (list, tuple)) and isinstance(grad, (list, tuple)):
-            for o, g in zip(original, grad):
-                accumulate(o, g)
-            return
-        if original.__class__ is SymbolicTensor or is_variable(original):
-            key = id(original)
-            cotangents[key] = cotangents[key] + grad if key in cotangents else grad
-
-    for current in reversed(loss_nodes):
-        outputs = _flat_outputs(current.outputs)
-        grads = [cotangents.get(id(o)) for o in outputs]
-        if all(g is None for g in grads) or current.fn in NON_DIFFERENTIABLE or not any(
-                id(o) in relevant for o in outputs):
-            continue
-        if current.fn == GRADIENT:
-            raise NotImplementedError("gradients of gradients are not implemented on the numpy backend")
-        vjp = RULES.get(current.fn)
-        if vjp is None:
-            name = current.fn if isinstance(current.fn, str) else getattr(current.fn, "__name__", current.fn)
-            raise NotImplementedError(f"gradient of {name} is not implemented on the numpy backend")
-        args = {}
-        for k, v in current.kwargs.items():
-            v = _value(v, env)
-            args[k] = v.value if not isinstance(v, list) and is_variable(v) else v
-        if len(outputs) == 1:
-            g, out = grads[0], env[id(outputs[0])]
-        else:
-            g = [gr if gr is not None else np.zeros_like(env[id(o)]) for gr, o in zip(grads, outputs)]
-            out = [env[id(o)] for o in outputs]
-        for param, grad in vjp(g, out, **args).items():
-            original = current.kwargs[param]
-            if wanted(original):
-                accumulate(original, grad() if callable(grad) else grad)
-    return cotangents
+            return np.zeros_like(target)
+        grad = np.asarray(grad)
+        # A cotangent may be a broadcast (read-only) view; callers get an array of their own.
+        return grad if grad.dtype == target.dtype and grad.flags.writeable else grad.astype(target.dtype)

@@ -25,6 +25,7 @@ products and convolutions run at full float32 precision (GPUs would otherwise us
 from ..._dispatch import OPS, collect
 from . import control, conv, math, nn, random, shape, variables
 from .variable import Variable, wrap
+from .variables import feed
 
 
 VARIABLE_TYPES = (Variable,)

@@ -55,6 +55,15 @@ def constant(value, dtype=None, shape=None, name=None):
     return array
 
 
+def feed(value, dtype):
+    """A value fed to ``K.function``: NumPy and JAX arrays of the placeholder's dtype pass as they are
+    (the jitted function moves them to the device), anything else is converted."""
+    target = jax_dtype(dtype)
+    if (value.__class__ is np.ndarray or isinstance(value, jax.Array)) and value.dtype == target:
+        return value
+    return jnp.asarray(unwrap(value), dtype=target)
+
+
 @unscoped
 def is_tensor(x):
     return isinstance(x, (jax.Array, Variable))

@@ -8,7 +8,7 @@ function: ops also accept NumPy arrays and Python values, so each one starts wit
 
 from ..._dispatch import collect
 from . import control, conv, math, nn, random, shape, variables
-from .variables import Variable
+from .variables import Variable, feed
 
 VARIABLE_TYPES = (Variable,)
 

@@ -143,6 +143,12 @@ def _fresh(value, dtype):
     return as_numpy_tensor(value).detach().to(DTYPES[dtype], copy=True)
 
 
+def feed(value, dtype):
+    """A value fed to ``K.function`` as a tensor of the placeholder's dtype, sharing memory with a
+    NumPy array where it can (the graph never writes to its inputs)."""
+    return as_numpy_tensor(value).to(DTYPES[dtype])
+
+
 def is_sparse(tensor):
     return isinstance(tensor, Tensor) and tensor.layout is not torch.strided
 
