@@ -22,7 +22,7 @@ from ._names import EXTRA_NAMES as _EXTRA, KERAS2_NAMES as _KERAS2  # noqa: E402
 from .ops.graph import control_dependencies, eager, function, gradients, name_scope, placeholder, symbolic  # noqa: E402,E501
 from .ops.variables import get_variable_shape  # noqa: E402
 
-globals().update({_name: _spec.public for _name, _spec in _OPS.items()})
+globals().update({_name: _spec.public for _name, _spec in _OPS.items() if not _name.startswith("_")})
 
 __version__ = "0.1.0"
 __all__ = [n for n in _KERAS2 + _EXTRA if n in globals()]

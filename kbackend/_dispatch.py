@@ -357,7 +357,7 @@ class Backend:
         return f"<kbackend backend {self.name!r} ({state})>"
 
     def __getattr__(self, attr):
-        if attr.startswith("_") or self.module is not None:
+        if attr.startswith("__") or attr in ("_lock", "module") or self.module is not None:
             raise AttributeError(attr)
         self.load()
         return getattr(self, attr)

@@ -189,3 +189,82 @@ def test_dropout_mask_changes_between_steps(backend):
     assert not np.array_equal(first, second)
     g = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=3)])
     np.testing.assert_array_equal(g([ones, 1])[0], first)  # the same seed replays the same sequence
+
+
+def test_outputs_are_read_before_the_updates(backend):
+    """Outputs that are the variable, or views of its storage, keep the values read in this call."""
+    v = K.variable([1.0, 2.0])
+    x = K.placeholder((2,))
+    f = K.function([x], [v, K.identity(v), K.reshape(v, (2, 1)), v * 1.0], updates=[(v, v + x)])
+    ones = np.ones(2, np.float32)
+    for expected in ([1.0, 2.0], [2.0, 3.0]):
+        for out in f([ones]):
+            np.testing.assert_allclose(np.ravel(out), expected)
+    np.testing.assert_allclose(K.get_value(v), [3.0, 4.0])
+
+
+UPDATE_KINDS = {  # how the update is written → the variable after two steps from `start` by `amount`
+    "v - e": (lambda v, e: (v, v - e), lambda start, amount: start - 2 * amount),
+    "v + e": (lambda v, e: (v, v + e), lambda start, amount: start + 2 * amount),
+    "e + v": (lambda v, e: (v, e + v), lambda start, amount: start + 2 * amount),
+    "update_add": (lambda v, e: K.update_add(v, e), lambda start, amount: start + 2 * amount),
+    "update_sub": (lambda v, e: K.update_sub(v, e), lambda start, amount: start - 2 * amount),
+    "assign": (lambda v, e: (v, e * 1.0), lambda start, amount: amount),
+    "e - v": (lambda v, e: (v, e - v), lambda start, amount: start),
+}
+
+
+@pytest.mark.parametrize("kind", UPDATE_KINDS)
+def test_update_kinds_agree_with_numpy(backend, kind):
+    """Steps of the form v ± e are applied in place by the engines; the result is what NumPy computes."""
+    make, expected = UPDATE_KINDS[kind]
+    start = np.array([[1.0, -2.0], [0.5, 4.0]], np.float32)
+    amount = np.array([[0.25, 1.0], [-3.0, 2.0]], np.float32)
+    v = K.variable(start)
+    e = K.placeholder((2, 2))
+    f = K.function([e], [K.sum(v)], updates=[make(v, e)])
+    assert float(f([amount])[0]) == pytest.approx(float(start.sum()))
+    f([amount])
+    np.testing.assert_allclose(K.get_value(v), expected(start, amount), rtol=1e-6)
+
+
+def test_update_with_a_scalar_broadcasts(backend):
+    v = K.variable([1.0, 2.0, 3.0])
+    x = K.placeholder(())
+    f = K.function([x], [], updates=[K.update_add(v, x)])
+    f([np.float32(0.5)])
+    np.testing.assert_allclose(K.get_value(v), [1.5, 2.5, 3.5])
+    K.update_sub(v, 1.0)
+    np.testing.assert_allclose(K.get_value(v), [0.5, 1.5, 2.5])
+
+
+def test_feeds_are_checked_and_never_aliased(backend):
+    x = K.placeholder((None, 3))
+    f = K.function([x], [K.identity(x), x * 2.0])
+    with pytest.raises(ValueError, match=r"function: input .* of shape \(None, 3\) got a value of shape \(2, 4\)"):
+        f([np.ones((2, 4), np.float32)])
+    a = np.ones((2, 3), np.float32)
+    same, doubled = f([a])
+    assert not np.shares_memory(same, a)
+    same[0, 0] = 5.0
+    assert a[0, 0] == 1.0 and doubled[0, 0] == 2.0
+
+
+def test_gradients_of_several_losses_and_targets(backend):
+    """Gradient nodes of one loss share a backward pass; another loss gets its own."""
+    x = K.placeholder((None, 2))
+    w = K.variable([[1.0], [2.0]])
+    b = K.variable([0.5])
+    hidden = K.dot(x, w) + b
+    first = K.sum(K.square(hidden))
+    second = K.sum(hidden * 3.0)
+    gw, gb, gx = K.gradients(first, [w, b, x])
+    hw, hh = K.gradients(second, [w, hidden])
+    data = np.array([[1.0, -1.0], [2.0, 0.5]], np.float32)
+    out = K.function([x], [gw, gb, gx, hw, hh])([data])
+    h = data @ np.array([[1.0], [2.0]]) + 0.5
+    np.testing.assert_allclose(out[0], data.T @ (2 * h), rtol=1e-6)
+    np.testing.assert_allclose(out[1], (2 * h).sum(0), rtol=1e-6)
+    np.testing.assert_allclose(out[2], 2 * h @ np.array([[1.0, 2.0]]), rtol=1e-6)
+    np.testing.assert_allclose(out[3], data.T @ np.full((2, 1), 3.0), rtol=1e-6)
+    np.testing.assert_allclose(out[4], np.full((2, 1), 3.0), rtol=1e-6)

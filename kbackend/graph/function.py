@@ -10,6 +10,8 @@ rules in :mod:`.vjp`.  Variable updates are computed with the outputs and assign
 Keras 2 did.
 """
 
+import operator
+
 import numpy as np
 
 from .. import config
@@ -219,7 +221,8 @@ class Function:
                     "expected placeholders (K.placeholder)"
                 )
         self.updates = [self._update(u) for u in (updates or [])]
-        roots = [o for o in self.outputs if is_symbolic(o)] + [u[1] for u in self.updates]
+        self.assignments = self._assignments()
+        roots = [o for o in self.outputs if is_symbolic(o)] + [a[2] for a in self.assignments if is_symbolic(a[2])]
         self.nodes = topological(roots)
         needed = placeholders_of(self.nodes, roots)
         fed = {id(t) for t in self.inputs}
@@ -231,10 +234,36 @@ class Function:
                 "that are not among `inputs`"
             )
         self.variables = _variables_of(self.nodes, self.backend)
+        for variable, _, value in self.assignments:  # the updated ones, and amounts that are variables
+            for candidate in (variable, value):
+                if all(candidate is not v for v in self.variables) and _is_variable(self.backend, candidate):
+                    self.variables.append(candidate)
         self.seed_streams = seed_streams(self.nodes)
         from .runners import make_runner
 
         self.runner = make_runner(self, **{k: v for k, v in options.items() if k in ("compile", "jit")})
+
+    def _assignments(self):
+        """How each update is applied: ``(variable, "assign", new value)``, or ``(variable, "add" or
+        "sub", amount)`` when the new value is the variable plus or minus an amount (an SGD step, a
+        counter), which the engines then apply in place instead of building the new value and copying
+        it.  A variable updated twice is assigned twice, each new value computed from the old one."""
+        counts = {}
+        for variable, _ in self.updates:
+            counts[id(variable)] = counts.get(id(variable), 0) + 1
+        plan = []
+        for variable, tensor in self.updates:
+            node = tensor.node
+            kind, value = "assign", tensor
+            if counts[id(variable)] == 1:
+                if node.fn == "update_add":
+                    kind, value = "add", node.kwargs["increment"]
+                elif node.fn == "update_sub":
+                    kind, value = "sub", node.kwargs["decrement"]
+                elif node.fn == "update":
+                    kind, value = _step_of(variable, node.kwargs["new_x"])
+            plan.append((variable, kind, value))
+        return plan
 
     def _update(self, update):
         if isinstance(update, (tuple, list)) and len(update) == 2:
@@ -283,6 +312,19 @@ class Function:
             results = [r.copy() if r.__class__ is np.ndarray and any(np.may_share_memory(r, a) for a in arrays)
                        else r for r in results]
         return results[0] if self.single_output else results
+
+
+def _step_of(variable, new):
+    """``("sub", e)`` for ``new = variable - e``, ``("add", e)`` for ``variable + e`` or ``e + variable``,
+    else ``("assign", new)``."""
+    node = new.node if is_symbolic(new) else None
+    if node is not None and node.fn in (operator.add, operator.sub):
+        first, second = node.kwargs["arg0"], node.kwargs["arg1"]
+        if first is variable:
+            return ("add" if node.fn is operator.add else "sub"), second
+        if second is variable and node.fn is operator.add:
+            return "add", first
+    return "assign", new
 
 
 def _fits(shape, expected):

@@ -9,6 +9,8 @@ by a single backward pass, whose results are kept in the run's environment under
 
 import contextlib
 
+import numpy as np
+
 from .function import GRADIENT, compile_program, replay, topological
 from .tensor import is_symbolic
 
@@ -55,6 +57,12 @@ class Gradients:
     def nested(self):
         """True when a loss is itself computed from a gradient (second-order derivatives)."""
         return any(n.fn == GRADIENT for loss in self.losses.values() for n in self.loss_nodes(loss))
+
+    def split(self, nodes):
+        """``nodes`` parted into what the losses are computed from and the rest (gradients, updates,
+        outputs no loss depends on), each in the original order."""
+        first = {id(n) for loss in self.losses.values() for n in self.loss_nodes(loss)}
+        return [n for n in nodes if id(n) in first], [n for n in nodes if id(n) not in first]
 
     def target_ids(self, where):
         """Ids of the symbolic targets for which ``where(tensor)`` holds."""
@@ -116,13 +124,38 @@ def _eager_runner(fn):
     def run(feeds):
         env = _convert(fn, feeds)
         replay(program, env, gradient)
-        new_values = [(variable, env[id(t)]) for variable, t in fn.updates]
-        outputs = _outputs(fn, env)
-        for variable, value in new_values:
-            backend.update(variable, value)
+        outputs = [o.value if backend.is_variable(o) else o for o in _outputs(fn, env)]
+        if fn.assignments:
+            values = [variable.value for variable, _, _ in fn.assignments]
+            outputs = [o.copy() if o.__class__ is np.ndarray and any(np.may_share_memory(o, v) for v in values)
+                       else o for o in outputs]  # the values read, not the storage about to change
+            for variable, kind, value in fn.assignments:
+                _assign_numpy(backend, variable, kind, _value_of(value, env))
         return outputs
 
     return run
+
+
+def _assign_numpy(backend, variable, kind, value):
+    current = variable.value
+    value = value.value if backend.is_variable(value) else value
+    if kind != "assign" and value.__class__ is np.ndarray and value.dtype == current.dtype \
+            and value.shape == current.shape:
+        (np.add if kind == "add" else np.subtract)(current, value, out=current)
+    else:
+        backend.update(variable, _combined(kind, current, value))
+
+
+_UPDATE_OPS = {"assign": "update", "add": "update_add", "sub": "update_sub"}
+
+
+def _combined(kind, current, value):
+    """The new value of a variable updated by ``kind`` with ``value``."""
+    if kind == "add":
+        return current + value
+    if kind == "sub":
+        return current - value
+    return value
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -135,7 +168,11 @@ def _torch_runner(fn, compile):
     backend = fn.backend
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
-    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
+    # Autograd records only what a loss is computed from; gradients, updates and the other outputs
+    # run after it without recording.
+    taped, untaped = grads.split(fn.nodes)
+    watch = grads.target_ids(_intermediate_targets)
+    taped, untaped = compile_program(taped, backend, watch), compile_program(untaped, backend)
     higher_order = grads.nested()
     # The autograd graph must outlive one backward pass when several losses (or a gradient of a
     # gradient) walk it; otherwise its buffers are freed as soon as the one pass is done.
@@ -151,18 +188,20 @@ def _torch_runner(fn, compile):
             live = [(t, v) for t in grads.targets(loss) if not is_symbolic(t) or id(t) in env
                     for v in (_value_of(t, env),) if isinstance(v, torch.Tensor) and v.requires_grad]
             if live and loss_value.requires_grad:
-                results = torch.autograd.grad(loss_value.sum(), [v for _, v in live], retain_graph=retain,
-                                              create_graph=higher_order, allow_unused=True)
+                with torch.enable_grad() if higher_order else contextlib.nullcontext():
+                    results = torch.autograd.grad(loss_value if loss_value.dim() == 0 else loss_value.sum(),
+                                                  [v for _, v in live], retain_graph=retain,
+                                                  create_graph=higher_order, allow_unused=True)
                 found.update((id(t), g) for (t, _), g in zip(live, results) if g is not None)
         grad = found.get(id(wrt))
         return torch.zeros_like(_value_of(wrt, env)) if grad is None else grad
 
-    def watch(value):
+    def watch_value(value):
         if isinstance(value, torch.Tensor) and value.is_floating_point() and not value.requires_grad:
             value.requires_grad_(True)
         return value
 
-    gradient.watch = watch
+    gradient.watch = watch_value
 
     def run(feeds):
         env = _convert(fn, feeds)
@@ -170,21 +209,40 @@ def _torch_runner(fn, compile):
             value = env[key]
             if value.is_floating_point():
                 env[key] = value.detach().requires_grad_(True)
-        with torch.enable_grad() if grads else torch.no_grad():
-            replay(program, env, gradient)
-        outputs = [o.detach() if isinstance(o, torch.Tensor) else o for o in _outputs(fn, env)]
-        with torch.no_grad():
-            for variable, t in fn.updates:
-                value = env[id(t)]
-                if isinstance(value, torch.Tensor) and value.dtype == variable.dtype and value.shape == variable.shape:
-                    variable.copy_(value)  # the common case, without K.update's conversions
-                else:
-                    backend.update(variable, value.detach() if isinstance(value, torch.Tensor) else value)
+        if grads:
+            with torch.enable_grad():
+                replay(taped, env, gradient)
+        with torch.enable_grad() if higher_order else torch.no_grad():
+            replay(untaped, env, gradient)
+            outputs = [o.detach() if isinstance(o, torch.Tensor) else o for o in _outputs(fn, env)]
+            if fn.assignments:
+                storages = {v.untyped_storage().data_ptr() for v, _, _ in fn.assignments}
+                outputs = [o.clone() if isinstance(o, torch.Tensor) and o.untyped_storage().data_ptr() in storages
+                           else o for o in outputs]  # the values read, not the storage about to change
+                for variable, kind, value in fn.assignments:
+                    _assign_torch(backend, variable, kind, _value_of(value, env))
         return outputs
 
     if compile:
         return torch.compile(run)
     return run
+
+
+def _assign_torch(backend, variable, kind, value):
+    import torch
+
+    if value.__class__ is not torch.Tensor and isinstance(value, torch.Tensor):
+        value = value.detach()  # another variable
+    with torch.no_grad():
+        if isinstance(value, torch.Tensor) and value.dtype == variable.dtype and value.shape == variable.shape:
+            if kind == "add":
+                variable.add_(value)
+            elif kind == "sub":
+                variable.sub_(value)
+            else:
+                variable.copy_(value)  # the common case, without K.update's conversions
+        else:
+            backend.update(variable, _combined(kind, variable.detach(), value))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -249,8 +307,9 @@ def _jax_runner(fn, jit):
             return found[id(wrt)]
 
         replay(program, env, gradient, substitute)
-        outputs = _outputs(fn, env)
-        new_values = [env[id(t)] for _, t in fn.updates]
+        outputs = [substitute.get(id(o), o) for o in _outputs(fn, env)]  # variables: their value now
+        new_values = [_combined(kind, substitute[id(variable)], substitute.get(id(value), _value_of(value, env)))
+                      for variable, kind, value in fn.assignments]
         return outputs, new_values
 
     compiled = jax.jit(pure) if jit else pure
@@ -264,7 +323,7 @@ def _jax_runner(fn, jit):
             values = [_jax_value(v) for v in variables]
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
             outputs, new_values = compiled(values, fed)
-        for (variable, _), value in zip(fn.updates, new_values):
+        for (variable, _, _), value in zip(fn.assignments, new_values):
             _assign_jax(variable, value, backend)
         return outputs
 
@@ -296,6 +355,7 @@ def _tensorflow_runner(fn, jit):
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
     program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
+    variable_types = tuple(getattr(backend.module, "VARIABLE_TYPES", ()))
     feed_order = []
 
     def inner(*feed_values):
@@ -327,9 +387,10 @@ def _tensorflow_runner(fn, jit):
                 for variable in fn.variables:
                     tape.watch(variable)
             replay(program, env, gradient)
-        outputs = _outputs(fn, env)
-        for variable, t in fn.updates:
-            variable.assign(env[id(t)])
+        # Variables among the outputs are read here; tf.function orders the reads before the updates.
+        outputs = [tf.identity(o) if o.__class__ in variable_types else o for o in _outputs(fn, env)]
+        for variable, kind, value in fn.assignments:
+            getattr(backend, _UPDATE_OPS[kind])(variable, _value_of(value, env))
         return outputs
 
     compiled = tf.function(inner, reduce_retracing=True) if jit else inner

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..ops.ctc import ctc_batch_cost_vjp
 from ..ops.math import batch_dot_axes
+from ..ops.nn import _log_softmax
 from .function import GRADIENT
 from .tensor import SeedStream, SymbolicTensor, _leaves
 from .vjp_conv import RULES as _CONV_RULES
@@ -233,6 +234,41 @@ def _bias_add(g, out, x, bias, data_format=None):
     else:
         grad_bias = unbroadcast(g, bias.shape)
     return {"x": _like(g, x), "bias": _like(grad_bias, bias)}
+
+
+@rule("_softmax_cross_entropy")
+def _softmax_xent(g, out, target, output, axis=-1):
+    """loss = -sum(t * log_softmax(z)): dz = g * (softmax(z) * sum(t) - t), dt = -g * log_softmax(z)."""
+    z, t = np.asarray(output), np.asarray(target)
+    log_probabilities = _log_softmax(z, axis)
+    g = np.expand_dims(g, axis)
+
+    def grad_output():
+        full = np.broadcast_to(t, np.broadcast_shapes(t.shape, z.shape)).astype(log_probabilities.dtype)
+        return _like(g * (np.exp(log_probabilities) * np.sum(full, axis=axis, keepdims=True) - full), z)
+
+    return {"output": grad_output, "target": lambda: _like(-g * log_probabilities, t)}
+
+
+@rule("_sparse_softmax_cross_entropy")
+def _sparse_softmax_xent(g, out, target, output):
+    """loss = -log_softmax(z)[id]: dz = g * (softmax(z) - one_hot(id)) where the id is a class."""
+    z = np.asarray(output)
+    ids = np.asarray(target).astype(np.int64)
+    valid = (ids >= 0) & (ids < z.shape[-1])
+    grad = np.exp(_log_softmax(z, -1))
+    np.put_along_axis(grad, np.where(valid, ids, 0)[..., None], np.take_along_axis(
+        grad, np.where(valid, ids, 0)[..., None], axis=-1) - 1, axis=-1)
+    return {"output": (np.where(valid, g, 0)[..., None] * grad).astype(z.dtype)}
+
+
+@rule("_sigmoid_cross_entropy")
+def _sigmoid_xent(g, out, target, output):
+    """loss = max(x, 0) - x t + log(1 + exp(-|x|)): dx = g * (sigmoid(x) - t), dt = -g * x."""
+    x, t = np.asarray(output), np.asarray(target)
+    wide = x.astype(np.float32) if x.dtype.itemsize < 4 else x
+    return {"output": lambda: _like(g * (0.5 * (1 + np.tanh(0.5 * wide)) - t), x),
+            "target": lambda: _like(-g * wide, t)}
 
 
 # --- reductions ----------------------------------------------------------------------------------

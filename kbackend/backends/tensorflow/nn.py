@@ -1,4 +1,5 @@
-"""Activations, dropout and bias on TensorFlow; the losses and normalisations are composites."""
+"""Activations, dropout, bias and the crossentropies from logits on TensorFlow; the other losses and
+the normalisations are composites."""
 
 import tensorflow as tf
 
@@ -6,7 +7,6 @@ from ..._dispatch import OPS
 from .random import seed_pair
 from .variables import R, is_float, tensor
 
-_categorical_crossentropy = OPS["categorical_crossentropy"].reference
 _in_top_k = OPS["in_top_k"].reference
 
 
@@ -29,17 +29,43 @@ def softsign(x):
     return x / (R.Abs(x=x) + 1)
 
 
-def categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Logits go to TensorFlow's fused softmax cross-entropy kernel; probabilities, and anything the
-    kernel does not take (broadcast targets, a bad axis: the declaration reports it), to the composite."""
-    if from_logits:
-        output, target = tensor(output), tensor(target)
-        rank = output.shape.rank
-        if -rank <= axis < rank and target.shape == output.shape:
-            if target.dtype is not output.dtype:
-                target = R.Cast(x=target, DstT=output.dtype)
-            return tf.nn.softmax_cross_entropy_with_logits(target, output, axis)
-    return _categorical_crossentropy(target, output, from_logits, axis)
+def _logits_and(target, output):
+    """Logits (float32 at least) and ``target`` in their dtype, with the dtype to return."""
+    z, t = tensor(output), tensor(target)
+    wide = R.Cast(x=z, DstT=tf.float32) if z.dtype in (tf.float16, tf.bfloat16) else z
+    return wide, t if t.dtype is wide.dtype else R.Cast(x=t, DstT=wide.dtype), z.dtype
+
+
+def _back(loss, dtype):
+    return loss if loss.dtype is dtype else R.Cast(x=loss, DstT=dtype)
+
+
+def _softmax_cross_entropy(target, output, axis=-1):
+    """log_softmax and a sum rather than TensorFlow's fused kernel, whose gradient assumes targets that
+    sum to one."""
+    z, t, dtype = _logits_and(target, output)
+    return _back(-tf.reduce_sum(t * tf.nn.log_softmax(z, axis=axis), axis=axis), dtype)
+
+
+def _sparse_softmax_cross_entropy(target, output):
+    """Gathered log_softmax: TensorFlow's sparse kernel fails on ids outside [0, classes), which give 0."""
+    z = tensor(output)
+    wide, _, dtype = _logits_and(z, z)
+    ids = tensor(target)
+    ids = R.Cast(x=ids, DstT=tf.int64) if ids.dtype is not tf.int64 else ids
+    classes = z.shape[-1] if z.shape[-1] is not None else tf.shape(z, out_type=tf.int64)[-1]
+    valid = (ids >= 0) & (ids < classes)
+    safe = tf.where(valid, ids, tf.zeros_like(ids))
+    log_probabilities = tf.nn.log_softmax(wide, axis=-1)
+    picked = tf.gather(log_probabilities, safe[..., None], axis=-1, batch_dims=len(ids.shape))[..., 0]
+    return _back(tf.where(valid, -picked, tf.zeros_like(picked)), dtype)
+
+
+def _sigmoid_cross_entropy(target, output):
+    x, t, dtype = _logits_and(target, output)
+    if t.shape == x.shape:
+        return _back(tf.nn.sigmoid_cross_entropy_with_logits(labels=t, logits=x), dtype)
+    return _back(tf.nn.relu(x) - x * t + tf.math.log1p(tf.exp(-tf.abs(x))), dtype)
 
 
 def in_top_k(predictions, targets, k):

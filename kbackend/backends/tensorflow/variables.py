@@ -240,9 +240,13 @@ def _check_variable(func, x):
 
 
 def _like(x, value):
-    """``value`` in the dtype of variable ``x`` (tf's assign ops refuse a tensor of another dtype)."""
-    if isinstance(value, TENSORS) and value.dtype is not x.dtype:
-        return R.Cast(x=value, DstT=x.dtype)
+    """``value`` in the dtype and shape of variable ``x`` (tf's assign ops refuse another dtype, and
+    another shape where NumPy and torch broadcast)."""
+    value = value if isinstance(value, TENSORS) else tensor(value)
+    if value.dtype is not x.dtype:
+        value = R.Cast(x=value, DstT=x.dtype)
+    if value.shape != x.shape:
+        value = tf.broadcast_to(value, x.shape)
     return value
 
 
@@ -268,7 +272,7 @@ def moving_average_update(x, value, momentum):
     _check_variable("moving_average_update", x)
     keep = 1 - momentum
     keep = tf.constant(keep, x.dtype) if isinstance(keep, (int, float)) else _like(x, tensor(keep))
-    x.assign_sub((x - _like(x, value)) * keep, read_value=False)
+    x.assign_sub((x.value() - _like(x, value)) * keep, read_value=False)  # not x's recorded operators
     return x
 
 

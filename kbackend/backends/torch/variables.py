@@ -146,7 +146,16 @@ def _fresh(value, dtype):
 def feed(value, dtype):
     """A value fed to ``K.function`` as a tensor of the placeholder's dtype, sharing memory with a
     NumPy array where it can (the graph never writes to its inputs)."""
+    if value.__class__ is np.ndarray and value.dtype is _FEEDABLE.get(dtype) and value.flags.writeable:
+        try:
+            return torch.as_tensor(value)
+        except ValueError:  # negative strides
+            pass
     return as_numpy_tensor(value).to(DTYPES[dtype])
+
+
+#: NumPy dtypes that torch takes as they are (bfloat16 has no NumPy counterpart in torch).
+_FEEDABLE = {name: np.dtype(name) for name in DTYPES if name not in ("bfloat16", "uint16", "uint32", "uint64")}
 
 
 def is_sparse(tensor):
@@ -316,24 +325,29 @@ def update(x, new_x):
     return x
 
 
+# The updates work on the detached tensor: a variable's own Python operators would be recorded while
+# graphs are being built.
+
+
 def update_add(x, increment):
     _check_variable("update_add", x)
     with torch.no_grad():
-        x.copy_(x + _value_for(x, increment))
+        x.copy_(x.detach() + _value_for(x, increment))
     return x
 
 
 def update_sub(x, decrement):
     _check_variable("update_sub", x)
     with torch.no_grad():
-        x.copy_(x - _value_for(x, decrement))
+        x.copy_(x.detach() - _value_for(x, decrement))
     return x
 
 
 def moving_average_update(x, value, momentum):
     _check_variable("moving_average_update", x)
     with torch.no_grad():
-        x.copy_(x - (x - _value_for(x, value)) * (1 - momentum))
+        current = x.detach()
+        x.copy_(current - (current - _value_for(x, value)) * (1 - momentum))
     return x
 
 
