@@ -172,7 +172,7 @@ class _Symbolic:
     (so expressions over variables are re-read when a function runs, never frozen at build time).
     """
 
-    __slots__ = ("active", "record", "record_operator", "is_symbolic", "variable_types")
+    __slots__ = ("active", "record", "record_operator", "is_symbolic", "variable_types", "_replaying")
 
     def __init__(self):
         self.active = False
@@ -180,20 +180,24 @@ class _Symbolic:
         self.record_operator = None  # for variable classes whose Python operators defer too
         self.is_symbolic = None
         self.variable_types = set()  # each backend registers its variable class when it loads
+        self._replaying = threading.local()
 
-    @contextlib.contextmanager
     def suspended(self):
-        """Execute instead of recording (while a function replays its graph)."""
-        active, self.active = self.active, False
-        try:
-            yield
-        finally:
-            self.active = active
+        """Context: execute instead of recording on this thread (while a function replays its graph or
+        shapes are inferred); other threads keep building their graphs."""
+        return _Suspension(self._replaying)
+
+    def recording(self):
+        """True when an op on this thread with a variable argument is recorded: graphs exist and the
+        thread is not replaying one.  Callers test the cheap ``active`` flag first."""
+        return self.active and not getattr(self._replaying, "depth", 0)
 
     def deferred(self, value):
         return self.is_symbolic(value) or value.__class__ in self.variable_types
 
     def any(self, values):
+        if getattr(self._replaying, "depth", 0):
+            return False
         deferred = self.deferred
         for value in values:
             if deferred(value):
@@ -201,6 +205,19 @@ class _Symbolic:
             if value.__class__ in (list, tuple) and any(deferred(v) for v in value):
                 return True
         return False
+
+
+class _Suspension:
+    __slots__ = ("state",)
+
+    def __init__(self, state):
+        self.state = state
+
+    def __enter__(self):
+        self.state.depth = getattr(self.state, "depth", 0) + 1
+
+    def __exit__(self, *exc):
+        self.state.depth -= 1
 
 
 symbolic = _Symbolic()
@@ -226,7 +243,7 @@ def defer_operators(variable_class, eager_class):
             return
 
         def method(self, *others):
-            if symbolic.active:
+            if symbolic.active and symbolic.recording():
                 args = (others[0], self) if reflected else (self,) + others
                 return symbolic.record_operator(name, fn, *args)
             return eager(self, *others)

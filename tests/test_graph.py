@@ -211,6 +211,10 @@ UPDATE_KINDS = {  # how the update is written → the variable after two steps f
     "update_sub": (lambda v, e: K.update_sub(v, e), lambda start, amount: start - 2 * amount),
     "assign": (lambda v, e: (v, e * 1.0), lambda start, amount: amount),
     "e - v": (lambda v, e: (v, e - v), lambda start, amount: start),
+    "v - 0.5 * e": (lambda v, e: (v, v - 0.5 * e), lambda start, amount: start - amount),
+    "v + e * 2": (lambda v, e: (v, v + e * 2), lambda start, amount: start + 4 * amount),
+    "v - 0.5 * variable": (lambda v, e: (v, v - 0.5 * K.variable([[1.0, 2.0], [3.0, 4.0]])),
+                           lambda start, amount: start - np.array([[1.0, 2.0], [3.0, 4.0]])),
 }
 
 
@@ -268,3 +272,24 @@ def test_gradients_of_several_losses_and_targets(backend):
     np.testing.assert_allclose(out[2], 2 * h @ np.array([[1.0, 2.0]]), rtol=1e-6)
     np.testing.assert_allclose(out[3], data.T @ np.full((2, 1), 3.0), rtol=1e-6)
     np.testing.assert_allclose(out[4], np.full((2, 1), 3.0), rtol=1e-6)
+
+
+def test_replaying_on_one_thread_leaves_recording_on_others(backend):
+    """A function replaying its graph executes ops on its own thread only; another thread that builds
+    a graph at the same time still records."""
+    import threading
+
+    from kbackend._dispatch import symbolic
+
+    x = K.placeholder((2,))
+    v = K.variable([1.0, 2.0])
+    built = {}
+    with symbolic.suspended():
+        executed = v * 2.0
+        worker = threading.Thread(target=lambda: built.update(scaled=v * 2.0, total=K.sum(x)))
+        worker.start()
+        worker.join()
+    np.testing.assert_allclose(K.eval(executed), [2.0, 4.0])
+    assert type(built["scaled"]).__name__ == "SymbolicTensor"
+    assert type(built["total"]).__name__ == "SymbolicTensor"
+    assert type(v * 2.0).__name__ == "SymbolicTensor"  # recording again here too

@@ -234,7 +234,7 @@ class Function:
                 "that are not among `inputs`"
             )
         self.variables = _variables_of(self.nodes, self.backend)
-        for variable, _, value in self.assignments:  # the updated ones, and amounts that are variables
+        for variable, _, value, _ in self.assignments:  # the updated ones, and amounts that are variables
             for candidate in (variable, value):
                 if all(candidate is not v for v in self.variables) and _is_variable(self.backend, candidate):
                     self.variables.append(candidate)
@@ -244,10 +244,11 @@ class Function:
         self.runner = make_runner(self, **{k: v for k, v in options.items() if k in ("compile", "jit")})
 
     def _assignments(self):
-        """How each update is applied: ``(variable, "assign", new value)``, or ``(variable, "add" or
-        "sub", amount)`` when the new value is the variable plus or minus an amount (an SGD step, a
-        counter), which the engines then apply in place instead of building the new value and copying
-        it.  A variable updated twice is assigned twice, each new value computed from the old one."""
+        """How each update is applied: ``(variable, "assign", new value, None)``, or ``(variable, "add"
+        or "sub", amount, scale)`` when the new value is the variable plus or minus ``scale * amount``
+        (scale None: 1), as in an SGD step or a counter.  The engines then apply it in place instead of
+        building the new value and copying it.  A variable updated twice is assigned twice, each new
+        value computed from the old one."""
         counts = {}
         for variable, _ in self.updates:
             counts[id(variable)] = counts.get(id(variable), 0) + 1
@@ -262,7 +263,10 @@ class Function:
                     kind, value = "sub", node.kwargs["decrement"]
                 elif node.fn == "update":
                     kind, value = _step_of(variable, node.kwargs["new_x"])
-            plan.append((variable, kind, value))
+            scale = None
+            if kind != "assign":
+                value, scale = _scaled(value)
+            plan.append((variable, kind, value, scale))
         return plan
 
     def _update(self, update):
@@ -325,6 +329,18 @@ def _step_of(variable, new):
         if second is variable and node.fn is operator.add:
             return "add", first
     return "assign", new
+
+
+def _scaled(amount):
+    """``(g, c)`` for an amount ``c * g`` or ``g * c`` with a Python number ``c`` (a learning rate),
+    which engines with a fused multiply-add apply in one pass; else ``(amount, None)``."""
+    node = amount.node if is_symbolic(amount) else None
+    if node is not None and node.fn is operator.mul:
+        first, second = node.kwargs["arg0"], node.kwargs["arg1"]
+        for scale, tensor in ((first, second), (second, first)):
+            if scale.__class__ in (int, float) and is_symbolic(tensor):
+                return tensor, scale
+    return amount, None
 
 
 def _fits(shape, expected):

@@ -126,31 +126,33 @@ def _eager_runner(fn):
         replay(program, env, gradient)
         outputs = [o.value if backend.is_variable(o) else o for o in _outputs(fn, env)]
         if fn.assignments:
-            values = [variable.value for variable, _, _ in fn.assignments]
+            values = [a[0].value for a in fn.assignments]
             outputs = [o.copy() if o.__class__ is np.ndarray and any(np.may_share_memory(o, v) for v in values)
                        else o for o in outputs]  # the values read, not the storage about to change
-            for variable, kind, value in fn.assignments:
-                _assign_numpy(backend, variable, kind, _value_of(value, env))
+            for variable, kind, value, scale in fn.assignments:
+                _assign_numpy(backend, variable, kind, _value_of(value, env), scale)
         return outputs
 
     return run
 
 
-def _assign_numpy(backend, variable, kind, value):
+def _assign_numpy(backend, variable, kind, value, scale):
     current = variable.value
     value = value.value if backend.is_variable(value) else value
     if kind != "assign" and value.__class__ is np.ndarray and value.dtype == current.dtype \
             and value.shape == current.shape:
-        (np.add if kind == "add" else np.subtract)(current, value, out=current)
+        (np.add if kind == "add" else np.subtract)(current, value if scale is None else value * scale, out=current)
     else:
-        backend.update(variable, _combined(kind, current, value))
+        backend.update(variable, _combined(kind, current, value, scale))
 
 
 _UPDATE_OPS = {"assign": "update", "add": "update_add", "sub": "update_sub"}
 
 
-def _combined(kind, current, value):
-    """The new value of a variable updated by ``kind`` with ``value``."""
+def _combined(kind, current, value, scale=None):
+    """The new value of a variable updated by ``kind`` with ``value`` (times ``scale``)."""
+    if scale is not None:
+        value = value * scale
     if kind == "add":
         return current + value
     if kind == "sub":
@@ -216,11 +218,12 @@ def _torch_runner(fn, compile):
             replay(untaped, env, gradient)
             outputs = [o.detach() if isinstance(o, torch.Tensor) else o for o in _outputs(fn, env)]
             if fn.assignments:
-                storages = {v.untyped_storage().data_ptr() for v, _, _ in fn.assignments}
+                storages = {a[0].untyped_storage().data_ptr() for a in fn.assignments}
                 outputs = [o.clone() if isinstance(o, torch.Tensor) and o.untyped_storage().data_ptr() in storages
                            else o for o in outputs]  # the values read, not the storage about to change
-                for variable, kind, value in fn.assignments:
-                    _assign_torch(backend, variable, kind, _value_of(value, env))
+                with torch.no_grad():
+                    for variable, kind, value, scale in fn.assignments:
+                        _assign_torch(backend, variable, kind, _value_of(value, env), scale)
         return outputs
 
     if compile:
@@ -228,21 +231,21 @@ def _torch_runner(fn, compile):
     return run
 
 
-def _assign_torch(backend, variable, kind, value):
+def _assign_torch(backend, variable, kind, value, scale):
+    """Apply one update (under ``torch.no_grad``): in place, as a fused ``add_``/``sub_`` with the scale."""
     import torch
 
     if value.__class__ is not torch.Tensor and isinstance(value, torch.Tensor):
         value = value.detach()  # another variable
-    with torch.no_grad():
-        if isinstance(value, torch.Tensor) and value.dtype == variable.dtype and value.shape == variable.shape:
-            if kind == "add":
-                variable.add_(value)
-            elif kind == "sub":
-                variable.sub_(value)
-            else:
-                variable.copy_(value)  # the common case, without K.update's conversions
+    if isinstance(value, torch.Tensor) and value.dtype == variable.dtype and value.shape == variable.shape:
+        if kind == "add":
+            variable.add_(value, alpha=1 if scale is None else scale)
+        elif kind == "sub":
+            variable.sub_(value, alpha=1 if scale is None else scale)
         else:
-            backend.update(variable, _combined(kind, variable.detach(), value))
+            variable.copy_(value)  # the common case, without K.update's conversions
+    else:
+        backend.update(variable, _combined(kind, variable.detach(), value, scale))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -308,8 +311,8 @@ def _jax_runner(fn, jit):
 
         replay(program, env, gradient, substitute)
         outputs = [substitute.get(id(o), o) for o in _outputs(fn, env)]  # variables: their value now
-        new_values = [_combined(kind, substitute[id(variable)], substitute.get(id(value), _value_of(value, env)))
-                      for variable, kind, value in fn.assignments]
+        new_values = [_combined(kind, substitute[id(variable)], substitute.get(id(value), _value_of(value, env)),
+                                scale) for variable, kind, value, scale in fn.assignments]
         return outputs, new_values
 
     compiled = jax.jit(pure) if jit else pure
@@ -323,7 +326,7 @@ def _jax_runner(fn, jit):
             values = [_jax_value(v) for v in variables]
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
             outputs, new_values = compiled(values, fed)
-        for (variable, _, _), value in zip(fn.assignments, new_values):
+        for (variable, *_), value in zip(fn.assignments, new_values):
             _assign_jax(variable, value, backend)
         return outputs
 
@@ -389,8 +392,9 @@ def _tensorflow_runner(fn, jit):
             replay(program, env, gradient)
         # Variables among the outputs are read here; tf.function orders the reads before the updates.
         outputs = [tf.identity(o) if o.__class__ in variable_types else o for o in _outputs(fn, env)]
-        for variable, kind, value in fn.assignments:
-            getattr(backend, _UPDATE_OPS[kind])(variable, _value_of(value, env))
+        for variable, kind, value, scale in fn.assignments:
+            value = _value_of(value, env)
+            getattr(backend, _UPDATE_OPS[kind])(variable, value if scale is None else value * scale)
         return outputs
 
     compiled = tf.function(inner, reduce_retracing=True) if jit else inner

@@ -113,7 +113,7 @@ def _operator(name, fn, python_operator, reflected=False):
     fn = scoped(fn)
 
     def method(self, other):
-        if symbolic.active:
+        if symbolic.active and symbolic.recording():
             args = (other, self) if reflected else (self, other)
             return symbolic.record_operator(name, python_operator, *args)
         other = unwrap(other)
@@ -129,7 +129,7 @@ def _unary(name, fn, python_operator):
     fn = scoped(fn)
 
     def method(self):
-        if symbolic.active:
+        if symbolic.active and symbolic.recording():
             return symbolic.record_operator(name, python_operator, self)
         return fn(self.value)
 
@@ -138,7 +138,7 @@ def _unary(name, fn, python_operator):
 
 
 def _getitem(self, index):
-    if symbolic.active:
+    if symbolic.active and symbolic.recording():
         return symbolic.record_operator("getitem", operator.getitem, self, index)
     return self.value[index]
 

@@ -82,7 +82,7 @@ def _operator(name, fn, reflected=False):
 
     def method(self, *others):
         args = (others[0], self) if reflected else (self,) + others
-        if symbolic.active:
+        if symbolic.active and symbolic.recording():
             return symbolic.record_operator(name, fn, *args)
         return fn(*(unwrap(a) for a in args))
 

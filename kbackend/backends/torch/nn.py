@@ -73,7 +73,7 @@ def bias_add(x, bias, data_format=None):
             bias = bias.reshape((-1,) + (1,) * (x.dim() - 2))
         else:
             bias = bias.reshape((bias.shape[-1],) + tuple(bias.shape[:-1]))
-    out = x + bias
+    out = torch.add(x, bias)  # not `x + bias`: a variable's operator checks for graph building first
     return out if out.dtype is x.dtype else out.to(x.dtype)
 
 
