@@ -147,7 +147,7 @@ def hand_step(engine, w1, b1, w2, b2):
     raise ValueError(engine)
 
 
-def best_ratio(mine, hand, args, rounds=40, number=5):
+def best_ratio(mine, hand, args, rounds=100, number=5):
     """Best per-call times of the two steps, alternating short rounds so both see the same load."""
     for fn in (mine, hand):
         fn(*args)

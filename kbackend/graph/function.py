@@ -296,7 +296,7 @@ class Function:
         feeds = list(zip(self.inputs, values))
         for tensor, value in feeds:
             shape = getattr(value, "shape", None)
-            if shape is not None and tensor.shape and not _fits(tuple(shape), tensor.shape):
+            if shape is not None and tensor.shape and not _fits(shape, tensor.shape):
                 raise ValueError(
                     f"function: input {tensor.name} of shape {tensor.shape} got a value of shape {tuple(shape)}"
                 )
@@ -344,7 +344,12 @@ def _scaled(amount):
 
 
 def _fits(shape, expected):
-    return len(shape) == len(expected) and all(e is None or e == d for d, e in zip(shape, expected))
+    if len(shape) != len(expected):
+        return False
+    for d, e in zip(shape, expected):
+        if e is not None and e != d:
+            return False
+    return True
 
 
 def _variables_of(nodes, backend):

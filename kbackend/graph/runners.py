@@ -77,17 +77,20 @@ def _intermediate_targets(tensor):
     return tensor.node is not None
 
 
-def _convert(fn, feeds):
-    """The run's environment: fed values as engine tensors, then this run's seeds."""
+def _converter(fn):
+    """The function that makes a run's environment: fed values as engine tensors (through the
+    backend's non-copying ``feed`` where it has one), then this run's seeds."""
     backend = fn.backend
-    feed = getattr(backend.module, "feed", None)
-    if feed is not None:
+    feed = getattr(backend.module, "feed", None) or (lambda value, dtype: backend.constant(value, dtype, None, None))
+    streams = fn.seed_streams
+
+    def convert(feeds):
         env = {id(tensor): feed(value, tensor.dtype) for tensor, value in feeds}
-    else:
-        env = {id(tensor): backend.constant(value, tensor.dtype, None, None) for tensor, value in feeds}
-    for stream in fn.seed_streams:
-        env[id(stream)] = stream.next()
-    return env
+        for stream in streams:
+            env[id(stream)] = stream.next()
+        return env
+
+    return convert
 
 
 def _outputs(fn, env):
@@ -106,6 +109,7 @@ def _eager_runner(fn):
     from .vjp import BackwardPlan
 
     backend = fn.backend
+    convert = _converter(fn)
     program = compile_program(fn.nodes, backend)
     grads = Gradients(fn.nodes)
     plans = {}
@@ -122,7 +126,7 @@ def _eager_runner(fn):
         return BackwardPlan.gradient(wrt, cotangents, env)
 
     def run(feeds):
-        env = _convert(fn, feeds)
+        env = convert(feeds)
         replay(program, env, gradient)
         outputs = [o.value if backend.is_variable(o) else o for o in _outputs(fn, env)]
         if fn.assignments:
@@ -168,6 +172,7 @@ def _torch_runner(fn, compile):
     import torch
 
     backend = fn.backend
+    convert = _converter(fn)
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
     # Autograd records only what a loss is computed from; gradients, updates and the other outputs
@@ -206,7 +211,7 @@ def _torch_runner(fn, compile):
     gradient.watch = watch_value
 
     def run(feeds):
-        env = _convert(fn, feeds)
+        env = convert(feeds)
         for key in fed_targets:
             value = env[key]
             if value.is_floating_point():
@@ -223,7 +228,7 @@ def _torch_runner(fn, compile):
                            else o for o in outputs]  # the values read, not the storage about to change
                 with torch.no_grad():
                     for variable, kind, value, scale in fn.assignments:
-                        _assign_torch(backend, variable, kind, _value_of(value, env), scale)
+                        _assign_torch(torch, backend, variable, kind, _value_of(value, env), scale)
         return outputs
 
     if compile:
@@ -231,13 +236,11 @@ def _torch_runner(fn, compile):
     return run
 
 
-def _assign_torch(backend, variable, kind, value, scale):
+def _assign_torch(torch, backend, variable, kind, value, scale):
     """Apply one update (under ``torch.no_grad``): in place, as a fused ``add_``/``sub_`` with the scale."""
-    import torch
-
     if value.__class__ is not torch.Tensor and isinstance(value, torch.Tensor):
         value = value.detach()  # another variable
-    if isinstance(value, torch.Tensor) and value.dtype == variable.dtype and value.shape == variable.shape:
+    if isinstance(value, torch.Tensor) and value.dtype is variable.dtype and value.shape == variable.shape:
         if kind == "add":
             variable.add_(value, alpha=1 if scale is None else scale)
         elif kind == "sub":
@@ -257,6 +260,7 @@ def _jax_runner(fn, jit):
     import jax.numpy as jnp
 
     backend = fn.backend
+    convert = _converter(fn)
     variables = fn.variables
     grads = Gradients(fn.nodes)
     program = compile_program(fn.nodes, backend)
@@ -321,7 +325,7 @@ def _jax_runner(fn, jit):
         # Traced with x64 on, so float64/int64 values stay 64-bit inside the graph (the ops fix their
         # own output dtypes, so float32 graphs are unchanged); the user's JAX setting is not touched.
         with jax.enable_x64(True):
-            converted = _convert(fn, feeds)
+            converted = convert(feeds)
             feed_order[:] = list(converted)
             values = [_jax_value(v) for v in variables]
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
@@ -355,6 +359,7 @@ def _tensorflow_runner(fn, jit):
     import tensorflow as tf
 
     backend = fn.backend
+    convert = _converter(fn)
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
     program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
@@ -400,7 +405,7 @@ def _tensorflow_runner(fn, jit):
     compiled = tf.function(inner, reduce_retracing=True) if jit else inner
 
     def run(feeds):
-        converted = _convert(fn, feeds)
+        converted = convert(feeds)
         feed_order[:] = list(converted)
         return compiled(*[tf.constant(v, tf.int64) if isinstance(v, int) else v for v in converted.values()])
 

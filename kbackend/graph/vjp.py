@@ -244,8 +244,8 @@ def _softmax_xent(g, out, target, output, axis=-1):
     g = np.expand_dims(g, axis)
 
     def grad_output():
-        full = np.broadcast_to(t, np.broadcast_shapes(t.shape, z.shape)).astype(log_probabilities.dtype)
-        return _like(g * (np.exp(log_probabilities) * np.sum(full, axis=axis, keepdims=True) - full), z)
+        full = t if t.shape == z.shape else np.broadcast_to(t, np.broadcast_shapes(t.shape, z.shape))
+        return _like(g * (np.exp(log_probabilities) * full.sum(axis=axis, keepdims=True) - full), z)
 
     return {"output": grad_output, "target": lambda: _like(-g * log_probabilities, t)}
 

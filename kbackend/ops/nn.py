@@ -298,9 +298,8 @@ def binary_crossentropy(target, output, from_logits=False):
 def _log_softmax(z, axis):
     """log(softmax(z)) along ``axis``, computed in float32 at least (the caller casts back)."""
     z = z.astype(np.float32) if is_half(z.dtype) else z
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    with np.errstate(divide="ignore"):
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # the sum is at least 1
 
 
 @op(axis=one_axis)
