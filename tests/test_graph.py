@@ -293,3 +293,20 @@ def test_replaying_on_one_thread_leaves_recording_on_others(backend):
     assert type(built["scaled"]).__name__ == "SymbolicTensor"
     assert type(built["total"]).__name__ == "SymbolicTensor"
     assert type(v * 2.0).__name__ == "SymbolicTensor"  # recording again here too
+
+
+def test_gradients_of_gradients(backend):
+    """Second order through the engines' autodiff; the NumPy rules are first order only (a clear error)."""
+    x = K.placeholder((3,))
+    w = K.variable([1.0, 2.0, 3.0])
+    g, = K.gradients(K.sum(w * w * w * x), [w])  # 3 w² x
+    h, = K.gradients(K.sum(g * x), [w])  # 6 w x²
+    hx, = K.gradients(K.sum(g), [x])  # 3 w²
+    if backend == "numpy":
+        with pytest.raises(NotImplementedError, match="gradients of gradients"):
+            K.function([x], [h])([np.ones(3, np.float32)])
+        return
+    got = K.function([x], [g, h, hx])([np.array([1.0, 2.0, 1.0], np.float32)])
+    w_, x_ = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 1.0])
+    for value, want in zip(got, (3 * w_ ** 2 * x_, 6 * w_ * x_ ** 2, 3 * w_ ** 2)):
+        np.testing.assert_allclose(value, want, rtol=1e-6)

@@ -277,13 +277,15 @@ def _jax_runner(fn, jit):
         substitute = {id(v): value for v, value in zip(variables, variable_values)}
         env = {key: value for key, value in zip(feed_order, feed_values)}
         feed_keys = set(env)
+        env[_SUBSTITUTE] = substitute  # each (nested) replay carries its own variable values
 
-        def differentiate(loss, targets, values):
-            """jax.grad of sum(loss) with respect to ``targets`` (fed values or variables), at ``values``."""
+        def differentiate(loss, targets, values, env_now):
+            """jax.grad of sum(loss) with respect to ``targets`` (fed values or variables), at ``values``,
+            everything else as in ``env_now`` (so a gradient of a gradient differentiates through it)."""
 
             def loss_of(values):
-                local_env = {k: v for k, v in env.items() if k in feed_keys}
-                local_sub = dict(substitute)
+                local_env = {k: v for k, v in env_now.items() if k in feed_keys}
+                local_sub = local_env[_SUBSTITUTE] = dict(env_now[_SUBSTITUTE])
                 skip = None
                 for target, value in zip(targets, values):
                     if is_symbolic(target):
@@ -298,18 +300,19 @@ def _jax_runner(fn, jit):
 
         def gradient(node, env_now):
             loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
-            current = env_now[id(wrt)] if is_symbolic(wrt) else substitute[id(wrt)]
+            sub = env_now[_SUBSTITUTE]
+            current = env_now[id(wrt)] if is_symbolic(wrt) else sub[id(wrt)]
             if not jnp.issubdtype(jnp.result_type(current), jnp.inexact):
                 return jnp.zeros_like(current)
             if is_symbolic(wrt) and wrt.node is not None:  # intermediate: its own pass, its producer skipped
-                return differentiate(loss, [wrt], [current])[0]
+                return differentiate(loss, [wrt], [current], env_now)[0]
             key = ("grads", id(loss))
             found = env_now.get(key)
             if found is None:  # every fed or variable target of this loss in one jax.grad
                 leaves = [t for t in grads.targets(loss) if not (is_symbolic(t) and t.node is not None)]
-                values = [env_now[id(t)] if is_symbolic(t) else substitute[id(t)] for t in leaves]
+                values = [env_now[id(t)] if is_symbolic(t) else sub[id(t)] for t in leaves]
                 pairs = [(t, v) for t, v in zip(leaves, values) if jnp.issubdtype(jnp.result_type(v), jnp.inexact)]
-                results = differentiate(loss, [t for t, _ in pairs], [v for _, v in pairs]) if pairs else []
+                results = differentiate(loss, [t for t, _ in pairs], [v for _, v in pairs], env_now) if pairs else []
                 found = env_now[key] = {id(t): g for (t, _), g in zip(pairs, results)}
             return found[id(wrt)]
 
@@ -335,6 +338,9 @@ def _jax_runner(fn, jit):
         return outputs
 
     return run
+
+
+_SUBSTITUTE = ("substitute",)  # key of the variable values in a JAX replay's environment
 
 
 def _jax_value(variable):
@@ -363,12 +369,13 @@ def _tensorflow_runner(fn, jit):
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
     program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
+    higher_order = grads.nested()
     variable_types = tuple(getattr(backend.module, "VARIABLE_TYPES", ()))
     feed_order = []
 
     def inner(*feed_values):
         env = dict(zip(feed_order, feed_values))
-        tape = tf.GradientTape(persistent=len(grads.by_loss) > 1) if grads else None
+        tape = tf.GradientTape(persistent=len(grads.by_loss) > 1 or higher_order) if grads else None
 
         def gradient(node, env):
             loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
@@ -376,7 +383,8 @@ def _tensorflow_runner(fn, jit):
             found = env.get(key)
             if found is None:
                 targets = [t for t in grads.targets(loss) if not is_symbolic(t) or id(t) in env]
-                with tape.stop_recording():
+                # A gradient that another loss is computed from stays on the tape (second order).
+                with contextlib.nullcontext() if higher_order else tape.stop_recording():
                     results = tape.gradient(env[id(loss)], [_value_of(t, env) for t in targets])
                 found = env[key] = {id(t): g for t, g in zip(targets, results) if g is not None}
             grad = found.get(id(wrt))
