@@ -410,7 +410,8 @@ def _tensorflow_runner(fn, jit):
             getattr(backend, _UPDATE_OPS[kind])(variable, value if scale is None else value * scale)
         return outputs
 
-    compiled = tf.function(inner, reduce_retracing=True) if jit else inner
+    # No autograph: the replay is plain Python over recorded nodes, as a Keras 2 graph was.
+    compiled = tf.function(inner, reduce_retracing=True, autograph=False) if jit else inner
 
     def run(feeds):
         converted = convert(feeds)

@@ -386,7 +386,87 @@ def _dropout_rule(kwargs):
     return in_train_phase(dropped, kwargs["x"])
 
 
+def _loop_rule(name, tensor_arg, axis):
+    """Loops (map_fn, the folds, rnn) unroll into primitive nodes when their length is known; over an
+    unknown length (a batch or time dimension that is None) they become one node that the engine runs
+    on the fed values — a Python loop on NumPy and torch, ``lax.map``/``lax.scan`` under ``jax.jit``,
+    ``tf.map_fn``/``tf.while_loop`` in TensorFlow — as Keras 2's ``tf.map_fn`` and ``K.rnn`` did."""
+
+    def rule(kwargs):
+        value = kwargs[tensor_arg]
+        if not (is_symbolic(value) and len(value.shape) > axis and value.shape[axis] is None):
+            return OPS[name].reference(**kwargs)
+        loop = _Loop(name, _body_variables(name, kwargs))
+        reference = OPS[name].reference
+        return record_node(loop, dict(kwargs, captured=loop.variables),
+                           lambda captured, **kw: reference(**kw), prefix=_camel(name))
+
+    return rule
+
+
+class _Loop:
+    """The function of a loop node over an unknown length.  ``variables`` are the variables its body
+    (a Python function) reads: they are arguments of the node, so graph walks see them (NumPy's
+    gradient sweep refuses the node instead of missing them), and an engine that traces with variable
+    values as inputs (JAX) has the body read those values while the loop runs."""
+
+    def __init__(self, name, variables):
+        self.name = self.__name__ = name
+        self.variables = variables
+        self.backend = active_backend()
+
+    def __call__(self, *args):
+        *args, values = args
+        swapped = [(variable, value) for variable, value in zip(self.variables, values) if value is not variable]
+        saved = [variable.value for variable, _ in swapped]
+        for variable, value in swapped:
+            variable.value = value
+        try:
+            return getattr(self.backend, self.name)(*args)
+        finally:
+            for (variable, _), value in zip(swapped, saved):
+                variable.value = value
+
+
+def _body_variables(name, kwargs):
+    """Trace the loop body once on symbolic slices to find the variables it reads; a body that reads a
+    symbolic tensor from outside (not through its arguments) is refused with a clear error."""
+    if name == "rnn":
+        inputs = kwargs["inputs"]
+        states = list(kwargs["initial_states"] or ()) + list(kwargs["constants"] or ())
+        outputs = kwargs["step_function"](inputs[:, 0], states)
+    elif name == "map_fn":
+        outputs = kwargs["fn"](kwargs["elems"][0])
+    else:
+        first = kwargs["elems"][0]
+        start = kwargs["initializer"] if kwargs["initializer"] is not None else first
+        outputs = kwargs["fn"](start, first)
+    allowed = {id(t) for t in _leaves(kwargs) if is_symbolic(t)}
+    backend = active_backend()
+    variables, seen, stack = {}, set(), [t for t in _leaves(outputs) if is_symbolic(t)]
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in allowed or id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        if tensor.node is None:
+            raise NotImplementedError(
+                f"{name}: over an unknown length, the loop body reads {tensor.name} from outside its "
+                "arguments; pass it in (`constants` for K.rnn) or give the dimension a static size"
+            )
+        for value in _leaves(tensor.node.kwargs):
+            if is_symbolic(value):
+                stack.append(value)
+            elif value.__class__ in symbolic.variable_types and backend.is_variable(value):
+                variables[id(value)] = value
+    return list(variables.values())
+
+
 SPECIAL = {
+    "map_fn": _loop_rule("map_fn", "elems", 0),
+    "foldl": _loop_rule("foldl", "elems", 0),
+    "foldr": _loop_rule("foldr", "elems", 0),
+    "rnn": _loop_rule("rnn", "inputs", 1),
     "update": _update_rule("update"),
     "update_add": _update_rule("update_add"),
     "update_sub": _update_rule("update_sub"),

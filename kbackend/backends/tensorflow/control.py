@@ -111,19 +111,23 @@ def _while_rnn(step_function, inputs, initial_states, go_backwards, mask, consta
 
 
 def _first_length(func, elems):
-    length = elems.shape[0]
-    if length is None:
-        raise ValueError(
-            f"{func}: argument `elems` got shape {tuple(elems.shape)}; expected a tensor with a static "
-            "first dimension"
-        )
-    return length
+    """The static length of ``elems`` along its first axis; None inside a graph where it is unknown
+    (``tf.map_fn`` and the folds loop over it dynamically)."""
+    if elems.shape.rank == 0:
+        raise ValueError(f"{func}: argument `elems` got shape (); expected a tensor with a static first dimension")
+    return elems.shape[0]
+
+
+# The loop bodies are K code: plain Python over tensors, never converted by AutoGraph (which cannot
+# read the source of kbackend's generated op functions and would warn on each).
+_plain = tf.autograph.experimental.do_not_convert
 
 
 def map_fn(fn, elems, name=None, dtype=None):
     elems = tensor(elems)
     if _first_length("map_fn", elems) == 0:
         raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
+    fn = _plain(fn)
     if dtype is None:
         return tf.map_fn(fn, elems)
     dtype = DTYPES[dtype]
@@ -139,7 +143,7 @@ def _fold(func, fold, fn, elems, initializer):
         )
     if isinstance(initializer, (int, float)):
         initializer = tf.constant(initializer, elems.dtype)
-    return fold(fn, elems, initializer)
+    return fold(_plain(fn), elems, initializer)
 
 
 def foldl(fn, elems, initializer=None, name=None):
