@@ -19,7 +19,9 @@ from .config import (  # noqa: E402
     set_image_dim_ordering, set_learning_phase,
 )
 from ._names import EXTRA_NAMES as _EXTRA, KERAS2_NAMES as _KERAS2  # noqa: E402
-from .ops.graph import control_dependencies, eager, function, gradients, name_scope, placeholder, symbolic  # noqa: E402,E501
+from .ops.graph import (  # noqa: E402
+    clear_session, control_dependencies, eager, function, gradients, name_scope, placeholder, symbolic,
+)
 from .ops.variables import get_variable_shape  # noqa: E402
 
 globals().update({_name: _spec.public for _name, _spec in _OPS.items() if not _name.startswith("_")})

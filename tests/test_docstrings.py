@@ -15,13 +15,14 @@ CONFIG_FUNCTIONS = [getattr(config, name) for name in (
 DOCUMENTED = {name: spec.reference for name, spec in OPS.items()}
 DOCUMENTED.update({f.__name__: f for f in CONFIG_FUNCTIONS})
 DOCUMENTED.update({name: getattr(K, name) for name in ("placeholder", "function", "gradients", "name_scope",
-                                                       "control_dependencies", "backend_scope")})
+                                                       "control_dependencies", "backend_scope", "clear_session")})
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED))
 def test_docstring_example(name):
     fn = DOCUMENTED[name]
     assert fn.__doc__ and ">>>" in fn.__doc__, f"{name} has no runnable example"
+    K.clear_session()  # the examples show a fresh session (eager until their own placeholders)
     with K.backend_scope("numpy"):
         finder = doctest.DocTestFinder(recurse=False)
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

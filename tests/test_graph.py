@@ -238,7 +238,9 @@ def test_update_with_a_scalar_broadcasts(backend):
     f = K.function([x], [], updates=[K.update_add(v, x)])
     f([np.float32(0.5)])
     np.testing.assert_allclose(K.get_value(v), [1.5, 2.5, 3.5])
-    K.update_sub(v, 1.0)
+    decrement = K.update_sub(v, 1.0)  # graph mode: an update op, applied when run
+    np.testing.assert_allclose(K.get_value(v), [1.5, 2.5, 3.5])
+    np.testing.assert_allclose(K.eval(decrement), [0.5, 1.5, 2.5])
     np.testing.assert_allclose(K.get_value(v), [0.5, 1.5, 2.5])
 
 

@@ -262,3 +262,45 @@ def test_loop_over_unknown_length_refuses_outside_tensors():
     other = K.placeholder((3,))
     with pytest.raises(NotImplementedError, match=r"map_fn: over an unknown length, the loop body reads Placeholder"):
         K.map_fn(lambda row: row * other, x)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keras2_adam_optimizer(backend):
+    """Keras 2's Adam, written as its get_updates was: moments, a step counter read before its own
+    update, bias-corrected learning rate; three steps against the same arithmetic in NumPy."""
+    rng_local = np.random.default_rng(3)
+    data = rng_local.standard_normal((8, 3)).astype(np.float32)
+    target = rng_local.standard_normal((8, 1)).astype(np.float32)
+    start = rng_local.standard_normal((3, 1)).astype(np.float32)
+    lr, beta_1, beta_2, eps = 0.1, 0.9, 0.999, 1e-7
+
+    with K.backend_scope(backend):
+        w = K.variable(start)
+        iterations = K.variable(0, dtype="int64")
+        m, v = K.zeros((3, 1)), K.zeros((3, 1))
+        x, y = K.placeholder((None, 3)), K.placeholder((None, 1))
+        loss = K.mean(K.square(K.dot(x, w) - y))
+        g, = K.gradients(loss, [w])
+        t = K.cast(iterations, K.floatx()) + 1
+        lr_t = lr * (K.sqrt(1.0 - K.pow(beta_1, t)) / (1.0 - K.pow(beta_2, t)))
+        m_t = beta_1 * m + (1.0 - beta_1) * g
+        v_t = beta_2 * v + (1.0 - beta_2) * K.square(g)
+        updates = [K.update_add(iterations, 1), K.update(m, m_t), K.update(v, v_t),
+                   K.update(w, w - lr_t * m_t / (K.sqrt(v_t) + eps))]
+        step = K.function([x, y], [loss], updates=updates)
+        losses = [float(step([data, target])[0]) for _ in range(3)]
+        final = K.get_value(w)
+        assert int(K.get_value(iterations)) == 3
+
+    wn, mn, vn, expected_losses = start.astype(np.float64), np.zeros((3, 1)), np.zeros((3, 1)), []
+    for i in range(3):
+        error = data @ wn - target
+        expected_losses.append(float(np.mean(error ** 2)))
+        grad = 2 * data.T @ error / error.size
+        t_ = i + 1
+        lr_t_ = lr * np.sqrt(1 - beta_1 ** t_) / (1 - beta_2 ** t_)
+        mn = beta_1 * mn + (1 - beta_1) * grad
+        vn = beta_2 * vn + (1 - beta_2) * grad ** 2
+        wn = wn - lr_t_ * mn / (np.sqrt(vn) + eps)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-4)
+    np.testing.assert_allclose(final, wn, rtol=1e-4, atol=1e-5)

@@ -390,7 +390,10 @@ def function(inputs, outputs, updates=None, **kwargs):
 
 
 def evaluate(tensor):
-    """``K.eval`` of a symbolic tensor: allowed when it depends on no placeholder without a default."""
+    """``K.eval`` of a symbolic tensor: allowed when it depends on no placeholder without a default.
+    An update op (``K.update_add(v, 1)`` recorded in graph mode) is applied, and its new value returned."""
+    if tensor.node is not None and tensor.node.fn in UPDATE_KINDS:
+        return Function([], [tensor], updates=[tensor])([])[0]
     return Function([], [tensor])([])[0]
 
 

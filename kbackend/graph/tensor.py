@@ -300,11 +300,14 @@ def _static_arg(name, kwargs):
     return kwargs[next(iter(spec.signature.parameters))]
 
 
-#: Ops that act at once when their only deferred arguments are variables (no symbolic tensor).
+#: Ops that act at once when their only deferred arguments are variables (no symbolic tensor).  The
+#: updates are not among them: in graph mode ``K.update_add(iterations, 1)`` is an update op that
+#: ``K.function(..., updates=[...])`` applies on every call (Keras 2 optimizers are written this way);
+#: ``K.eval`` of it applies it once.
 IMMEDIATE = frozenset(
-    """variable constant update update_add update_sub moving_average_update set_value batch_set_value
-    get_value batch_get_value eval is_sparse to_dense is_variable is_tensor is_keras_tensor is_placeholder
-    int_shape ndim dtype count_params shape size zeros_like ones_like""".split()
+    """variable constant set_value batch_set_value get_value batch_get_value eval is_sparse to_dense
+    is_variable is_tensor is_keras_tensor is_placeholder int_shape ndim dtype count_params shape size
+    zeros_like ones_like""".split()
 )
 
 
@@ -512,6 +515,15 @@ def symbolic_learning_phase():
             tensor.default = 0
             _phase.append(tensor)
         return _phase[0]
+
+
+def reset():
+    """Leave graph mode and forget the name counters, uids and learning phase (``K.clear_session``)."""
+    symbolic.active = False
+    with _names_lock:
+        _name_counts.clear()
+    config.reset_uids()
+    config._learning_phase = None
 
 
 def activate():

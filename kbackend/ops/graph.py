@@ -77,3 +77,18 @@ def symbolic(func):
 def eager(func):
     """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders."""
     return func
+
+
+def clear_session():
+    """Start a fresh session, as Keras 2's ``K.clear_session()`` did: leave graph mode (ops on variables
+    run eagerly again until the next ``K.placeholder``), and reset the uid and tensor-name counters and
+    the learning phase.  Placeholders and functions built before should not be used afterwards.
+
+    >>> import kbackend as K
+    >>> x = K.placeholder((2,))
+    >>> v = K.variable([1.0, 2.0])
+    >>> K.clear_session()
+    >>> _ = K.update_add(v, 1.0); K.get_value(v)
+    array([2., 3.], dtype=float32)
+    """
+    _graph_tensor.reset()
