@@ -264,7 +264,7 @@ TENSOR_PARAMS = frozenset(
     mean var beta gamma condition then_expression else_expression alt predictions targets labels
     label_lengths y_true y_pred input_length label_length inputs new_x increment decrement value
     elems initializer initial_states constants mask loss variables outputs start stop size shape
-    min_value max_value a level training ops tuples momentum""".split()
+    min_value max_value a level training ops tuples momentum n""".split()
 )
 
 

@@ -242,7 +242,8 @@ def learning_phase():
     if _learning_phase is None:
         from ._dispatch import symbolic
 
-        if symbolic.active and symbolic.recording():  # graphs exist: a scalar placeholder that K.function feeds (default 0)
+        # Graphs exist: a scalar placeholder that K.function feeds (default 0).
+        if symbolic.active and symbolic.recording():
             from .graph import symbolic_learning_phase
 
             return symbolic_learning_phase()

@@ -10,12 +10,29 @@ from conftest import BACKENDS
 rng = np.random.default_rng(0)
 
 
+def _bits(shape):
+    return rng.integers(0, 2, shape).astype("float32")
+
+
+def _unit(shape):
+    return rng.uniform(0, 1, shape).astype("float32")
+
+
+def _normal(shape):
+    return rng.standard_normal(shape).astype("float32")
+
+
+def _normal_shaped(*shape):
+    return _normal(shape)
+
+
 def focal_loss(y_true, y_pred, gamma=2.0, alpha=0.25):
     eps = K.epsilon()
     y_pred = K.clip(y_pred, eps, 1. - eps)
     pt_1 = K.switch(K.equal(y_true, 1), y_pred, K.ones_like(y_pred))
     pt_0 = K.switch(K.equal(y_true, 0), y_pred, K.zeros_like(y_pred))
-    return -K.sum(alpha * K.pow(1. - pt_1, gamma) * K.log(pt_1)) - K.sum((1 - alpha) * K.pow(pt_0, gamma) * K.log(1. - pt_0))
+    positive = -K.sum(alpha * K.pow(1. - pt_1, gamma) * K.log(pt_1))
+    return positive - K.sum((1 - alpha) * K.pow(pt_0, gamma) * K.log(1. - pt_0))
 
 def dice_coef(y_true, y_pred, smooth=1):
     y_true_f = K.flatten(y_true)
@@ -138,8 +155,8 @@ def fold(x):
     return K.foldl(lambda acc, r: acc + r, x, initializer=K.zeros_like(x[0]))
 
 CASES = {
-    "focal": (focal_loss, [(rng.integers(0, 2, (4, 3)).astype("float32")), rng.uniform(0, 1, (4, 3)).astype("float32")]),
-    "dice": (dice_coef, [rng.integers(0, 2, (2, 4, 4)).astype("float32"), rng.uniform(0, 1, (2, 4, 4)).astype("float32")]),
+    "focal": (focal_loss, [_bits((4, 3)), _unit((4, 3))]),
+    "dice": (dice_coef, [_bits((2, 4, 4)), _unit((2, 4, 4))]),
     "recall": (recall_m, [rng.integers(0, 2, (5, 3)).astype("float32"), rng.uniform(0, 1, (5, 3)).astype("float32")]),
     "attention": (attention, [rng.standard_normal((2, 3, 4)).astype("float32")] * 3),
     "triplet": (triplet, [rng.standard_normal((5, 8)).astype("float32") for _ in range(3)]),
@@ -147,8 +164,8 @@ CASES = {
     "rnn_sum2": (rnn_sum2, [rng.standard_normal((2, 5, 3)).astype("float32")]),
     "gram": (gram, [rng.standard_normal((2, 4, 4, 3)).astype("float32")]),
     "wasserstein": (wasserstein, [rng.standard_normal((4, 1)).astype("float32")] * 2),
-    "contrastive": (contrastive, [rng.integers(0, 2, (6,)).astype("float32"), rng.uniform(0, 2, (6,)).astype("float32")]),
-    "huber": (huber, [rng.standard_normal((4, 3)).astype("float32") * 2, rng.standard_normal((4, 3)).astype("float32")]),
+    "contrastive": (contrastive, [_bits((6,)), 2 * _unit((6,))]),
+    "huber": (huber, [_normal((4, 3)) * 2, _normal((4, 3))]),
     "kl": (kl, [rng.dirichlet(np.ones(4), 3).astype("float32"), rng.dirichlet(np.ones(4), 3).astype("float32")]),
     "cos": (cos_prox, [rng.standard_normal((3, 4)).astype("float32")] * 2),
     "conv_block": (conv_block, [rng.standard_normal((2, 6, 6, 3)).astype("float32")]),
@@ -171,6 +188,151 @@ CASES = {
     "foldl": (fold, [rng.standard_normal((3, 4)).astype("float32")]),
 }
 
+
+
+def dyn_reshape(x):
+    return K.reshape(x, (K.shape(x)[0], -1))
+def dyn_tile(x):
+    return K.tile(K.expand_dims(K.sum(x, axis=1), 1), [1, K.shape(x)[1]])
+def dyn_zeros(x):
+    return x + K.zeros_like(x) + K.ones_like(x)
+def chfirst(x):
+    w = np.linspace(-1, 1, 3 * 3 * 2 * 4).reshape(3, 3, 2, 4).astype("float32")
+    return K.conv2d(x, K.constant(w), padding="valid", data_format="channels_first")
+def conv1d_causal(x):
+    w = np.linspace(-1, 1, 2 * 3 * 4).reshape(2, 3, 4).astype("float32")
+    return K.conv1d(x, K.constant(w), padding="causal", dilation_rate=2)
+def sep(x):
+    dw = np.linspace(-1, 1, 3 * 3 * 3 * 1).reshape(3, 3, 3, 1).astype("float32")
+    pw = np.linspace(-1, 1, 1 * 1 * 3 * 5).reshape(1, 1, 3, 5).astype("float32")
+    return K.separable_conv2d(x, K.constant(dw), K.constant(pw), padding="same")
+def deconv(x):
+    w = np.linspace(-1, 1, 3 * 3 * 4 * 3).reshape(3, 3, 4, 3).astype("float32")
+    return K.conv2d_transpose(x, K.constant(w), (K.shape(x)[0], 8, 8, 4), strides=(2, 2), padding="same")
+def switch_rank(x):
+    cond = K.greater(K.sum(x, axis=-1, keepdims=True), 0)
+    return K.switch(cond, x, -x)
+def rep_el(x):
+    return K.repeat_elements(x, 2, axis=1)
+def avgpool(x):
+    return K.pool2d(x, (2, 2), strides=(1, 1), padding="same", pool_mode="avg")
+def norm_train(x):
+    normed, mean, var = K.normalize_batch_in_training(x, K.ones((3,)), K.zeros((3,)), [0])
+    return normed + K.sum(mean) + K.sum(var)
+def gather_var(ids):
+    table = K.constant(np.arange(15, dtype="float32").reshape(5, 3))
+    return K.gather(table, ids)
+def ctc(y_true, y_pred):
+    n = K.shape(y_pred)[0]
+    il = K.ones((n, 1), dtype="int32") * 5
+    ll = K.ones((n, 1), dtype="int32") * 2
+    return K.ctc_batch_cost(y_true, y_pred, il, ll)
+def slicing(x):
+    return x[:, ::2, 1:] * 2 + x[:, -1:, :1]
+def squeeze_stack(x):
+    return K.squeeze(K.expand_dims(x, -1), -1) + K.stack([x[:, 0]] * 3, axis=1)
+def argmax_onehot(x):
+    return K.one_hot(K.argmax(x, axis=-1), 4) * x
+def local_pair(x):
+    positive = K.cast(K.any(K.greater(x, 0), axis=1), "float32")
+    return K.concatenate([K.max(x, axis=1), K.min(x, axis=1), K.prod(x, axis=1), positive], axis=-1)
+
+
+CASES.update({  # shapes read from tensors, other layouts and layers
+
+    "dyn_reshape": (dyn_reshape, [rng.standard_normal((3, 2, 4)).astype("float32")]),
+    "dyn_tile": (dyn_tile, [rng.standard_normal((3, 4)).astype("float32")]),
+    "dyn_zeros": (dyn_zeros, [rng.standard_normal((3, 4)).astype("float32")]),
+    "chfirst": (chfirst, [rng.standard_normal((2, 2, 5, 5)).astype("float32")]),
+    "conv1d_causal": (conv1d_causal, [rng.standard_normal((2, 6, 3)).astype("float32")]),
+    "sep": (sep, [rng.standard_normal((2, 5, 5, 3)).astype("float32")]),
+    "deconv": (deconv, [rng.standard_normal((2, 4, 4, 3)).astype("float32")]),
+    "switch_rank": (switch_rank, [rng.standard_normal((4, 3)).astype("float32")]),
+    "rep_el": (rep_el, [rng.standard_normal((2, 3)).astype("float32")]),
+    "avgpool": (avgpool, [rng.standard_normal((2, 4, 4, 3)).astype("float32")]),
+    "norm_train": (norm_train, [rng.standard_normal((6, 3)).astype("float32")]),
+    "gather_var": (gather_var, [np.array([[0, 4], [2, 2]], "int32")]),
+    "ctc": (ctc, [np.array([[1, 2], [2, 1]], "float32"), rng.dirichlet(np.ones(4), (2, 5)).astype("float32")]),
+    "slicing": (slicing, [rng.standard_normal((2, 5, 3)).astype("float32")]),
+    "squeeze_stack": (squeeze_stack, [rng.standard_normal((2, 3)).astype("float32")]),
+    "argmax_onehot": (argmax_onehot, [rng.standard_normal((3, 4)).astype("float32")]),
+    "local_pair": (local_pair, [rng.standard_normal((3, 4)).astype("float32")]),
+})
+
+
+def train_dropout(x):
+    return K.in_train_phase(K.dropout(x, 0.5, seed=1) * 0 + x * 2, x)
+def batchdot2(a, b):
+    return K.batch_dot(a, b, axes=1)
+def cosine_matrix(a, b):
+    return K.dot(K.l2_normalize(a, axis=-1), K.transpose(K.l2_normalize(b, axis=-1)))
+def cce_softmax(y, z):
+    return K.categorical_crossentropy(y, K.softmax(z))
+def bce_sigmoid(y, z):
+    return K.binary_crossentropy(y, K.sigmoid(z))
+def scce_logits(y, z):
+    return K.sparse_categorical_crossentropy(y, z, from_logits=True)
+def sparse_acc(y, p):
+    return K.cast(K.equal(K.flatten(y), K.cast(K.argmax(p, axis=-1), K.floatx())), K.floatx())
+def clip_none(x):
+    return K.clip(x, 0.0, None) + K.clip(x, None, 0.5)
+def softmax3d(x):
+    return K.softmax(x, axis=1)
+def attention_w(x):
+    w = K.constant(np.linspace(-1, 1, 4).reshape(4, 1).astype("float32"))
+    scores = K.squeeze(K.dot(x, w), -1)
+    a = K.softmax(scores)
+    return K.sum(x * K.expand_dims(a, -1), axis=1)
+def bidir(x):
+    return K.concatenate([K.cumsum(x, axis=1), K.reverse(K.cumsum(K.reverse(x, axes=1), axis=1), axes=1)], axis=-1)
+def square_int(x):
+    return K.cast(K.square(K.cast(x, "int32")), "float32") + K.pow(x, 2)
+def moments(x):
+    return K.concatenate([K.var(x, axis=0, keepdims=True), K.std(x, axis=0, keepdims=True)], axis=0)
+def sign_round(x):
+    return K.sign(x) * K.round(x * 3) + K.abs(x) + K.sqrt(K.abs(x)) + K.exp(-K.square(x)) + K.log(1 + K.abs(x))
+def trig(x):
+    return K.sin(x) * K.cos(x) + K.tanh(x) + K.relu(x, alpha=0.1, max_value=1.0)
+def minmax(a, b):
+    flags = K.cast(K.less_equal(a, b), "float32") + K.cast(K.not_equal(a, b), "float32")
+    return K.maximum(a, b) - K.minimum(a, b) + flags
+def argmin_hot(x):
+    return K.one_hot(K.argmin(x, axis=-1), 3)
+def resize_nn(x):
+    return K.resize_images(x, 2, 3, "channels_last", interpolation="nearest")
+def pool_ch_first(x):
+    return K.pool2d(x, (2, 2), strides=(2, 2), data_format="channels_first", pool_mode="avg")
+def flatten_dense(x):
+    w = K.constant(np.linspace(-1, 1, 12 * 2).reshape(12, 2).astype("float32"))
+    return K.softmax(K.dot(K.batch_flatten(x), w))
+def temporal_pad(x):
+    return K.temporal_padding(x, (1, 2))
+
+
+CASES.update({  # losses on probabilities, metrics, elementwise math, layouts
+
+    "train_dropout": (train_dropout, [_normal_shaped(3, 4)]),
+    "batchdot2": (batchdot2, [_normal_shaped(3, 4), _normal_shaped(3, 4)]),
+    "cosine_matrix": (cosine_matrix, [_normal_shaped(3, 4), _normal_shaped(3, 4)]),
+    "cce_softmax": (cce_softmax, [np.eye(4, dtype="float32")[[0, 1, 3]], _normal_shaped(3, 4)]),
+    "bce_sigmoid": (bce_sigmoid, [rng.integers(0, 2, (3, 4)).astype("float32"), _normal_shaped(3, 4)]),
+    "scce_logits": (scce_logits, [np.array([[0], [2], [1]], "int32"), _normal_shaped(3, 3)]),
+    "sparse_acc": (sparse_acc, [np.array([[0], [2], [1]], "float32"), _normal_shaped(3, 3)]),
+    "clip_none": (clip_none, [_normal_shaped(3, 4)]),
+    "softmax3d": (softmax3d, [_normal_shaped(2, 3, 4)]),
+    "attention_w": (attention_w, [_normal_shaped(2, 5, 4)]),
+    "bidir": (bidir, [_normal_shaped(2, 4, 3)]),
+    "square_int": (square_int, [np.array([[1., 2.], [-3., 4.]], "float32")]),
+    "moments": (moments, [_normal_shaped(5, 3)]),
+    "sign_round": (sign_round, [_normal_shaped(3, 4)]),
+    "trig": (trig, [_normal_shaped(3, 4) * 2]),
+    "minmax": (minmax, [_normal_shaped(3, 4), _normal_shaped(3, 4)]),
+    "argmin_hot": (argmin_hot, [_normal_shaped(4, 3)]),
+    "resize_nn": (resize_nn, [_normal_shaped(1, 2, 2, 2)]),
+    "pool_ch_first": (pool_ch_first, [_normal_shaped(2, 3, 4, 4)]),
+    "flatten_dense": (flatten_dense, [_normal_shaped(2, 3, 4)]),
+    "temporal_pad": (temporal_pad, [_normal_shaped(2, 3, 2)]),
+})
 
 
 def _evaluate(name, mode):

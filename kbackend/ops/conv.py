@@ -7,8 +7,12 @@ Kernels are channels-last whatever ``data_format`` says: ``(spatial..., in, out)
 
 import numpy as np
 
-from .._dispatch import ArgError, causal_padding, int_tuple, op
+from .._dispatch import ArgError, causal_padding, int_tuple, op, symbolic
 from . import _convolution as kernels
+
+
+def _is_graph_tensor(value):
+    return symbolic.is_symbolic is not None and symbolic.is_symbolic(value)
 
 
 def _transpose_output_shape(rank):
@@ -17,7 +21,9 @@ def _transpose_output_shape(rank):
 
     def canonical(value):
         try:
-            dims = tuple(None if v is None else int(v) for v in value)
+            # The batch entry is often K.shape(x)[0], a graph tensor: only the input's batch counts.
+            dims = tuple(None if v is None or i == 0 and _is_graph_tensor(v) else int(v)
+                         for i, v in enumerate(value))
         except (TypeError, ValueError):
             dims = None
         if dims is None or len(dims) != rank or None in dims[1:] or any(d <= 0 for d in dims if d is not None):

@@ -44,13 +44,16 @@ def _axis_list(value):
 
 
 def _multiples(value):
-    """An int → a 1-tuple; a list/tuple of ints → a tuple; a tensor passes through."""
+    """An int → a 1-tuple; a list/tuple of ints or scalar tensors (``K.shape(x)[1]``) → a tuple; a
+    tensor passes through."""
     if _is_int(value):
         return (int(value),)
     if isinstance(value, (tuple, list)):
         if all(_is_int(v) for v in value):
             return tuple(int(v) for v in value)
-        raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
+        if any(isinstance(v, (str, bytes, float, bool, list, tuple, dict)) or v is None for v in value):
+            raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
+        return tuple(int(v) if _is_int(v) else v for v in value)
     if isinstance(value, (str, bytes, float, bool, dict, set)) or value is None:
         raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
     return value
@@ -265,7 +268,7 @@ def tile(x, n):
             raise ValueError(
                 f"tile: argument `n` got {n!r} for a rank-{x.ndim} tensor; expected at most {x.ndim} entries"
             )
-        n = (1,) * (x.ndim - len(n)) + n
+        n = (1,) * (x.ndim - len(n)) + tuple(int(v) for v in n)
     return np.tile(x, n)
 
 

@@ -83,7 +83,7 @@ def tile(x, n):
             raise ValueError(
                 f"tile: argument `n` got {n!r} for a rank-{x.ndim} tensor; expected at most {x.ndim} entries"
             )
-        n = (1,) * (x.ndim - len(n)) + n
+        n = (1,) * (x.ndim - len(n)) + tuple(int(_static(v)) for v in n)
     else:
         n = tuple(int(v) for v in _static(n).reshape(-1))
     return jnp.tile(x, n)

@@ -86,7 +86,9 @@ def tile(x, n):
             raise ValueError(
                 f"tile: argument `n` got {n!r} for a rank-{rank} tensor; expected at most {rank} entries"
             )
-        return R.Tile(input=x, multiples=int32s((1,) * (rank - len(n)) + n))
+        if all(isinstance(v, int) for v in n):
+            return R.Tile(input=x, multiples=int32s((1,) * (rank - len(n)) + n))
+        n = tf.stack([tf.cast(v, tf.int32) for v in n])  # entries from K.shape(...) inside a graph
     n = tf.reshape(tf.cast(n, tf.int32), (-1,))
     if n.shape[0] < rank:
         n = tf.concat([tf.ones(rank - n.shape[0], tf.int32), n], 0)

@@ -190,7 +190,9 @@ def eval(x):
 def _filled(fill, shape, dtype, name):
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     value = fill(shape, DTYPES[dtype])
-    if all(shape):
+    # A variable for a static, non-empty shape, as Keras 2; a tensor when entries are tensors
+    # (``K.shape(x)[0]``), which may be graph tensors inside a function.
+    if all(isinstance(d, (int, np.integer)) and d for d in shape):
         return Variable(value, name=uid_name(name, "variable"))
     return value
 

@@ -112,8 +112,7 @@ def _numpy_scalar(value):
 def tile(x, n):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if not isinstance(n, tuple):
-        n = _ints(n)
+    n = _ints(n)
     if len(n) > x.dim():
         raise ValueError(
             f"tile: argument `n` got {n!r} for a rank-{x.dim()} tensor; expected at most {x.dim()} entries"
