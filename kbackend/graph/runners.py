@@ -142,7 +142,8 @@ def _eager_runner(fn):
 
 def _assign_numpy(backend, variable, kind, value, scale):
     current = variable.value
-    value = value.value if backend.is_variable(value) else value
+    if value.__class__ is not np.ndarray and backend.is_variable(value):
+        value = value.value
     if kind != "assign" and value.__class__ is np.ndarray and value.dtype == current.dtype \
             and value.shape == current.shape:
         (np.add if kind == "add" else np.subtract)(current, value if scale is None else value * scale, out=current)

@@ -241,7 +241,7 @@ def _softmax_xent(g, out, target, output, axis=-1):
     """loss = -sum(t * log_softmax(z)): dz = g * (softmax(z) * sum(t) - t), dt = -g * log_softmax(z)."""
     z, t = np.asarray(output), np.asarray(target)
     log_probabilities = _log_softmax(z, axis)
-    g = np.expand_dims(g, axis)
+    g = g[..., None] if axis in (-1, z.ndim - 1) else np.expand_dims(g, axis)
 
     def grad_output():
         full = t if t.shape == z.shape else np.broadcast_to(t, np.broadcast_shapes(t.shape, z.shape))
