@@ -466,3 +466,38 @@ def test_keras2_adam_optimizer(backend):
         wn = wn - lr_t_ * mn / (np.sqrt(vn) + eps)
     np.testing.assert_allclose(losses, expected_losses, rtol=1e-4)
     np.testing.assert_allclose(final, wn, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("time_known", [True, False], ids=["static_time", "unknown_time"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backward"])
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+def test_recurrent_layer_through_k_function(backend, time_known, go_backwards, masked):
+    """A SimpleRNN as Keras 2 wrote it (K.rnn with a mask, closure weights), its outputs and weight
+    gradients through K.function, against the unrolled NumPy graph."""
+    local = np.random.default_rng(0)
+    data = local.standard_normal((3, 4, 2)).astype(np.float32)
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], np.float32)
+    kernel_value = local.standard_normal((2, 3)).astype(np.float32)
+    recurrent_value = local.standard_normal((3, 3)).astype(np.float32)
+
+    def run(engine, steps):
+        with K.backend_scope(engine):
+            kernel, recurrent = K.variable(kernel_value), K.variable(recurrent_value)
+            x, m = K.placeholder((None, steps, 2)), K.placeholder((None, steps))
+
+            def step(inputs, states):
+                out = K.tanh(K.dot(inputs, kernel) + K.dot(states[0], recurrent))
+                return out, [out]
+
+            start = K.zeros_like(K.dot(x[:, 0, :], kernel))
+            last, outputs, states = K.rnn(step, x, [start], mask=m if masked else None, go_backwards=go_backwards)
+            wanted = [last, outputs, states[0]]
+            if engine != "numpy" or steps is not None:
+                wanted += K.gradients(K.sum(last) + K.sum(outputs), [kernel, recurrent])
+            return K.function([x, m], wanted)([data, mask])
+
+    expected = run("numpy", 4)
+    got = run(backend, 4 if time_known else None)
+    for value, want in zip(got, expected):
+        np.testing.assert_allclose(value, want, rtol=1e-4, atol=1e-5)
