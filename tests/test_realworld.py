@@ -501,3 +501,29 @@ def test_recurrent_layer_through_k_function(backend, time_known, go_backwards, m
     got = run(backend, 4 if time_known else None)
     for value, want in zip(got, expected):
         np.testing.assert_allclose(value, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_spatial_dropout_noise_shape_from_k_shape(backend):
+    """SpatialDropout1D builds its noise shape from K.shape(x): one mask per sample and channel."""
+    with K.backend_scope(backend):
+        x = K.placeholder((None, 6, 3))
+        dropped = K.dropout(x, 0.5, noise_shape=(K.shape(x)[0], 1, K.shape(x)[2]), seed=1)
+        out = K.function([x, K.learning_phase()], [dropped])([np.ones((40, 6, 3), np.float32), 1])[0]
+    assert set(np.unique(out)) <= {0.0, 2.0} and 0 < (out == 0).mean() < 1
+    np.testing.assert_array_equal(out, np.broadcast_to(out[:, :1, :], out.shape))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_embedding_lookup_gradient(backend):
+    """An Embedding layer's gradient: repeated ids accumulate into the same row."""
+    table_value = np.arange(15, dtype=np.float32).reshape(5, 3) / 10
+    ids = np.array([[0, 4], [4, 4]], np.int32)
+    with K.backend_scope(backend):
+        table = K.variable(table_value)
+        lookup = K.placeholder((None, 2), dtype="int32")
+        grad, = K.gradients(K.sum(K.square(K.gather(table, lookup))), [table])
+        got = K.function([lookup], [grad])([ids])[0]
+    expected = np.zeros_like(table_value)
+    np.add.at(expected, ids.ravel(), 2 * table_value[ids.ravel()])
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

@@ -12,7 +12,7 @@ import numpy as np
 import kbackend as K
 
 from .. import config
-from .._dispatch import ArgError, axes, one_axis, op
+from .._dispatch import ArgError, axes, one_axis, op, symbolic
 from ..dtypes import is_half
 from .variables import _array
 
@@ -40,13 +40,26 @@ def seed_or_random(seed):
 
 
 def noise_shape_or_none(noise_shape):
-    """None, or a tuple of ints / None (a None entry takes the size of that axis of ``x``)."""
+    """None, or a tuple of ints / None (a None entry takes the size of that axis of ``x``).
+
+    Keras 2's spatial dropout layers build it from ``K.shape(x)`` — ``(K.shape(x)[0], 1, K.shape(x)[2])``
+    — so a scalar tensor entry is read as an int, and inside a graph (where it is ``x``'s own size,
+    not yet known) it counts as None."""
     if noise_shape is None:
         return None
-    if isinstance(noise_shape, (tuple, list)) and all(
-        d is None or isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in noise_shape
-    ):
-        return tuple(None if d is None else int(d) for d in noise_shape)
+    if isinstance(noise_shape, (tuple, list)):
+        dims = []
+        for d in noise_shape:
+            if d is None or symbolic.is_symbolic is not None and symbolic.is_symbolic(d):
+                dims.append(None)
+            elif isinstance(d, numbers.Integral) and not isinstance(d, bool):
+                dims.append(int(d))
+            elif getattr(d, "ndim", None) == 0 and "int" in str(getattr(d, "dtype", "")):  # an eager scalar tensor
+                dims.append(int(d))
+            else:
+                break
+        else:
+            return tuple(dims)
     raise ArgError("None or a tuple of ints (None entries allowed)", TypeError)
 
 
