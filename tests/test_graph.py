@@ -312,3 +312,18 @@ def test_gradients_of_gradients(backend):
     w_, x_ = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 1.0])
     for value, want in zip(got, (3 * w_ ** 2 * x_, 6 * w_ * x_ ** 2, 3 * w_ ** 2)):
         np.testing.assert_allclose(value, want, rtol=1e-6)
+
+
+def test_shapes_stay_unknown_through_strides_and_pools():
+    """A fully convolutional net on unknown image sides: strided and pooled sizes stay None (small
+    probe sizes would collapse to the same value and look static)."""
+    x = K.placeholder((None, None, None, 3))
+    y = K.conv2d(x, K.ones((3, 3, 3, 4)), strides=(2, 2), padding="same")
+    y = K.pool2d(y, (2, 2), strides=(2, 2), padding="same")
+    y = K.spatial_2d_padding(K.resize_images(y, 2, 2, "channels_last"), ((1, 1), (1, 1)))
+    assert K.int_shape(y) == (None, None, None, 4)
+    z = K.placeholder((None, 8, 8, 3))
+    strided = K.conv2d(z, K.ones((3, 3, 3, 4)), strides=(2, 2), padding="same")
+    assert K.int_shape(K.pool2d(strided, (2, 2), strides=(2, 2))) == (None, 2, 2, 4)
+    out = K.function([x], [y])([np.ones((1, 8, 8, 3), np.float32)])[0]
+    assert out.shape == (1, 6, 6, 4)

@@ -169,6 +169,12 @@ class SeedStream:
 #: Sizes tried for unknown dims: two runs that agree on a dim make it static, else it is None.
 _PROBES = (2, 3, 1, 4, 5, 6, 7, 8)
 
+#: Unknown dims beyond the first (image sides, sequence lengths) also get a third, wide run: the first
+#: axis keeps the first probe's size, the others take this one.  Strides and pools collapse 2 and 3 to
+#: the same size (a fully convolutional net on ``(None, None, None, 3)`` would look 4x4); 64 keeps
+#: five halvings apart.
+_WIDE = 64
+
 
 def _stand_in(value, probe, backend):
     if value.__class__ is SeedStream:
@@ -179,7 +185,11 @@ def _stand_in(value, probe, backend):
             return known
         if value.default is not None:
             return np.asarray(value.default, dtype=numpy_dtype(value.dtype))
-        shape = tuple(probe if d is None else d for d in value.shape)
+        if probe.__class__ is tuple:  # the wide probe: (size of the first axis, size of the others)
+            first, rest = probe
+            shape = tuple(d if d is not None else first if i == 0 else rest for i, d in enumerate(value.shape))
+        else:
+            shape = tuple(probe if d is None else d for d in value.shape)
         return np.zeros(shape, dtype=numpy_dtype(value.dtype))
     if value.__class__ in symbolic.variable_types or (
             backend.name != "numpy" and _is_engine_tensor(value, backend)):
@@ -229,8 +239,24 @@ def infer(fn, kwargs, backend):
             break
     if not values:
         raise error
+    if len(values) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in _leaves(kwargs)):
+        wide = (next(iter(values)), _WIDE)
+        try:
+            values[wide] = _run_reference(fn, kwargs, wide, backend)
+        except Exception:  # noqa: BLE001 - sizes the op cannot take together: the two runs decide
+            pass
     results = [_structure(v) for v in values.values()]
-    return _merge(results[0], results[-1]), values
+    merged = _merge(results[0], results[1] if len(results) > 1 else results[0])
+    return (_merge(_unmerged(merged), results[2]) if len(results) > 2 else merged), values
+
+
+def _unmerged(meta):
+    """A merged structure back in the (shape, dtype) form that :func:`_merge` takes."""
+    if isinstance(meta, tuple) and meta and meta[0] == "tensor":
+        return meta[1], meta[2]
+    if isinstance(meta, (list, tuple)):
+        return type(meta)(_unmerged(m) for m in meta)
+    return meta
 
 
 def _candidates(kwargs):
