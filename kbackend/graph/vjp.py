@@ -18,10 +18,7 @@ from ..ops.math import batch_dot_axes
 from ..ops.nn import _log_softmax
 from .function import GRADIENT
 from .tensor import SeedStream, SymbolicTensor, _leaves
-from .vjp_conv import RULES as _CONV_RULES
-
-#: op name (or Python operator) → vector-Jacobian rule; the convolution family comes from :mod:`.vjp_conv`.
-RULES = dict(_CONV_RULES)
+from .vjp_conv import RULES, rule  # one registry: op name or Python operator → VJP rule
 
 #: Ops whose outputs carry no gradient (integer/boolean results or piecewise constant).
 NON_DIFFERENTIABLE = frozenset(
@@ -29,15 +26,6 @@ NON_DIFFERENTIABLE = frozenset(
     one_hot in_top_k arange random_normal random_uniform random_binomial random_bernoulli truncated_normal
     zeros_like ones_like stop_gradient ctc_decode ctc_label_dense_to_sparse""".split()
 )
-
-
-def rule(*names):
-    def register(fn):
-        for name in names:
-            RULES[name] = fn
-        return fn
-
-    return register
 
 
 def unbroadcast(g, shape):

@@ -15,6 +15,7 @@ import numpy as np
 from ..ops import _convolution as kernels
 from ..ops.shape import _bilinear_axis
 
+#: op name (or Python operator) → vector-Jacobian rule, for these and the ops in :mod:`.vjp`.
 RULES = {}
 
 

@@ -204,27 +204,36 @@ def _ctc_arguments(y_true, y_pred, input_length, label_length):
         )
     inputs = _checked_input_length(func, input_length, batch, steps)
     lengths = _lengths(func, "label_length", label_length, batch)
-    if lengths.size and (lengths.min() < 0 or lengths.max() > labels.shape[1]):
+    labels = labels.astype(np.int64)
+    kept = check_labels(func, labels, lengths, inputs, classes, shortest=0)
+    return logits, dtype, np.where(kept, labels, classes - 1), inputs, lengths
+
+
+def check_labels(func, labels, lengths, inputs, classes, shortest):
+    """The checks of ``ctc_batch_cost``'s label values, on host arrays, with the messages every engine
+    gives: ``label_length`` within ``[shortest, columns of y_true]`` and at most ``input_length`` (None:
+    not known yet), each kept label a class other than the blank.  Returns the mask of kept labels."""
+    if lengths.size and (lengths.min() < shortest or lengths.max() > labels.shape[1]):
         raise ValueError(
             f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
-            f"[0, {labels.shape[1]}] (the columns of `y_true`)"
+            f"[{shortest}, {labels.shape[1]}] (the columns of `y_true`)"
         )
-    too_long = lengths > inputs
-    if too_long.any():
-        b = int(np.argmax(too_long))
-        raise ValueError(
-            f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
-            f"input_length {int(inputs[b])}"
-        )
+    if inputs is not None:
+        too_long = lengths > inputs
+        if too_long.any():
+            b = int(np.argmax(too_long))
+            raise ValueError(
+                f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
+                f"input_length {int(inputs[b])}"
+            )
     kept = np.arange(labels.shape[1])[None, :] < lengths[:, None]
-    labels = labels.astype(np.int64)
     invalid = kept & ((labels < 0) | (labels >= classes - 1))
     if invalid.any():
         raise ValueError(
             f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
             f"[0, {classes - 1}) (class {classes - 1} is the blank)"
         )
-    return logits, dtype, np.where(kept, labels, classes - 1), inputs, lengths
+    return kept
 
 
 def _extended_labels(labels, blank):

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from ... import config
 from ..._dispatch import OPS
+from ...ops.ctc import check_labels
 from .math import common
 from .variables import DTYPES, tensor
 
@@ -232,26 +233,7 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
 def _check_labels(func, labels, lengths, inputs, classes):
     if labels is None or lengths is None:
         return
-    if lengths.size and (lengths.min() < 1 or lengths.max() > labels.shape[1]):
-        raise ValueError(
-            f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
-            f"[1, {labels.shape[1]}] (the columns of `y_true`)"
-        )
-    if inputs is not None:
-        too_long = lengths > inputs
-        if too_long.any():
-            b = int(np.argmax(too_long))
-            raise ValueError(
-                f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
-                f"input_length {int(inputs[b])}"
-            )
-    kept = np.arange(labels.shape[1])[None, :] < lengths[:, None]
-    invalid = kept & ((labels < 0) | (labels >= classes - 1))
-    if invalid.any():
-        raise ValueError(
-            f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
-            f"[0, {classes - 1}) (class {classes - 1} is the blank)"
-        )
+    check_labels(func, labels, lengths, inputs, classes, shortest=1)
 
 
 def _dense_paths(decoded, batch, steps):

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from ... import config
 from ..._dispatch import OPS
-from ...ops.ctc import SparseTensor, _checked_input_length, _lengths
+from ...ops.ctc import SparseTensor, _checked_input_length, _lengths, check_labels
 from .variables import DTYPES, Tensor, Variable, from_numpy, to_numpy, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
@@ -169,26 +169,7 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
         )
     inputs = _checked_input_length(func, _host_ints(input_length), batch, steps)
     lengths = _lengths(func, "label_length", _host_ints(label_length), batch)
-    if lengths.size and (lengths.min() < 1 or lengths.max() > labels.shape[1]):
-        raise ValueError(
-            f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
-            f"[1, {labels.shape[1]}] (the columns of `y_true`)"
-        )
-    too_long = lengths > inputs
-    if too_long.any():
-        b = int(np.argmax(too_long))
-        raise ValueError(
-            f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
-            f"input_length {int(inputs[b])}"
-        )
-    host_labels = _host_ints(labels).astype(np.int64)
-    kept = np.arange(host_labels.shape[1])[None, :] < lengths[:, None]
-    invalid = kept & ((host_labels < 0) | (host_labels >= classes - 1))
-    if invalid.any():
-        raise ValueError(
-            f"{func}: argument `y_true` got label {int(host_labels[invalid][0])}; expected labels in "
-            f"[0, {classes - 1}) (class {classes - 1} is the blank)"
-        )
+    kept = check_labels(func, _host_ints(labels).astype(np.int64), lengths, inputs, classes, shortest=1)
     work = torch.float32 if dtype in _HALVES or not y_pred.is_floating_point() else y_pred.dtype
     logits = torch.log(y_pred.to(work) + config.epsilon())
     log_probs = torch.log_softmax(logits, dim=-1).transpose(0, 1)  # (time, batch, classes)
