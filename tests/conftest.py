@@ -1,7 +1,7 @@
 import importlib.util
 import os
 import pathlib
-
+import re
 import tempfile
 
 import pytest
@@ -65,3 +65,21 @@ def _restore_config():
     K.set_epsilon(1e-7)
     K.set_image_data_format("channels_last")
     K.config._learning_phase = None
+
+
+def invalid_argument_params(errors):
+    """pytest params for a table of ``(error id, op, args factory, kwargs, exception, argument)`` rows,
+    one per row and installed engine, with ids ``<error id>-<engine>``."""
+    for error_id, op, args, kwargs, kind, argument in errors:
+        for backend in BACKENDS:
+            yield pytest.param(op, args, kwargs, kind, argument, backend, id=f"{error_id}-{backend}")
+
+
+def check_invalid_argument(op, args, kwargs, kind, argument, backend):
+    """``K.<op>`` raises ``kind`` with the shared message: "op: argument `arg` got … expected …"."""
+    import kbackend as K  # after KERAS_HOME is set above
+
+    pattern = re.escape(f"{op}: argument `{argument}` got ") + ".*expected"
+    with K.backend_scope(backend):
+        with pytest.raises(kind, match=pattern):
+            getattr(K, op)(*args(), **kwargs)
