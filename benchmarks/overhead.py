@@ -16,6 +16,9 @@ import sys
 import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _report import report  # noqa: E402
 
 SIZES = {"tiny": (2, 3), "medium": (256, 256), "large": (2048, 2048)}
 CONV_SIZES = {"tiny": (4, 8, 8, 3), "medium": (16, 32, 32, 16), "large": (32, 64, 64, 32)}
@@ -219,13 +222,7 @@ def main(argv=None):
             continue
         rows += json.loads(result.stdout.strip().splitlines()[-1])
     text = table(rows)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+    report(text, rows, args.markdown, args.json)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ import sys
 import timeit
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _report import report  # noqa: E402
 
 ENGINES = ("numpy", "torch", "jax", "tensorflow")
 BATCH, FEATURES, HIDDEN, CLASSES, LR = 128, 784, 256, 10, 0.01
@@ -134,7 +137,7 @@ def hand_step(engine, w1, b1, w2, b2):
         params = [tf.Variable(v) for v in (w1, b1, w2, b2)]
 
         @tf.function(reduce_retracing=True)
-        def update(tx, ty):
+        def tf_update(tx, ty):
             with tf.GradientTape() as tape:
                 a, ba, c, bc = params
                 logits = tf.nn.relu(tx @ a + ba) @ c + bc
@@ -143,7 +146,7 @@ def hand_step(engine, w1, b1, w2, b2):
                 p.assign_sub(LR * g)
             return loss
 
-        return lambda x, y: float(update(x, y))
+        return lambda x, y: float(tf_update(x, y))
     raise ValueError(engine)
 
 
@@ -199,13 +202,7 @@ def main(argv=None):
               f"{r[setting]['ratio']:.2f}x |" for r in rows for setting in ("numpy", "resident")
               if r["engine"] != "numpy" or setting == "numpy"]
     text = "\n".join(lines)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(text + "\n")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+    report(text, rows, args.markdown, args.json)
 
 
 if __name__ == "__main__":
