@@ -443,7 +443,33 @@ def _implementations(backend_name, module):
             table[name] = spec.reference
         else:
             table[name] = _not_implemented(name, backend_name)
+    table["variable"] = _keras_variable(table["variable"])
     return table
+
+
+#: This thread's ``K.name_scope`` stack (names of placeholders, nodes and named variables).
+name_scopes = threading.local()
+
+
+def _keras_variable(make):
+    """Variables are named inside the current name scopes (``dense_1/kernel``, as TensorFlow named
+    them) and carry the attributes Keras 2 reads on them (``_keras_shape``, ``_uses_learning_phase``),
+    as its TensorFlow and Theano backends set them."""
+
+    def variable(value, dtype=None, name=None, constraint=None):
+        scopes = getattr(name_scopes, "stack", None)
+        if scopes and name is not None:
+            name = "/".join(scopes + [name])
+        made = make(value, dtype, name, constraint)
+        try:
+            made._keras_shape = tuple(made.shape)
+            made._uses_learning_phase = False
+        except AttributeError:  # an external backend's variable type that takes no attributes
+            pass
+        return made
+
+    variable.__name__ = "variable"
+    return variable
 
 
 def collect(*modules, renames=None):

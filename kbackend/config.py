@@ -185,6 +185,15 @@ def canonical_backend_name(name, func="backend"):
             f"{func}: the CNTK backend is not available: CNTK is discontinued (its last release, 2.7, "
             f"ships wheels for Python 3.6 only). Use one of {', '.join(ENGINES)} instead."
         )
+    if name.startswith("kbackend."):  # the module Keras 2 loads (KERAS_BACKEND=kbackend.torch)
+        engine = name[len("kbackend."):]
+        if engine in ENGINES or engine in BACKEND_ALIASES:
+            name = engine
+    elif name == "kbackend":
+        raise ValueError(
+            f"{func}: 'kbackend' cannot be its own engine; name one, as in 'kbackend.torch' "
+            f"(engines: {', '.join(ENGINES)})"
+        )
     return BACKEND_ALIASES.get(name, name)
 
 

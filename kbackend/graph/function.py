@@ -83,6 +83,12 @@ def topological(roots):
     return order
 
 
+def early_updates(nodes):
+    """Ids of the update nodes among ``nodes`` that another node waits for."""
+    return frozenset(id(d.node) for n in nodes for d in n.deps
+                     if d.node is not None and d.node.fn in UPDATE_KINDS)
+
+
 def placeholders_of(nodes, roots=()):
     found = {}
     for value in list(_leaves(roots)) + [v for n in nodes for v in n.inputs()]:
@@ -110,18 +116,19 @@ def replay(program, env, gradient, substitute=None):
     """Evaluate a :func:`compile_program` result into ``env`` (id of tensor → value).
 
     ``substitute`` maps id(variable) → value, for engines that trace with variable values as inputs;
-    ``gradient(node, env)`` evaluates gradient nodes.
+    ``gradient(node, env)`` evaluates gradient nodes, and ``gradient.apply(variable, value,
+    substitute)`` applies an update that other nodes wait for (returning the value stored).
     """
     with symbolic.suspended():
         return _replay(program, env, gradient, substitute)
 
 
-# Step kinds of a compiled program: a plain call with one output, a gradient, anything else, and
-# anything else whose output the engine must track for a gradient.
-_PLAIN, _GRADIENT, _GENERAL, _WATCHED = range(4)
+# Step kinds of a compiled program: a plain call with one output, a gradient, anything else,
+# anything else whose output the engine must track for a gradient, and an update applied in place.
+_PLAIN, _GRADIENT, _GENERAL, _WATCHED, _APPLIED = range(5)
 
 
-def compile_program(nodes, backend, watch=()):
+def compile_program(nodes, backend, watch=(), early=frozenset()):
     """Turn ``nodes`` (topological order) into steps that :func:`replay` runs without re-reading kwargs.
 
     Each step is ``(kind, node, call, template, fed, out)``: ``call(*args)`` is the resolved backend
@@ -132,6 +139,7 @@ def compile_program(nodes, backend, watch=()):
     targets the engine must be told to track) take the general one.
     """
     steps = []
+    operators = getattr(backend.module, "OPERATORS", {})
     for node in nodes:
         if node.fn == GRADIENT:
             steps.append((_GRADIENT, node, None, None, (), id(node.outputs)))
@@ -144,10 +152,12 @@ def compile_program(nodes, backend, watch=()):
             call = _UPDATED_VALUE[node.fn]
         elif isinstance(node.fn, str):
             call = getattr(backend, node.fn)
-        else:
-            call = node.fn
+        else:  # a Python operator, as the engine runs it (torch: NumPy operands, negative steps)
+            call = operators.get(node.fn, node.fn)
         out = id(node.outputs) if node.outputs.__class__ is SymbolicTensor else None
         kind = _WATCHED if out is not None and out in watch else _GENERAL if nested or out is None else _PLAIN
+        if id(node) in early:
+            kind = _APPLIED
         steps.append((kind, node, call, template, fed, out))
     return steps
 
@@ -167,7 +177,9 @@ def _replay(program, env, gradient, substitute):
         if substitute:
             args = [_map(lambda v: substitute.get(id(v), v), a) for a in args]
         value = call(*args)
-        if out is None:
+        if kind == _APPLIED:
+            env[out] = gradient.apply(node.kwargs["x"], value, substitute)
+        elif out is None:
             bind_outputs(node, value, env)
         else:
             env[out] = gradient.watch(value) if kind == _WATCHED else value
@@ -221,8 +233,16 @@ class Function:
                     "expected placeholders (K.placeholder)"
                 )
         self.updates = [self._update(u) for u in (updates or [])]
+        # Updates that other nodes wait for (K.control_dependencies) are applied where they stand in
+        # the program, so what is computed after them reads the new values; the rest are applied
+        # after the outputs are read.
+        self.early = early_updates(topological([o for o in self.outputs if is_symbolic(o)]
+                                               + [t for _, t in self.updates]))
+        applied = [t for _, t in self.updates if id(t.node) in self.early]
+        self.updates = [(v, t) for v, t in self.updates if id(t.node) not in self.early]
         self.assignments = self._assignments()
-        roots = [o for o in self.outputs if is_symbolic(o)] + [a[2] for a in self.assignments if is_symbolic(a[2])]
+        roots = ([o for o in self.outputs if is_symbolic(o)] + applied
+                 + [a[2] for a in self.assignments if is_symbolic(a[2])])
         self.nodes = topological(roots)
         needed = placeholders_of(self.nodes, roots)
         fed = {id(t) for t in self.inputs}

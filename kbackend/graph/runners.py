@@ -110,7 +110,7 @@ def _eager_runner(fn):
 
     backend = fn.backend
     convert = _converter(fn)
-    program = compile_program(fn.nodes, backend)
+    program = compile_program(fn.nodes, backend, early=fn.early)
     grads = Gradients(fn.nodes)
     plans = {}
 
@@ -124,6 +124,12 @@ def _eager_runner(fn):
                 plan = plans[id(loss)] = BackwardPlan(loss, grads.loss_nodes(loss), grads.targets(loss), backend)
             cotangents = env[key] = plan.sweep(env)
         return BackwardPlan.gradient(wrt, cotangents, env)
+
+    def apply(variable, value, substitute):
+        backend.update(variable, value)
+        return variable.value.copy()
+
+    gradient.apply = apply
 
     def run(feeds):
         env = convert(feeds)
@@ -180,7 +186,8 @@ def _torch_runner(fn, compile):
     # run after it without recording.
     taped, untaped = grads.split(fn.nodes)
     watch = grads.target_ids(_intermediate_targets)
-    taped, untaped = compile_program(taped, backend, watch), compile_program(untaped, backend)
+    taped, untaped = (compile_program(taped, backend, watch, fn.early),
+                      compile_program(untaped, backend, early=fn.early))
     higher_order = grads.nested()
     # The autograd graph must outlive one backward pass when several losses (or a gradient of a
     # gradient) walk it; otherwise its buffers are freed as soon as the one pass is done.
@@ -210,6 +217,12 @@ def _torch_runner(fn, compile):
         return value
 
     gradient.watch = watch_value
+
+    def apply(variable, value, substitute):
+        backend.update(variable, value)
+        return variable.detach().clone()
+
+    gradient.apply = apply
 
     def run(feeds):
         env = convert(feeds)
@@ -264,7 +277,8 @@ def _jax_runner(fn, jit):
     convert = _converter(fn)
     variables = fn.variables
     grads = Gradients(fn.nodes)
-    program = compile_program(fn.nodes, backend)
+    program = compile_program(fn.nodes, backend, early=fn.early)
+    early_variables = [v for v in variables if any(n.kwargs["x"] is v for n in fn.nodes if id(n) in fn.early)]
     loss_programs = {}
     feed_order = []
 
@@ -317,11 +331,18 @@ def _jax_runner(fn, jit):
                 found = env_now[key] = {id(t): g for (t, _), g in zip(pairs, results)}
             return found[id(wrt)]
 
+        def apply(variable, value, substitute_now):
+            current = substitute_now[id(variable)]
+            value = jnp.broadcast_to(jnp.asarray(value, dtype=current.dtype), current.shape)
+            substitute_now[id(variable)] = value
+            return value
+
+        gradient.apply = apply
         replay(program, env, gradient, substitute)
         outputs = [substitute.get(id(o), o) for o in _outputs(fn, env)]  # variables: their value now
         new_values = [_combined(kind, substitute[id(variable)], substitute.get(id(value), _value_of(value, env)),
                                 scale) for variable, kind, value, scale in fn.assignments]
-        return outputs, new_values
+        return outputs, new_values + [substitute[id(v)] for v in early_variables]
 
     compiled = jax.jit(pure) if jit else pure
 
@@ -334,7 +355,8 @@ def _jax_runner(fn, jit):
             values = [_jax_value(v) for v in variables]
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
             outputs, new_values = compiled(values, fed)
-        for (variable, *_), value in zip(fn.assignments, new_values):
+        targets = [a[0] for a in fn.assignments] + early_variables
+        for variable, value in zip(targets, new_values):
             _assign_jax(variable, value, backend)
         return outputs
 
@@ -369,7 +391,7 @@ def _tensorflow_runner(fn, jit):
     convert = _converter(fn)
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
-    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
+    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets), early=fn.early)
     higher_order = grads.nested()
     variable_types = tuple(getattr(backend.module, "VARIABLE_TYPES", ()))
     feed_order = []
@@ -395,7 +417,12 @@ def _tensorflow_runner(fn, jit):
             tape.watch(value)
             return value
 
+        def apply(variable, value, substitute):
+            backend.update(variable, value)
+            return variable.read_value()
+
         gradient.watch = watch
+        gradient.apply = apply
         with (tape if tape is not None else contextlib.nullcontext()):
             if tape is not None:
                 for key in fed_targets:
