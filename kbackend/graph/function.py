@@ -238,6 +238,9 @@ class Function:
             for candidate in (variable, value):
                 if all(candidate is not v for v in self.variables) and _is_variable(self.backend, candidate):
                     self.variables.append(candidate)
+        # An output that is a variable is returned as a copy: writing into it must not change the variable.
+        self.variable_outputs = [i for i, o in enumerate(self.outputs)
+                                 if not is_symbolic(o) and _is_variable(self.backend, o)]
         self.seed_streams = seed_streams(self.nodes)
         from .runners import make_runner
 
@@ -315,6 +318,8 @@ class Function:
         if arrays:
             results = [r.copy() if r.__class__ is np.ndarray and any(np.may_share_memory(r, a) for a in arrays)
                        else r for r in results]
+        for i in self.variable_outputs:
+            results[i] = np.array(results[i], copy=True)
         return results[0] if self.single_output else results
 
 

@@ -545,7 +545,7 @@ def symbolic_learning_phase():
 
 def reset():
     """Leave graph mode and forget the name counters, uids and learning phase (``K.clear_session``)."""
-    symbolic.active = False
+    symbolic.leave()
     with _names_lock:
         _name_counts.clear()
     config.reset_uids()
@@ -556,5 +556,6 @@ def activate():
     symbolic.is_symbolic = is_symbolic
     symbolic.record = record
     symbolic.record_operator = record_operator
+    symbolic.build_here()
     symbolic.active = True
 
