@@ -484,7 +484,7 @@ def load(strict=None):
         config_source = f"no {config_path}; Keras defaults"
         values = {}
     elif load_error:
-        config_source = f"{config_path} is not used: {load_error}"
+        config_source = f"not used: {load_error}"
     else:
         config_source = f"read {config_path}"
     _floatx = values.get("floatx", _floatx)

@@ -286,7 +286,7 @@ def test_main_prints_configuration(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     for text in ("backend            numpy", "floatx             float32", "epsilon", "keras.json",
-                 "engines installed", "[48 48]", "channels_middle"):
+                 "engines usable here", "[48 48]", "channels_middle"):
         assert text in result.stdout
 
 
