@@ -164,3 +164,28 @@ def test_eager_threads_count_every_update(backend):
         thread.join(60)
     with K.backend_scope(backend):
         assert [float(K.get_value(c)) for c in counters] == [50.0] * 4
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_optimizer_built_in_another_thread_records_its_updates(backend):
+    """Keras 2 builds a model's train function lazily, maybe in another thread than the model: there
+    ``K.gradients`` starts graph building, so the optimizer's ``K.update_add(iterations, 1)`` that
+    follows is an update op, applied once per call."""
+    with K.backend_scope(backend):
+        x = K.placeholder((None, 2))
+        w = K.variable([[1.0], [1.0]])
+        iterations = K.variable(0.0)
+        loss = K.mean(K.dot(x, w))
+
+        def get_updates():
+            with K.backend_scope(backend):
+                grad, = K.gradients(loss, [w])
+                return [K.update_add(iterations, 1.0), K.update_sub(w, 0.5 * grad)]
+
+        updates = _in_thread(get_updates)
+        assert all(is_symbolic(u) for u in updates) and float(K.get_value(iterations)) == 0.0
+        train = K.function([x], [loss], updates=updates)
+        for _ in range(3):
+            train([np.ones((4, 2), dtype="float32")])
+        assert float(K.get_value(iterations)) == 3.0
+        np.testing.assert_allclose(K.get_value(w), [[-0.5], [-0.5]])

@@ -41,6 +41,7 @@ def gradients(loss, variables):
             f"gradients: argument `loss` got {type(loss).__name__}; expected a symbolic tensor built from "
             "K.placeholder / K ops (eager values carry no graph)"
         )
+    symbolic.build_here()  # as a Keras 2 optimizer's get_updates expects, its updates that follow record
     single = not isinstance(variables, (list, tuple))
     wrt = [variables] if single else list(variables)
     backend = active_backend()

@@ -363,6 +363,7 @@ def record(name, kwargs):
 
 
 def record_node(name, kwargs, reference, prefix=None):
+    symbolic.build_here()  # a thread that records builds graphs: its ops on variables record from now on
     backend = active_backend()
     meta, values = infer(reference, kwargs, backend)
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))

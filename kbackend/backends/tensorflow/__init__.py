@@ -55,12 +55,18 @@ class _filtered_stderr:
     ``TF_CPP_MIN_LOG_LEVEL`` (TensorFlow prints them before it reads the variable)."""
 
     def __enter__(self):
-        sys.stderr.flush()
-        self.saved = os.dup(2)
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+        except (OSError, AttributeError, ValueError):  # no stderr to filter
+            self.saved = None
+            return
         self.capture = tempfile.TemporaryFile()
         os.dup2(self.capture.fileno(), 2)
 
     def __exit__(self, *exc):
+        if self.saved is None:
+            return
         sys.stderr.flush()
         os.dup2(self.saved, 2)
         os.close(self.saved)
