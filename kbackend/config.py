@@ -473,20 +473,24 @@ def load(strict=None):
     if strict is None:
         strict = not _started_by_command_line()
     config_path = os.path.join(keras_dir(), "keras.json")
+    values = {}
     try:
-        values = read_config_file(config_path)
-    except ValueError as exc:
-        if strict:
-            raise
-        load_error = str(exc)
-        values = {}
-    if values is None:
-        config_source = f"no {config_path}; Keras defaults"
-        values = {}
-    elif load_error:
-        config_source = f"not used: {load_error}"
+        config = read_json(config_path)
+    except ConfigFileError as exc:
+        warnings.warn(f"{exc}; using the default configuration", stacklevel=2)
+        config_source = f"not used ({exc}); Keras defaults"
     else:
-        config_source = f"read {config_path}"
+        if config is None:
+            config_source = f"no {config_path}; Keras defaults"
+        else:
+            try:
+                values = _validated(config_path, config)
+                config_source = f"read {config_path}"
+            except ValueError as exc:
+                if strict:
+                    raise
+                load_error = str(exc)
+                config_source = f"not used: {load_error}"
     _floatx = values.get("floatx", _floatx)
     _epsilon = values.get("epsilon", _epsilon)
     _image_data_format = values.get("image_data_format", _image_data_format)

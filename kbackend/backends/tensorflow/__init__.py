@@ -25,8 +25,9 @@ def _import_tensorflow():
     if "tensorflow" in sys.modules:
         return
     blocked = [name for name in ("keras", "tf_keras") if name not in sys.modules]
+    # KERAS_HOME is process-wide: another thread reading it during these seconds sees the private folder.
     saved_home = os.environ.get("KERAS_HOME")
-    with tempfile.TemporaryDirectory(prefix="kbackend-tf-") as private, _filtered_stderr():
+    with tempfile.TemporaryDirectory(prefix="kbackend-tf-") as private, _FilteredStderr():
         os.environ["KERAS_HOME"] = private
         for name in blocked:
             sys.modules[name] = None  # TensorFlow's `import keras.src.optimizers` fails and is skipped
@@ -50,7 +51,7 @@ def _import_tensorflow():
                     module_util.get_parent_dir_for_name("keras._tf_keras.keras")]
 
 
-class _filtered_stderr:
+class _FilteredStderr:
     """Capture file descriptor 2 during the import; write it back without the early log lines below
     ``TF_CPP_MIN_LOG_LEVEL`` (TensorFlow prints them before it reads the variable)."""
 
@@ -80,7 +81,8 @@ class _filtered_stderr:
         kept = []
         for line in text.splitlines(keepends=True):
             match = _EARLY_LOG.match(line)
-            if match and "IWEF".index(match.group(1)) < level or level > 0 and line.strip() == _EARLY_LOG_PREAMBLE:
+            below_level = match is not None and "IWEF".index(match.group(1)) < level
+            if below_level or (level > 0 and line.strip() == _EARLY_LOG_PREAMBLE):
                 continue
             kept.append(line)
         if kept:
