@@ -10,6 +10,7 @@ rules in :mod:`.vjp`.  Variable updates are computed with the outputs and assign
 Keras 2 did.
 """
 
+import numbers
 import operator
 
 import numpy as np
@@ -41,6 +42,7 @@ def gradients(loss, variables):
             f"gradients: argument `loss` got {type(loss).__name__}; expected a symbolic tensor built from "
             "K.placeholder / K ops (eager values carry no graph)"
         )
+    symbolic.build_here()  # as a Keras 2 optimizer's get_updates expects, its updates that follow record
     single = not isinstance(variables, (list, tuple))
     wrt = [variables] if single else list(variables)
     backend = active_backend()
@@ -258,6 +260,9 @@ class Function:
             for candidate in (variable, value):
                 if all(candidate is not v for v in self.variables) and _is_variable(self.backend, candidate):
                     self.variables.append(candidate)
+        # An output that is a variable or a constant, or may be a view of one, is returned as a copy:
+        # writing into it must not change the variable (nor what the next call returns).
+        self.shared_outputs = [i for i, o in enumerate(self.outputs) if _may_share_storage(o)]
         self.seed_streams = seed_streams(self.nodes)
         from .runners import make_runner
 
@@ -335,6 +340,9 @@ class Function:
         if arrays:
             results = [r.copy() if r.__class__ is np.ndarray and any(np.may_share_memory(r, a) for a in arrays)
                        else r for r in results]
+        for i in self.shared_outputs:
+            if results[i].__class__ is np.ndarray:
+                results[i] = results[i].copy()
         return results[0] if self.single_output else results
 
 
@@ -370,6 +378,31 @@ def _fits(shape, expected):
         if e is not None and e != d:
             return False
     return True
+
+
+#: Ops whose NumPy or PyTorch result may be their input itself or a view of it.
+_MAY_RETURN_A_VIEW = frozenset(
+    """identity stop_gradient reshape transpose permute_dimensions squeeze expand_dims slice reverse cast switch
+    print_tensor""".split()
+) | {operator.getitem, operator.pos}
+
+
+def _may_share_storage(output):
+    """True when ``output`` may not be computed afresh by each call: a variable or a constant, or a
+    view of one through ops that may return views."""
+    stack, seen = [output], set()
+    while stack:
+        value = stack.pop()
+        if not is_symbolic(value):
+            if not isinstance(value, (numbers.Number, str, bytes, type(None))):
+                return True
+            continue
+        node = value.node
+        if node is None or id(node) in seen or node.fn not in _MAY_RETURN_A_VIEW:
+            continue
+        seen.add(id(node))
+        stack.extend(_leaves(node.kwargs))
+    return False
 
 
 def _variables_of(nodes, backend):

@@ -397,6 +397,7 @@ def record(name, kwargs):
 
 
 def record_node(name, kwargs, reference, prefix=None):
+    symbolic.build_here()  # a thread that records builds graphs: its ops on variables record from now on
     backend = active_backend()
     meta, values = infer(reference, kwargs, backend)
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
@@ -673,7 +674,7 @@ def symbolic_learning_phase():
 
 def reset():
     """Leave graph mode and forget the name counters, uids and learning phase (``K.clear_session``)."""
-    symbolic.active = False
+    symbolic.leave()
     with _names_lock:
         _name_counts.clear()
     config.reset_uids()
@@ -684,5 +685,6 @@ def activate():
     symbolic.is_symbolic = is_symbolic
     symbolic.record = record
     symbolic.record_operator = record_operator
+    symbolic.build_here()
     symbolic.active = True
 
