@@ -429,7 +429,8 @@ def _tensorflow_runner(fn, jit):
                     if env[key].dtype.is_floating:
                         tape.watch(env[key])
                 for variable in fn.variables:
-                    tape.watch(variable)
+                    if variable.dtype.is_floating:  # not Keras's int64 step counter
+                        tape.watch(variable)
             replay(program, env, gradient)
         # Variables among the outputs are read here; tf.function orders the reads before the updates.
         outputs = [tf.identity(o) if o.__class__ in variable_types else o for o in _outputs(fn, env)]

@@ -598,7 +598,10 @@ def _switch_rule(kwargs):
     for key in ("then_expression", "else_expression"):
         if callable(kwargs[key]):
             kwargs[key] = kwargs[key]()
-    return record_node("switch", kwargs, OPS["switch"].reference)
+    result = record_node("switch", kwargs, OPS["switch"].reference)
+    if _phase and kwargs["condition"] is _phase[0]:
+        result._uses_learning_phase = True  # in_train_phase: Keras 2 must feed the phase
+    return result
 
 
 def _phase_rule(name):
@@ -615,7 +618,13 @@ def _phase_rule(name):
     return rule
 
 
+def _print_rule(kwargs):
+    """``print_tensor`` prints when a function runs, not while its shape is inferred."""
+    return record_node("print_tensor", kwargs, lambda x, message="": x)
+
+
 SPECIAL = {
+    "print_tensor": _print_rule,
     "switch": _switch_rule,
     "in_train_phase": _phase_rule("in_train_phase"),
     "in_test_phase": _phase_rule("in_test_phase"),
