@@ -294,13 +294,14 @@ def backend_namespace(engine):
     return names
 
 
-#: Names ``keras/backend/__init__.py`` re-exports only for its TensorFlow and CNTK backends, which
-#: Keras 2 scripts call whatever the backend (``K.clear_session()`` above all).
-_TENSORFLOW_ONLY = ("clear_session",)
+#: Names ``keras.backend`` gets besides the list it re-exports from any backend: ``clear_session``,
+#: which it re-exports only for TensorFlow and CNTK but Keras 2 scripts call whatever the backend,
+#: and ``kbackend_engine``, the engine's name (``keras.backend.backend()`` is the module's).
+_ALSO_IN_KERAS_BACKEND = ("clear_session", "kbackend_engine")
 
 
 def _also_in_keras_backend(names):
     package = sys.modules.get("keras.backend")
     if package is not None:
-        for name in _TENSORFLOW_ONLY:
+        for name in _ALSO_IN_KERAS_BACKEND:
             package.__dict__.setdefault(name, names[name])

@@ -56,9 +56,9 @@ def results(engine):
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(out):
                 with tempfile.TemporaryDirectory() as home:
-                    env = dict(os.environ, KERAS_HOME=home, TF_CPP_MIN_LOG_LEVEL="3")
-                    env.pop("KERAS_BACKEND", None)
-                    run = subprocess.run([sys.executable, str(SCRIPT), engine, out + ".part"], env=env,
+                    env = dict(os.environ, KERAS_HOME=home, TF_CPP_MIN_LOG_LEVEL="3",
+                               KERAS_BACKEND=f"kbackend.{engine}")  # as the README says
+                    run = subprocess.run([sys.executable, str(SCRIPT), out + ".part"], env=env,
                                          capture_output=True, text=True, timeout=900)
                     assert run.returncode == 0, run.stderr[-3000:]
                     os.replace(out + ".part", out)
@@ -167,3 +167,55 @@ def test_same_predictions_as_numpy(other, name):
     expected = scenario("numpy", name)["fixed_predictions"]
     got = scenario(engine, name)["fixed_predictions"]
     np.testing.assert_allclose(got, expected, rtol=2e-4, atol=2e-5)
+
+
+# ---------------------------------------------------------------------------------------------------
+# loading: what a user sees when Keras 2.3.1 starts on kbackend
+
+
+def _python(code, home, **env):
+    environment = dict(os.environ, KERAS_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="3", **env)
+    environment.pop("KERAS_BACKEND", None) if "KERAS_BACKEND" not in env else None
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_keras_on_torch_leaves_no_keras_json_and_no_tensorflow(tmp_path):
+    """Keras 2.3.1 writes keras.json ("backend": "tensorflow") on its first import; on kbackend the file
+    is gone again, TensorFlow is never imported, and Keras reports the module it loaded."""
+    run = _python("import sys, keras; print(keras.backend.backend(), keras.backend.kbackend_engine, "
+                  "'tensorflow' in sys.modules)", tmp_path, KERAS_BACKEND="kbackend.torch")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["kbackend.torch", "torch", "False"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_keras_json_backend_selects_the_engine_for_both(tmp_path):
+    (tmp_path / "keras.json").write_text('{"backend": "kbackend.jax"}')
+    run = _python("import keras, kbackend; print(keras.backend.backend(), kbackend.backend())", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["kbackend.jax", "jax"]
+    assert (tmp_path / "keras.json").read_text() == '{"backend": "kbackend.jax"}'
+
+
+def test_kbackend_as_its_own_engine_is_a_clear_error(tmp_path):
+    run = _python("import keras", tmp_path, KERAS_BACKEND="kbackend")
+    assert run.returncode != 0
+    assert "kbackend cannot be its own engine" in run.stderr and "KERAS_BACKEND=kbackend.torch" in run.stderr
+    assert "RecursionError" not in run.stderr
+
+
+def test_engine_module_that_disagrees_with_the_configuration_is_refused(tmp_path):
+    (tmp_path / "keras.json").write_text('{"backend": "kbackend.jax"}')
+    run = _python("import kbackend.torch", tmp_path)
+    assert run.returncode != 0
+    assert "kbackend.torch: this module runs Keras on the 'torch' engine, but kbackend is configured for " \
+           "'jax'" in run.stderr
+
+
+def test_keras_settings_reach_kbackend(tmp_path):
+    code = ("import keras, kbackend; from keras import backend as K; K.set_floatx('float64'); "
+            "K.set_epsilon(1e-4); print(kbackend.floatx(), kbackend.epsilon(), K.dtype(K.variable(1.0)))")
+    run = _python(code, tmp_path, KERAS_BACKEND="kbackend.numpy")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["float64", "0.0001", "float64"]
