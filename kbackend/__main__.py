@@ -1,4 +1,4 @@
-"""Command line: python -m kbackend [info | config get KEY | config set KEY VALUE | config path | demo].
+"""Command line: python -m kbackend [info | config get KEY | config set KEY VALUE | config path | where NAME | demo].
 
 info (the default) prints the configuration in force and the engines kbackend can use here, then runs
 the examples of the Keras backend article this project started from.  config set is the only way
@@ -7,7 +7,10 @@ can be shown and repaired.
 """
 
 import argparse
+import difflib
 import importlib.metadata
+import inspect
+import os
 import sys
 
 import numpy as np
@@ -86,6 +89,42 @@ def seed_examples():
     print(repr(K.normalize_data_format(None)))
 
 
+def _location(fn):
+    """``file:line`` of ``fn``'s source (relative to the package's parent), or its qualified name."""
+    fn = inspect.unwrap(fn, stop=lambda f: not hasattr(f, "__wrapped__"))
+    try:
+        path, line = inspect.getsourcefile(fn), inspect.getsourcelines(fn)[1]
+    except (TypeError, OSError):
+        return f"{getattr(fn, '__module__', None) or '?'}.{getattr(fn, '__qualname__', fn)} (the engine's own)"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(K.__file__)))
+    return f"{os.path.relpath(path, root) if path.startswith(root) else path}:{line}"
+
+
+def where(name, engines):
+    """Print where K.<name> is declared and, for each engine, the function that runs it."""
+    from kbackend._dispatch import OPS, get_backend
+
+    spec = OPS.get(name)
+    if spec is None or name.startswith("_"):
+        public = [n for n in OPS if not n.startswith("_")]
+        close = difflib.get_close_matches(name, public, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        print(f"error: where: K.{name} is not an op{hint}", file=sys.stderr)
+        return 2
+    print(f"K.{name}  declared at {_location(spec.reference)}" + ("  (composite: runs on every engine)"
+                                                                  if spec.composite else ""))
+    width = max(len(e) for e in engines)
+    for engine in engines:
+        try:
+            impl = getattr(get_backend(engine).load(), name)
+        except Exception as exc:  # noqa: BLE001 - an engine that cannot load says why
+            print(f"  {engine:<{width}}  cannot load: {exc}")
+            continue
+        shared = " (the reference)" if impl is spec.reference else ""
+        print(f"  {engine:<{width}}  {_location(impl)}{shared}")
+    return 0
+
+
 def _epochs(text):
     try:
         value = int(text)
@@ -102,7 +141,7 @@ def _parser():
         description="The Keras 2 backend (K.*) on NumPy, PyTorch, JAX and TensorFlow: show the configuration, "
                     "change keras.json, or train the demo.")
     parser.add_argument("--version", action="version", version=f"kbackend {K.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{info,config,demo}")
+    commands = parser.add_subparsers(dest="command", metavar="{info,config,where,demo}")
     commands.add_parser("info", help="print the configuration and the usable engines, run the seed examples (default)")
     config_parser = commands.add_parser("config", help="show or change keras.json",
                                         description="Show or change keras.json (its path: config path).")
@@ -113,6 +152,10 @@ def _parser():
     setter.add_argument("key", choices=config.CONFIG_KEYS)
     setter.add_argument("value")
     config_commands.add_parser("path", help="print the keras.json path kbackend reads")
+    locate = commands.add_parser("where", help="print where K.NAME is declared and implemented on each engine")
+    locate.add_argument("name", help="an op name, such as prod or conv2d")
+    locate.add_argument("--engines", nargs="+", default=None,
+                        help="engines to show (default: every usable engine)")
     demo = commands.add_parser("demo", help="train a small classifier written only in K.*",
                                description="Train an MLP on scikit-learn's 8x8 digits with placeholders, "
                                            "K.gradients and K.function.")
@@ -141,6 +184,8 @@ def main(argv=None):
                 parser.exit(2, f"error: {exc}\n")
             print(f"{path}: {args.key} = {args.value}")
         return 0
+    if args.command == "where":
+        return where(args.name, args.engines or config.usable_engines())
     usable = config.usable_engines()
     try:
         engine = config.canonical_backend_name(args.backend, "demo --backend")

@@ -164,3 +164,25 @@ def test_packaging_metadata():
     assert "dask" not in project["optional-dependencies"]
     assert all("dask" not in extra for extras in project["optional-dependencies"].values() for extra in extras)
     assert "Dask" not in project["description"] and "PyTensor" not in project["description"]
+
+
+def test_where_names_the_declaration_and_each_engines_implementation(tmp_path):
+    import inspect
+
+    import kbackend.ops.math
+
+    result = kbackend_cli("where", "prod", "--engines", "numpy", "torch", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    line = inspect.getsourcelines(kbackend.ops.math.prod.__wrapped__)[1]
+    assert lines[0] == f"K.prod  declared at kbackend/ops/math.py:{line}"
+    assert lines[1].split() == ["numpy", f"kbackend/ops/math.py:{line}", "(the", "reference)"]
+    engine, location = lines[2].split()
+    assert engine == "torch" and location.startswith("kbackend/backends/torch/")
+    path, number = location.split(":")
+    assert "def prod(" in open(os.path.join(ROOT, path)).read().splitlines()[int(number) - 1]
+
+
+def test_where_suggests_names(tmp_path):
+    result = kbackend_cli("where", "prd", home=tmp_path)
+    assert result.returncode == 2 and "did you mean prod" in result.stderr
