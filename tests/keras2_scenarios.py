@@ -160,6 +160,7 @@ def variable_length_lstm_predict():
     model, x, _ = _variable_length_lstm()
     shorter = model.predict(x[:4, :3])  # any length: the time dimension is None
     return {"input_shape": list(model.input_shape), "shorter_shape": list(shorter.shape),
+            "uses_learning_phase": bool(model.uses_learning_phase),
             "fixed_predictions": model.predict(x[:4]).ravel().tolist() + shorter.ravel().tolist()}
 
 

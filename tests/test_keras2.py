@@ -121,6 +121,7 @@ def test_variable_length_lstm_with_dropout(engine):
     the dropout masks and the learning phase from outside."""
     found = scenario(engine, "variable_length_lstm_predict")
     assert found["input_shape"] == [None, None] and found["shorter_shape"] == [4, 1]
+    assert found["uses_learning_phase"], "fit must feed the phase, or the LSTM's dropout never acts"
     trained = scenario(engine, "variable_length_lstm_dropout_fit")
     _decreasing(trained["loss"], 0.5)
     assert trained["accuracy"] >= 0.9

@@ -115,3 +115,32 @@ def test_transposed_convolution_output_shape_from_k_shape(backend):
     with K.backend_scope("numpy"):
         expected = K.eval(K.conv2d_transpose(data, kernel, (2, 8, 8, 5), strides=(2, 2), padding="same"))
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_rnn_over_unknown_time_reads_the_phase_and_differentiates_through_it(backend):
+    """A step reading a phase-chosen mask (Keras 2's LSTM dropout): the output is tagged for Keras, and
+    the gradients through the loop (the NumPy rules included) are those of the same loop unrolled."""
+    rng = np.random.default_rng(3)
+    sequence = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    start = rng.standard_normal((3, 3)).astype(np.float32)
+
+    def build(time):
+        x = K.placeholder((None, time, 3))
+        kernel = K.variable(start)
+        mask = K.in_train_phase(lambda: K.ones_like(x[:, 0]) * 0.5, lambda: K.ones_like(x[:, 0]))
+
+        def step(x_t, states):
+            out = K.tanh(K.dot(x_t * mask, kernel) + states[0])
+            return out, [out]
+
+        last, outputs, _ = K.rnn(step, x, [K.zeros_like(x[:, 0])])
+        loss = K.sum(last) + K.sum(K.square(outputs))
+        return last, K.function([x, K.learning_phase()], [loss] + K.gradients(loss, [kernel, x]))
+
+    with K.backend_scope(backend):
+        last, unknown = build(None)
+        assert last._uses_learning_phase
+        _, known = build(4)
+        for phase in (0, 1):
+            for got, want in zip(unknown([sequence, phase]), known([sequence, phase])):
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

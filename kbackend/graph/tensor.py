@@ -460,14 +460,28 @@ def _loop_rule(name, tensor_arg, axis):
     def rule(kwargs):
         value = kwargs[tensor_arg]
         if not (is_symbolic(value) and len(value.shape) > axis and value.shape[axis] is None):
-            return OPS[name].reference(**kwargs)
-        loop = _Loop(name, kwargs)
-        node_kwargs = dict(kwargs, captured=loop.captured, variables=loop.variables, seeds=loop.seeds)
-        if name == "rnn":
-            node_kwargs["constants"] = None  # the traced body reads them as captured tensors
-        return record_node(loop, node_kwargs, loop, prefix=_camel(name))
+            result = OPS[name].reference(**kwargs)
+        else:
+            loop = _Loop(name, kwargs)
+            node_kwargs = dict(kwargs, captured=loop.captured, variables=loop.variables, seeds=loop.seeds)
+            if name == "rnn":
+                node_kwargs["constants"] = None  # the traced body reads them as captured tensors
+            result = record_node(loop, node_kwargs, loop, prefix=_camel(name))
+        if name == "rnn" and _reads_learning_phase(result[0]):
+            result[0]._uses_learning_phase = True  # as Keras 2's K.rnn: its RNN layers then feed the phase
+        return result
 
     return rule
+
+
+def _reads_learning_phase(tensor):
+    """True when the learning phase placeholder is among what ``tensor`` is computed from."""
+    if not _phase or not is_symbolic(tensor):
+        return False
+    from .function import topological
+
+    phase = _phase[0]
+    return any(value is phase for node in topological(tensor) for value in node.inputs())
 
 
 class _Loop:
@@ -568,6 +582,120 @@ class _Loop:
         body = self.step(values.pop("captured"), values.pop("variables"), values.pop("seeds"))
         values["step_function" if self.name == "rnn" else "fn"] = body
         return getattr(active_backend(), self.name)(*values.values())
+
+
+    # -----------------------------------------------------------------------------------------------
+    # the NumPy gradient: the loop unrolled at the length it ran with, then the per-op rules
+
+    def vjp(self, g, value, **args):
+        """Cotangents of the node's tensor arguments (``vjp.py`` rule signature) for the engines
+        without autodiff of their own.  The traced body is cloned, step after step, into a graph of
+        the length this run had (cached per shapes), whose gradients the per-op rules give; random
+        ops in the body get this run's seeds, so they draw the masks the forward pass drew."""
+        from .function import compile_program, replay, seed_streams, topological
+        from .vjp import BackwardPlan
+
+        names = ["inputs", "initial_states", "mask"] if self.name == "rnn" else ["elems", "initializer"]
+        tensors = {n: args.get(n) for n in names}
+        key = tuple((n, _signature(tensors[n])) for n in names) + (_signature(args["captured"]),)
+        plan = self._vjp_plans.get(key) if hasattr(self, "_vjp_plans") else None
+        if plan is None:
+            self._vjp_plans = getattr(self, "_vjp_plans", {})
+            plan = self._vjp_plans[key] = self._unrolled(tensors, args, g)
+        placeholders, cotangent_slots, streams, targets, loss, program, backward = plan
+        env = {}
+        for name, slots in placeholders.items():
+            for slot, given in zip(_leaves(slots), _leaves(tensors[name] if name != "captured" else args["captured"])):
+                env[id(slot)] = given
+        flat_g = g if isinstance(g, list) else [g]
+        for slot, cotangent, out in zip(cotangent_slots, flat_g, _leaves(value) if isinstance(g, list) else [value]):
+            env[id(slot)] = np.zeros_like(out) if cotangent is None else cotangent
+        for stream in streams:
+            env[id(stream)] = args["seeds"][stream.base]
+        with symbolic.suspended():
+            replay(program, env, None)
+        cotangents = backward.sweep(env)
+        grads = {name: _map(lambda slot: None if slot is None else BackwardPlan.gradient(slot, cotangents, env),
+                            slots) for name, slots in placeholders.items()}
+        grads["variables"] = [BackwardPlan.gradient(v, cotangents, env) for v in self.variables]
+        return grads
+
+    def _unrolled(self, tensors, args, g):
+        from .function import compile_program, seed_streams, topological
+        from .vjp import BackwardPlan
+
+        with _recording():
+            def slot(value):
+                if value is None:
+                    return None
+                array = np.asarray(value)
+                return placeholder(array.shape, dtype=canonical_dtype(array.dtype))
+
+            placeholders = {name: _map(slot, value) for name, value in tensors.items()}
+            placeholders["captured"] = [slot(v) for v in args["captured"]]
+            outer = {id(t): p for t, p in zip(self.captured, placeholders["captured"])}
+            seeds = {id(s): i for i, s in enumerate(self.seeds)}
+            loop_args = dict(args, **{n: placeholders[n] for n in tensors}, captured=None, variables=None, seeds=None)
+            loop_args["step_function" if self.name == "rnn" else "fn"] = self._clone_body(outer, seeds)
+            for extra in ("captured", "variables", "seeds"):
+                loop_args.pop(extra)
+            outputs = OPS[self.name].reference(**loop_args)
+            flat = [t for t in _leaves(outputs)]
+            cotangent_slots = [placeholder(tuple(t.shape), dtype=t.dtype) if is_symbolic(t) else None for t in flat]
+            loss = None
+            for out, cot in zip(flat, cotangent_slots):
+                if cot is not None:
+                    term = OPS["sum"].public(out * cot)
+                    loss = term if loss is None else loss + term
+        nodes = topological(loss)
+        targets = [t for t in _leaves(placeholders) if is_symbolic(t)] + list(self.variables)
+        backend = active_backend()
+        return (placeholders, cotangent_slots, seed_streams(nodes), targets, loss,
+                compile_program(nodes, backend), BackwardPlan(loss, nodes, targets, backend))
+
+    def _clone_body(self, outer, seeds):
+        """The body as a function of symbolic step arguments that records a copy of the traced
+        sub-graph (``outer``: what the copy reads instead of the captured tensors; ``seeds``: the index
+        each random op's seed stream has among the node's seeds)."""
+        params, nodes, outputs = self.params, self.nodes, self.outputs
+
+        def body(*step_args):
+            env = dict(outer)
+            for placeholder_, value in zip(_leaves(params), _leaves(_aligned(params, step_args))):
+                env[id(placeholder_)] = value
+
+            def swap(value):
+                if value.__class__ is SeedStream:
+                    return SeedStream(seeds[id(value)])
+                return env.get(id(value), value) if is_symbolic(value) else value
+
+            for node in nodes:  # recorded as they were, not through the public ops' graph rules again
+                kwargs = {k: _map(swap, v) for k, v in node.kwargs.items()}
+                fn = node.fn
+                reference = OPS[fn].reference if isinstance(fn, str) else fn if isinstance(fn, _Loop) else \
+                    (lambda f: lambda **kw: f(*kw.values()))(fn)
+                result = record_node(fn, kwargs, reference, prefix=_camel(fn if isinstance(fn, str) else "clone"))
+                for old, new in zip(_leaves(node.outputs), _leaves(result)):
+                    env[id(old)] = new
+            return _map(lambda t: env.get(id(t), t) if is_symbolic(t) else t, outputs)
+
+        return body
+
+
+def _signature(value):
+    return tuple((np.shape(v), np.asarray(v).dtype.str) if v is not None else None for v in _leaves(value))
+
+
+@contextlib.contextmanager
+def _recording():
+    """Record on this thread even while it replays a function (a gradient rule builds a graph)."""
+    state = symbolic._replaying
+    depth = getattr(state, "depth", 0)
+    state.depth = 0
+    try:
+        yield
+    finally:
+        state.depth = depth
 
 
 def _aligned(params, args):
