@@ -189,3 +189,32 @@ def test_optimizer_built_in_another_thread_records_its_updates(backend):
             train([np.ones((4, 2), dtype="float32")])
         assert float(K.get_value(iterations)) == 3.0
         np.testing.assert_allclose(K.get_value(w), [[-0.5], [-0.5]])
+
+
+def test_a_numpy_loop_gradient_leaves_an_eager_thread_eager():
+    """The NumPy gradient of a loop over an unknown length records a graph while the function runs; a
+    thread that only runs the function stays eager afterwards (its updates still apply)."""
+    with K.backend_scope("numpy"):
+        x = K.placeholder((None, None, 2))
+        w = K.variable(np.eye(2, dtype=np.float32))
+
+        def step(x_t, states):
+            out = K.dot(x_t, w) + states[0]
+            return out, [out]
+
+        last = K.rnn(step, x, [K.zeros_like(x[:, 0])])[0]
+        f = K.function([x], K.gradients(K.sum(last), [w]))
+        counter = K.variable(0.0)
+        seen = []
+
+        def worker():
+            with K.backend_scope("numpy"):
+                seen.append(f([np.ones((1, 3, 2), np.float32)])[0])
+                for _ in range(10):
+                    K.update_add(counter, 1.0)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        np.testing.assert_allclose(seen[0], np.full((2, 2), 3.0))
+        assert K.get_value(counter) == 10.0

@@ -688,14 +688,20 @@ def _signature(value):
 
 @contextlib.contextmanager
 def _recording():
-    """Record on this thread even while it replays a function (a gradient rule builds a graph)."""
-    state = symbolic._replaying
-    depth = getattr(state, "depth", 0)
+    """Record on this thread even while it replays a function (a gradient rule builds a graph); after
+    it, the thread is as it was (an eager thread stays eager)."""
+    state, building = symbolic._replaying, symbolic._building
+    depth, generation = getattr(state, "depth", 0), getattr(building, "generation", None)
     state.depth = 0
+    symbolic.build_here()
     try:
         yield
     finally:
         state.depth = depth
+        if generation is None:
+            del building.generation
+        else:
+            building.generation = generation
 
 
 def _aligned(params, args):
