@@ -44,27 +44,31 @@ def restore_removed_names():
 
 
 class _SkipOptionalTensorFlow:
-    """Keras 2.3.1's ``keras/engine/saving.py`` imports TensorFlow, if installed, only to open
-    ``gs://`` paths with it.  On another engine that import costs seconds and hundreds of MB, so it
-    fails here as it would without TensorFlow, and Keras goes on without it (as it is written to)."""
+    """Keras 2.3.1 imports TensorFlow, if installed, where it would only use it on TensorFlow: in
+    ``keras/engine/saving.py`` (to open ``gs://`` paths) and in keras_preprocessing's image iterators
+    (to add ``tf.keras.utils.Sequence`` as a base class).  On another engine each import costs seconds
+    and hundreds of MB, so from those places it fails as it would without TensorFlow, and Keras goes on
+    without it, as it is written to."""
 
-    _MODULE = "keras.engine.saving"
+    #: (module, function) whose imports of TensorFlow are optional.
+    _OPTIONAL = {("keras.engine.saving", "<module>"),
+                 ("keras_preprocessing.image.numpy_array_iterator", "__new__"),
+                 ("keras_preprocessing.image.directory_iterator", "__new__"),
+                 ("keras_preprocessing.image.dataframe_iterator", "__new__")}
 
     def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] != "tensorflow":
+        if name.partition(".")[0] != "tensorflow" or "tensorflow" in sys.modules:
             return None
         frame = sys._getframe(1)
         while frame is not None:
-            if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == self._MODULE:
-                raise ModuleNotFoundError(f"No module named {name!r} (kept out of {self._MODULE} by kbackend)",
+            if (frame.f_globals.get("__name__"), frame.f_code.co_name) in self._OPTIONAL:
+                raise ModuleNotFoundError(f"No module named {name!r} (optional for Keras on another engine)",
                                           name=name)
             frame = frame.f_back
         return None
 
 
 def _keep_tensorflow_out():
-    if "keras.engine.saving" in sys.modules:
-        return
     if not any(isinstance(finder, _SkipOptionalTensorFlow) for finder in sys.meta_path):
         sys.meta_path.insert(0, _SkipOptionalTensorFlow())
 

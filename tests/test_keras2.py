@@ -184,8 +184,11 @@ def _python(code, home, **env):
 def test_keras_on_torch_leaves_no_keras_json_and_no_tensorflow(tmp_path):
     """Keras 2.3.1 writes keras.json ("backend": "tensorflow") on its first import; on kbackend the file
     is gone again, TensorFlow is never imported, and Keras reports the module it loaded."""
-    run = _python("import sys, keras; print(keras.backend.backend(), keras.backend.kbackend_engine, "
-                  "'tensorflow' in sys.modules)", tmp_path, KERAS_BACKEND="kbackend.torch")
+    code = ("import sys, numpy as np, keras; from keras.preprocessing.image import ImageDataGenerator; "
+            "batches = ImageDataGenerator(rotation_range=10).flow(np.ones((4, 8, 8, 1)), np.arange(4), "
+            "batch_size=2); next(batches); print(keras.backend.backend(), keras.backend.kbackend_engine, "
+            "'tensorflow' in sys.modules)")
+    run = _python(code, tmp_path, KERAS_BACKEND="kbackend.torch")
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["kbackend.torch", "torch", "False"]
     assert list(tmp_path.iterdir()) == []
