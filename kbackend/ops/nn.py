@@ -12,7 +12,7 @@ import numpy as np
 import kbackend as K
 
 from .. import config
-from .._dispatch import ArgError, axes, one_axis, op, symbolic
+from .._dispatch import ArgError, axes, one_axis, op, real, symbolic
 from ..dtypes import is_half
 from .variables import _array
 
@@ -146,7 +146,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return positive.astype(dtype, copy=False)
 
 
-@op
+@op(x=real)
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
@@ -158,7 +158,7 @@ def elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(dtype, copy=False)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, x=real)
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
 
@@ -172,7 +172,7 @@ def softmax(x, axis=-1):
     return shifted.astype(dtype, copy=False)
 
 
-@op
+@op(x=real)
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
@@ -184,7 +184,7 @@ def softplus(x):
     return np.logaddexp(0, x).astype(dtype, copy=False)
 
 
-@op(composite=True)
+@op(composite=True, x=real)
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
@@ -195,7 +195,7 @@ def softsign(x):
     return x / (K.abs(x) + 1)
 
 
-@op
+@op(x=real)
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
 
@@ -207,7 +207,7 @@ def sigmoid(x):
     return np.exp(-np.logaddexp(0, -x)).astype(dtype, copy=False)
 
 
-@op(composite=True)
+@op(composite=True, x=real)
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``.
 
@@ -218,7 +218,7 @@ def hard_sigmoid(x):
     return K.clip(x * _scalar(0.2, x) + _scalar(0.5, x), 0.0, 1.0)
 
 
-@op
+@op(x=real)
 def tanh(x):
     """Hyperbolic tangent, elementwise.
 
@@ -273,6 +273,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     rank = K.ndim(output)
     axis = _checked_axis("sparse_categorical_crossentropy", axis, rank)
+    _check_class_ids("sparse_categorical_crossentropy", target, K.int_shape(output)[axis])
     if not from_logits:
         epsilon = config.epsilon()
         output = K.log(K.clip(output, epsilon, 1.0 - epsilon))
@@ -302,6 +303,26 @@ def binary_crossentropy(target, output, from_logits=False):
     output = K.clip(output, epsilon, 1.0 - epsilon)
     fuzz = _scalar(epsilon, output)
     return -(target * K.log(output + fuzz) + (1 - target) * K.log(1 - output + fuzz))
+
+
+def _check_class_ids(func, target, classes):
+    """Raise ``ValueError`` when concrete labels hold an id outside ``[0, classes)``.
+
+    An engine would silently give a loss of 0 for it (torch's ``ignore_index``, a one-hot row of
+    zeros); TensorFlow refuses it.  Labels known only when a function runs (placeholders, traced
+    values) are not read here: in a graph such an id still gives 0."""
+    if classes is None or symbolic.is_symbolic is not None and symbolic.is_symbolic(target):
+        return
+    try:
+        ids = np.asarray(target)
+    except Exception:  # noqa: BLE001 - traced, or on a device: not readable now
+        return
+    if ids.size == 0 or ids.dtype.kind not in "iuf":
+        return
+    low, high = ids.min(), ids.max()
+    if low < 0 or high >= classes:
+        bad = ids[(ids < 0) | (ids >= classes)].reshape(-1)[:5].tolist()
+        raise ValueError(f"{func}: argument `target` got class ids {bad}; expected ids in [0, {classes})")
 
 
 # The crossentropies from logits are single ops underneath (not exported), so that each engine runs

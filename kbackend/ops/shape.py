@@ -7,7 +7,7 @@ import numpy as np
 
 import kbackend as K
 
-from .._dispatch import ArgError, _is_int, dtype_or_floatx, one_axis, op
+from .._dispatch import ArgError, _is_int, check_size, dtype_or_floatx, one_axis, op
 from ..backends.numpy.variable import Variable
 from ..dtypes import canonical_dtype, is_float, numpy_dtype
 
@@ -122,7 +122,25 @@ def _spatial_axes(data_format, count):
 # indexing, joining, reshaping
 
 
-@op
+def _gather_indices(value):
+    """Int indices: a Python bool, float or string is refused (NumPy read True as 1; engines differ)."""
+    if isinstance(value, (bool, float, str, bytes, np.bool_, np.floating)) or value is None:
+        raise ArgError("int indices (an int, a list of ints or an int tensor)", TypeError)
+    if value.__class__ is np.ndarray and value.dtype.kind not in "iu":
+        raise ArgError("int indices (an int, a list of ints or an int tensor)", TypeError)
+    return value
+
+
+def _tensor_list(value):
+    """A non-empty list or tuple of tensors."""
+    if not isinstance(value, (list, tuple)):
+        raise ArgError("a non-empty list of tensors", TypeError)
+    if not value:
+        raise ArgError("a non-empty list of tensors")
+    return value
+
+
+@op(indices=_gather_indices)
 def gather(reference, indices):
     """Select rows of ``reference`` along axis 0 with the integer ``indices``.
 
@@ -136,7 +154,7 @@ def gather(reference, indices):
     return np.take(_array(reference), _array(indices), axis=0)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, tensors=_tensor_list)
 def concatenate(tensors, axis=-1):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 
@@ -230,7 +248,29 @@ def _range_dtype(value):
     return "float32" if name in ("float16", "bfloat16") else "int32"
 
 
-@op(dtype=dtype_or_floatx)
+def _range_value(value):
+    """A finite number within int64 (or a scalar tensor, which passes)."""
+    if isinstance(value, (str, bytes, list, tuple, dict, set)):
+        raise ArgError("a number or a scalar tensor", TypeError)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ArgError("a finite number")
+    if _is_int(value) and not -2**63 <= value < 2**63:
+        raise ArgError("a number within the int64 range")
+    return value
+
+
+def _range_stop(value):
+    return None if value is None else _range_value(value)
+
+
+def _range_step(value):
+    value = _range_value(value)
+    if isinstance(value, (int, float)) and value == 0:
+        raise ArgError("a non-zero number")
+    return value
+
+
+@op(dtype=dtype_or_floatx, start=_range_value, stop=_range_stop, step=_range_step)
 def arange(start, stop=None, step=1, dtype="int32"):
     """A 1-D tensor ``start, start + step, ...`` up to (excluding) ``stop``; with one argument, ``start``
     is the stop and a negative one gives an empty range.
@@ -319,7 +359,7 @@ def squeeze(x, axis):
     return np.squeeze(_array(x), axis)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, x=_tensor_list)
 def stack(x, axis=0):
     """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
 
@@ -331,7 +371,16 @@ def stack(x, axis=0):
     return np.stack([_array(t) for t in x], axis=axis)
 
 
-@op(num_classes=_count)
+def _classes(value):
+    """A non-negative int whose one-hot row fits in memory (TensorFlow's depth is an int32)."""
+    value = _count(value)
+    if value >= 2**31:
+        raise ArgError("a non-negative int below 2**31")
+    check_size(value)
+    return value
+
+
+@op(num_classes=_classes)
 def one_hot(indices, num_classes):
     """One-hot encode integer ``indices`` of shape ``(...)`` into float32 ``(..., num_classes)``;
     an index outside ``[0, num_classes)`` gives a row of zeros.

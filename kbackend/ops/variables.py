@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import config
-from .._dispatch import dtype_or_floatx, dtype_or_none, op
+from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op
 from ..backends.numpy.variable import Variable
 from ..dtypes import canonical_dtype, numpy_dtype
 
@@ -71,7 +71,7 @@ def is_variable(x):
     return x.__class__ is Variable
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape_or_none)
 def constant(value, dtype=None, shape=None, name=None):
     """Create a constant tensor from ``value``; a scalar with ``shape`` fills that shape.
 
@@ -201,7 +201,7 @@ def _filled(fill, shape, dtype, name):
     return array
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def zeros(shape, dtype=None, name=None):
     """Return an all-zeros variable of ``shape`` (a plain tensor when a dimension is 0).
 
@@ -212,7 +212,7 @@ def zeros(shape, dtype=None, name=None):
     return _filled(np.zeros, shape, dtype, name)
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def ones(shape, dtype=None, name=None):
     """Return an all-ones variable of ``shape`` (a plain tensor when a dimension is 0).
 
@@ -223,7 +223,17 @@ def ones(shape, dtype=None, name=None):
     return _filled(np.ones, shape, dtype, name)
 
 
-@op(dtype=dtype_or_floatx)
+def _eye_size(size):
+    """``n`` or ``(n, m)`` → ``(n, m)``, checked like every new shape."""
+    dims = new_shape(size)
+    if dims.__class__ is tuple and len(dims) == 1 and not isinstance(size, (tuple, list)):
+        dims = dims * 2
+    if dims.__class__ is not tuple or len(dims) != 2:
+        raise ArgError("an int n or a pair (n, m) of non-negative ints", TypeError)
+    return dims
+
+
+@op(dtype=dtype_or_floatx, size=_eye_size)
 def eye(size, dtype=None, name=None):
     """Return an identity-matrix variable; ``size`` is ``n`` or ``(n, m)``.
 
@@ -276,7 +286,7 @@ def _seed(seed):
     return np.random.randint(10e8) if seed is None else seed
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     """Return a variable drawn from the uniform distribution on [low, high).
 
@@ -289,7 +299,7 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     return Variable(values.astype(numpy_dtype(dtype)), _name(name, "variable"))
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
     """Return a variable drawn from the normal distribution N(mean, scale).
 
