@@ -406,13 +406,17 @@ RANDOM_OPS = frozenset("dropout random_normal random_uniform random_bernoulli tr
 
 
 def _dropout_rule(kwargs):
-    """Inside a graph dropout honours the learning phase: it is the identity at inference."""
-    from .. import in_train_phase
-
+    """Dropout always drops, as Keras 2's ``K.dropout`` (only ``in_train_phase`` reads the learning
+    phase); its seed becomes a stream so that each call of a function draws a new mask."""
     if kwargs.get("seed") is not None:
         kwargs = dict(kwargs, seed=SeedStream(kwargs["seed"]))
-    dropped = record_node("dropout", kwargs, OPS["dropout"].reference)
-    return in_train_phase(dropped, kwargs["x"])
+    return record_node("dropout", kwargs, OPS["dropout"].reference)
+
+
+def _switch_rule(kwargs):
+    """A branch given as a callable is traced (called once on the graph's tensors) before recording."""
+    branches = {k: kwargs[k]() if callable(kwargs[k]) else kwargs[k] for k in ("then_expression", "else_expression")}
+    return record_node("switch", dict(kwargs, **branches), OPS["switch"].reference)
 
 
 def _loop_rule(name, tensor_arg, axis):
@@ -501,6 +505,7 @@ SPECIAL = {
     "update_sub": _update_rule("update_sub"),
     "moving_average_update": _update_rule("moving_average_update"),
     "dropout": _dropout_rule,
+    "switch": _switch_rule,
 }
 
 
