@@ -172,6 +172,8 @@ def real(x):
             except TypeError:
                 return x  # not a dtype we know: the op reports it
         if name:
+            if x.__class__ is np.ndarray and _current.get().name != "numpy":
+                return OPS["constant"].public(x, x.dtype)  # composites apply operators to it
             return x
     elif isinstance(x, (list, tuple, int, float, np.generic)) and not isinstance(x, (str, bytes)):
         try:
@@ -453,18 +455,23 @@ def _generate(spec):
             f"        return _symbolic.record({spec.name!r}, dict({values}))",
         ]
     body.append(f"    return _active().{spec.name}({', '.join(call)})")
-    if CALLBACK_PARAMS.isdisjoint(params):
-        # One place turns what an engine raises from inside into the op's named error (a try block
-        # costs nothing on the happy path).  Ops that run the caller's callbacks are left alone: those
-        # may raise what they raise.
-        lines += ["    try:", *("    " + line for line in body), "    except Exception as exc:",
-                  f"        named = _named({spec.name!r}, exc)",
-                  "        if named is exc:", "            raise",
-                  "        raise named from exc"]
-    else:
-        lines += body
+    # The caller's callables (map_fn's fn, a switch branch…) are wrapped so that what they raise is
+    # marked and reaches the caller untouched; a required one that is not callable is a TypeError.
+    callbacks = [n for n in params if n in CALLBACK_PARAMS or n == "x" and "alt" in params]
+    for name in callbacks:
+        lines += [f"    if callable({name}):", f"        {name} = _callback({name})"]
+        if name in REQUIRED_CALLBACKS:
+            lines += ["    else:",
+                      f"        raise TypeError(f\"{spec.name}: argument `{name}` got {{{name}!r}}; expected a "
+                      f"callable\")"]
+    # One place turns what an engine raises from inside into the op's named error (a try block costs
+    # nothing on the happy path).
+    lines += ["    try:", *("    " + line for line in body), "    except Exception as exc:",
+              f"        named = _named({spec.name!r}, exc)",
+              "        if named is exc:", "            raise",
+              "        raise named from exc"]
     namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, "_named": named_error,
-                 **defaults}
+                 "_callback": callback, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
     exec(compile("\n".join(lines), f"<kbackend op {spec.name}>", "exec"), namespace)
     public = namespace[spec.name]
@@ -476,8 +483,32 @@ def _generate(spec):
     return public
 
 
-#: Parameters that take the caller's callables (their exceptions reach the caller untouched).
+#: Parameters that take the caller's callables (their exceptions reach the caller untouched); with
+#: ``alt``, ``x`` is one too (in_train_phase, in_test_phase).
 CALLBACK_PARAMS = frozenset(("fn", "step_function", "then_expression", "else_expression", "alt"))
+REQUIRED_CALLBACKS = frozenset(("fn", "step_function"))
+
+
+def callback(fn):
+    """``fn`` wrapped so that an exception it raises is marked as the caller's own: the op that called
+    it re-raises it untouched instead of naming it."""
+    if getattr(fn, "_kbackend_callback", False):
+        return fn
+
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            try:
+                exc._kbackend_callback = True
+            except AttributeError:
+                pass
+            raise
+
+    call._kbackend_callback = True
+    call.__wrapped__ = fn
+    call.__name__ = getattr(fn, "__name__", "callback")
+    return call
 
 #: What may reach the caller from an op: the error types of the public contract.
 _CONTRACT = (ValueError, TypeError, NotImplementedError, MemoryError)
@@ -490,8 +521,8 @@ def named_error(name, exc):
     ``"<op>: <the engine's words>"``.  An engine's RuntimeError, IndexError, KeyError, OverflowError,
     ZeroDivisionError, or its own error classes (TensorFlow's InvalidArgumentError, XLA's errors)
     become ``ValueError``; AttributeError becomes ``TypeError``; an engine out of memory ``MemoryError``."""
-    if isinstance(exc, ImportError):
-        return exc
+    if isinstance(exc, (ImportError, NameError)) or getattr(exc, "_kbackend_callback", False):
+        return exc  # a missing engine, a bug of ours (never an engine's word), the caller's callback
     message = str(exc)
     if isinstance(exc, _CONTRACT) and message.startswith(name + ":"):
         return exc

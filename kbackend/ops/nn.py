@@ -5,6 +5,7 @@ and ``dropout`` are plain ops: their NumPy body is the reference and each backen
 The others are composites written in ``K.*`` calls, so they run unchanged on every backend.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 import kbackend as K
 
 from .. import config
-from .._dispatch import ArgError, axes, one_axis, op, real, symbolic
+from .._dispatch import ArgError, axes, check_size, one_axis, op, real, symbolic
 from ..dtypes import is_half
 from .variables import _array
 
@@ -59,6 +60,9 @@ def noise_shape_or_none(noise_shape):
             else:
                 break
         else:
+            if any(d is not None and d < 0 for d in dims):
+                raise ArgError("None or a tuple of non-negative ints (None entries allowed)")
+            check_size(math.prod(d for d in dims if d is not None))
             return tuple(dims)
     raise ArgError("None or a tuple of ints (None entries allowed)", TypeError)
 
@@ -97,6 +101,14 @@ def _scalar(value, like):
     when combined with a Python float.
     """
     return K.constant(value, dtype=K.dtype(like))
+
+
+def _in_dtype_of(value, like):
+    """``value`` cast to the dtype of ``like`` when they differ (a crossentropy's target computes in the
+    dtype of its output: int labels meet float probabilities)."""
+    if not hasattr(value, "dtype") or K.dtype(value) != K.dtype(like):
+        return K.cast(value, K.dtype(like))
+    return value
 
 
 def _checked_axis(func, axis, rank, arg="axis"):
@@ -249,6 +261,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     array([0.10536, 0.11653, 0.06188], dtype=float32)
     """
     axis = _checked_axis("categorical_crossentropy", axis, K.ndim(output))
+    output = real(output)
+    target = _in_dtype_of(target, output)
     if from_logits:
         return _softmax_cross_entropy(target, output, axis)
     output = output / K.sum(output, axis=axis, keepdims=True)
@@ -297,6 +311,8 @@ def binary_crossentropy(target, output, from_logits=False):
     >>> K.eval(K.binary_crossentropy(np.array([1., 0.], 'float32'), np.array([.8, .4], 'float32'))).round(5)
     array([0.22314, 0.51083], dtype=float32)
     """
+    output = real(output)
+    target = _in_dtype_of(target, output)
     if from_logits:
         return _sigmoid_cross_entropy(target, output)
     epsilon = config.epsilon()
@@ -417,7 +433,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return (x * scale * keep).astype(x.dtype)
 
 
-@op(composite=True, axis=axes)
+@op(composite=True, axis=axes, x=real)
 def l2_normalize(x, axis=None):
     """Divide ``x`` by its L2 norm along ``axis`` (None: all elements): ``x / sqrt(max(sum(x²), 1e-12))``.
 
@@ -454,14 +470,19 @@ def in_top_k(predictions, targets, k):
     return K.less(larger, k)
 
 
-def _broadcast_to_rank(value, shape):
-    """``value`` reshaped to ``shape`` when it is rank-1 and the target rank is higher."""
-    if value is None or K.ndim(value) != 1 or len(shape) == 1:
+def _broadcast_to_rank(value, shape, like=None):
+    """``value`` reshaped to ``shape`` when it is rank-1 and the target rank is higher, and cast to the
+    dtype of ``like`` (a normalisation's parameters compute in the dtype of its input)."""
+    if value is None:
+        return value
+    if like is not None and K.dtype(value) != K.dtype(like):
+        value = K.cast(value, K.dtype(like))
+    if K.ndim(value) != 1 or len(shape) == 1:
         return value
     return K.reshape(value, shape)
 
 
-@op(composite=True, reduction_axes=axis_tuple)
+@op(composite=True, reduction_axes=axis_tuple, x=real)
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     """Normalise ``x`` with the mean and (biased) variance over ``reduction_axes``, then scale and shift.
 
@@ -493,13 +514,13 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     broadcast_var = K.reshape(var, kept)
     normed = (x - broadcast_mean) / K.sqrt(broadcast_var + _scalar(epsilon, var))
     if gamma is not None:
-        normed = normed * _broadcast_to_rank(gamma, kept)
+        normed = normed * _broadcast_to_rank(gamma, kept, x)
     if beta is not None:
-        normed = normed + _broadcast_to_rank(beta, kept)
+        normed = normed + _broadcast_to_rank(beta, kept, x)
     return normed, mean, var
 
 
-@op(composite=True, axis=one_axis)
+@op(composite=True, axis=one_axis, x=real)
 def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with given statistics.
 
@@ -516,12 +537,12 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     rank = K.ndim(x)
     axis = _checked_axis("batch_normalization", axis, rank)
     shape = tuple(-1 if a == axis else 1 for a in range(rank))
-    mean, var = _broadcast_to_rank(mean, shape), _broadcast_to_rank(var, shape)
+    mean, var = _broadcast_to_rank(mean, shape, x), _broadcast_to_rank(var, shape, x)
     normed = (x - mean) / K.sqrt(var + _scalar(epsilon, var))
     if gamma is not None:
-        normed = normed * _broadcast_to_rank(gamma, shape)
+        normed = normed * _broadcast_to_rank(gamma, shape, x)
     if beta is not None:
-        normed = normed + _broadcast_to_rank(beta, shape)
+        normed = normed + _broadcast_to_rank(beta, shape, x)
     return normed
 
 
@@ -540,6 +561,7 @@ def bias_add(x, bias, data_format=None):
             [2., 2., 2.]]], dtype=float32)
     """
     x, bias = _array(x), _array(bias)
+    bias = bias.astype(x.dtype, copy=False)  # the dtype of x: bias is cast first, as TensorFlow's BiasAdd
     if bias.ndim != 1 and bias.ndim != x.ndim - 1:
         raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.shape}; "
                          f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")

@@ -1,6 +1,7 @@
 """Shape and indexing ops, image resizing and zero padding."""
 
 import builtins
+import functools
 import math
 
 import numpy as np
@@ -9,22 +10,24 @@ import kbackend as K
 
 from .._dispatch import ArgError, _is_int, check_size, dtype_or_floatx, one_axis, op
 from ..backends.numpy.variable import Variable
-from ..dtypes import canonical_dtype, is_float, numpy_dtype
+from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
 
 
 def _count(value):
-    """A non-negative int (repetitions, classes)."""
+    """A non-negative int (repetitions, classes) that does not alone exceed memory."""
     if _is_int(value) and value >= 0:
+        check_size(int(value))
         return int(value)
     raise ArgError("a non-negative int", TypeError if not _is_int(value) else ValueError)
 
 
 def _factor(value):
-    """A positive int (an upsampling factor)."""
+    """A positive int (an upsampling factor) that does not alone exceed memory."""
     if _is_int(value) and value > 0:
+        check_size(int(value))
         return int(value)
     raise ArgError("a positive int", TypeError if not _is_int(value) else ValueError)
 
@@ -47,9 +50,11 @@ def _multiples(value):
     """An int → a 1-tuple; a list/tuple of ints or scalar tensors (``K.shape(x)[1]``) → a tuple; a
     tensor passes through."""
     if _is_int(value):
+        check_size(abs(int(value)))
         return (int(value),)
     if isinstance(value, (tuple, list)):
         if all(_is_int(v) for v in value):
+            check_size(math.prod(abs(int(v)) for v in value))  # the output is at least this large
             return tuple(int(v) for v in value)
         if any(isinstance(v, (str, bytes, float, bool, list, tuple, dict)) or v is None for v in value):
             raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
@@ -70,6 +75,7 @@ def _pad_pair(value):
         raise ArgError("a pair of non-negative ints (before, after)", TypeError)
     if len(value) != 2 or any(v < 0 for v in value):
         raise ArgError("a pair of non-negative ints (before, after)")
+    check_size(int(value[0]) + int(value[1]))
     return (int(value[0]), int(value[1]))
 
 
@@ -104,7 +110,7 @@ def _array(x):
         return x
     if x.__class__ is Variable:
         return x.value.copy()
-    return np.asarray(x)
+    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
 
 
 def _check_rank(func, x, rank):
@@ -163,6 +169,10 @@ def concatenate(tensors, axis=-1):
     (2, 3)
     """
     arrays = [_array(t) for t in tensors]
+    names = {canonical_dtype(a.dtype) for a in arrays}
+    if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
+        dtype = numpy_dtype(functools.reduce(promote, sorted(names)))
+        arrays = [a.astype(dtype, copy=False) for a in arrays]
     if axis < 0:
         rank = arrays[0].ndim
         axis = axis % rank if rank else 0
@@ -256,6 +266,8 @@ def _range_value(value):
         raise ArgError("a finite number")
     if _is_int(value) and not -2**63 <= value < 2**63:
         raise ArgError("a number within the int64 range")
+    if isinstance(value, (int, float)) and abs(value) > 2**24:
+        check_size(int(abs(value)))  # a range up to it: refused before an engine allocates it
     return value
 
 
@@ -373,11 +385,9 @@ def stack(x, axis=0):
 
 def _classes(value):
     """A non-negative int whose one-hot row fits in memory (TensorFlow's depth is an int32)."""
-    value = _count(value)
-    if value >= 2**31:
+    if _is_int(value) and value >= 2**31:
         raise ArgError("a non-negative int below 2**31")
-    check_size(value)
-    return value
+    return _count(value)
 
 
 @op(num_classes=_classes)

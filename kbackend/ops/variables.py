@@ -5,7 +5,7 @@ import numpy as np
 from .. import config
 from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op
 from ..backends.numpy.variable import Variable
-from ..dtypes import canonical_dtype, numpy_dtype
+from ..dtypes import canonical_dtype, from_python, numpy_dtype
 
 
 def _array(x):
@@ -14,7 +14,15 @@ def _array(x):
         return x
     if x.__class__ is Variable:
         return x.value
-    return np.asarray(x)
+    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
+
+
+def _array_as(value, dtype):
+    """A new array of ``value`` in ``dtype``; Python numbers and lists convert straight to it (not
+    through floatx, which would round a float64 constant)."""
+    if isinstance(value, (int, float, list, tuple)):
+        return np.array(value, dtype=numpy_dtype(dtype))
+    return np.array(_array(value), dtype=numpy_dtype(dtype))
 
 
 def _name(name, prefix):
@@ -42,6 +50,8 @@ def to_dense(tensor):
     """
     if type(tensor).__module__.startswith("scipy.sparse"):
         return tensor.toarray()
+    if isinstance(tensor, (list, tuple)):
+        return _array(tensor)  # a Python list becomes a tensor (Keras 2's types), as on every engine
     return tensor
 
 
@@ -56,7 +66,7 @@ def variable(value, dtype=None, name=None, constraint=None):
     """
     if type(value).__module__.startswith("scipy.sparse"):
         value = value.toarray()
-    array = np.array(_array(value), dtype=numpy_dtype(dtype))
+    array = _array_as(value, dtype)
     return Variable(array, _name(name, "variable"), constraint)
 
 
@@ -80,7 +90,7 @@ def constant(value, dtype=None, shape=None, name=None):
     array([[2., 2.],
            [2., 2.]], dtype=float32)
     """
-    array = np.array(_array(value), dtype=numpy_dtype(dtype))
+    array = _array_as(value, dtype)
     if shape is not None:
         shape = tuple(shape)
         array = np.broadcast_to(array, shape).copy() if array.size == 1 else array.reshape(shape)
@@ -333,7 +343,7 @@ def cast(x, dtype):
     >>> K.cast(x, 'int32'), x.dtype
     (array([ 1, -1], dtype=int32), dtype('float32'))
     """
-    return np.array(_array(x), dtype=numpy_dtype(dtype))
+    return _array_as(x, dtype)
 
 
 def _check_variable(func, x):

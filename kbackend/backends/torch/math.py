@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ... import config
-from ...dtypes import canonical_dtype, numpy_dtype
+from ...dtypes import canonical_dtype, numpy_dtype, promote
 from ...ops.math import batch_dot_axes, check_axis
 from .variables import DTYPES, NAMES, Tensor, Variable, to_tensor
 
@@ -30,6 +30,8 @@ def _weak(number, like):
     integer tensor, which NumPy (the reference) promotes to float64."""
     if isinstance(number, float) and not (like.is_floating_point() or like.is_complex()):
         return torch.tensor(number, dtype=torch.float64, device=like.device)
+    if like.dtype is torch.bool and number.__class__ is int:  # a bool tensor meets an int: int32 (Keras 2's type)
+        return torch.tensor(number, dtype=torch.int32, device=like.device)
     return torch.tensor(number, dtype=like.dtype, device=like.device)
 
 
@@ -374,10 +376,10 @@ less_equal = _comparison("less_equal", torch.le, torch.ge)
 
 
 def _same_dtype(a, b):
-    """Both factors in one dtype, NumPy's result type as in the reference (int32 · float32 → float64)."""
+    """Both factors in one dtype: the ``promote`` rule (int32 · float32 → float32)."""
     if a.dtype is b.dtype:
         return a, b
-    common = DTYPES[canonical_dtype(np.result_type(numpy_dtype(NAMES[a.dtype]), numpy_dtype(NAMES[b.dtype])))]
+    common = DTYPES[promote(NAMES[a.dtype], NAMES[b.dtype])]
     return a.to(common), b.to(common)
 
 
