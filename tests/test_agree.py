@@ -280,3 +280,104 @@ def test_named_error_rules():
     assert str(named_error("hard_sigmoid", other)) == "hard_sigmoid: clip: argument `x` got ..."
     missing = ImportError("pip install 'kbackend[torch]'")
     assert named_error("sum", missing) is missing
+
+
+# ---------------------------------------------------------------------------------------------------
+# one dtype policy (kbackend.dtypes.POLICY)
+
+
+def test_promote_rule():
+    from kbackend.dtypes import promote
+
+    assert promote("float32", "int32") == promote("int32", "float32") == "float32"
+    assert promote("float16", "int64") == "float16" and promote("bool", "float64") == "float64"
+    assert promote("float32", "float64") == "float64" and promote("int32", "int64") == "int64"
+    assert promote("int8", "uint8") == "int16"
+
+
+MIXED = {
+    "dot": lambda i, f: K.dot(i, f),
+    "dot-reversed": lambda i, f: K.dot(f, i),
+    "batch_dot": lambda i, f: K.batch_dot(i, f, axes=1),
+    "maximum": lambda i, f: K.maximum(i, f),
+    "minimum": lambda i, f: K.minimum(f, i),
+    "pow": lambda i, f: K.pow(f, i),
+    "concatenate": lambda i, f: K.concatenate([i, f]),
+    "batch_normalization": lambda i, f: K.batch_normalization(f, i, f, f, f),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(MIXED))
+def test_int_meets_float_gives_the_float(name, backend):
+    """``K.dot(int32, float32)`` was float64 on NumPy, torch and TensorFlow, float32 on JAX."""
+    i = np.array([[1, 2], [3, 4]], np.int32)
+    f = np.array([[0.5, 1.0], [1.5, 2.0]], np.float32)
+    with K.backend_scope("numpy"):
+        expected = np.asarray(MIXED[name](i.astype(np.float32), f))
+    with K.backend_scope(backend):
+        got = value(MIXED[name](K.constant(i, dtype="int32"), K.constant(f)))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_python_values_take_keras2_types(backend):
+    with K.backend_scope(backend):
+        assert K.dtype(K.reshape([[1.0, 2.0], [3.0, 4.0]], (4,))) == "float32"
+        assert K.dtype(K.reshape([[1, 2], [3, 4]], (4,))) == "int32"
+        assert K.dtype(K.zeros_like([1.0, 2.0])) == "float32"
+        assert K.dtype(K.stop_gradient([1.0, 2.0])) == "float32"
+        assert K.dtype(K.constant(0.2, dtype="float64")) == "float64"
+        assert float(value(K.constant(0.2, dtype="float64"))) == 0.2  # not rounded through float32
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bias_add_casts_the_bias_first(backend):
+    """bias_add keeps x's dtype: the bias is cast first (TensorFlow's BiasAdd), on every engine."""
+    x = np.arange(-3, 3, dtype=np.int32).reshape(2, 3)
+    with K.backend_scope(backend):
+        got = value(K.bias_add(K.constant(x, dtype="int32"), K.constant(np.full(3, 0.7, np.float32))))
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, x)
+
+
+# ---------------------------------------------------------------------------------------------------
+# found by the fuzz suite
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sizes_beyond_memory_in_other_ops(backend):
+    """JAX aborted the process on these too."""
+    x = np.ones((2, 3), np.float32)
+    with K.backend_scope(backend):
+        with named("tile", MemoryError):
+            K.tile(x, (2**31, 2**31))
+        with named("dropout", MemoryError):
+            K.dropout(x, 0.5, noise_shape=(2**31, 2**31))
+        with named("repeat_elements", MemoryError):
+            K.repeat_elements(x, 10**12, 0)
+        with named("arange", MemoryError):
+            K.arange(10**18)
+        with named("temporal_padding", MemoryError):
+            K.temporal_padding(np.ones((1, 2, 3), np.float32), (10**12, 0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_convolution_of_an_empty_batch(backend):
+    """TensorFlow's CPU kernels returned their input unchanged for an empty batch."""
+    with K.backend_scope(backend):
+        assert K.int_shape(K.conv2d(K.constant(np.zeros((0, 7, 8, 3), np.float32)),
+                                    K.constant(np.ones((3, 2, 3, 4), np.float32)))) == (0, 5, 7, 4)
+        assert K.int_shape(K.conv1d(K.constant(np.zeros((0, 9, 3), np.float32)),
+                                    K.constant(np.ones((3, 3, 4), np.float32)))) == (0, 7, 4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_required_callbacks_must_be_callable(backend):
+    with K.backend_scope(backend):
+        for op, call in (("map_fn", lambda: K.map_fn(None, np.ones((2, 2)))),
+                         ("foldl", lambda: K.foldl("f", np.ones((2, 2)))),
+                         ("rnn", lambda: K.rnn(3, np.ones((2, 3, 4), np.float32), [np.zeros((2, 4), np.float32)]))):
+            with pytest.raises(TypeError, match=f"^{op}: argument `(fn|step_function)` got .*expected a callable"):
+                call()
