@@ -538,7 +538,7 @@ def named_error(name, exc):
     if isinstance(exc, KeyError) and len(exc.args) == 1:
         message = f"unknown key {exc.args[0]!r}"
     message = message.strip() or exc.__class__.__name__
-    return kind(f"{name}: {message}")
+    return kind(message if message.startswith(name + ":") else f"{name}: {message}")
 
 
 def call_reference(name, **kwargs):

@@ -278,6 +278,7 @@ def test_named_error_rules():
     assert named_error("sum", already) is already
     other = TypeError("clip: argument `x` got ...")
     assert str(named_error("hard_sigmoid", other)) == "hard_sigmoid: clip: argument `x` got ..."
+    assert str(named_error("sum", RuntimeError("sum: bad"))) == "sum: bad"  # never named twice
     missing = ImportError("pip install 'kbackend[torch]'")
     assert named_error("sum", missing) is missing
 
