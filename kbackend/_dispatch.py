@@ -95,11 +95,26 @@ def memory_bytes():
     return _memory[0]
 
 
+def available_bytes():
+    """The memory free now (one system call; only asked about requests above 1 GiB)."""
+    try:
+        import os
+
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return memory_bytes()
+
+
 def check_size(count, itemsize=4):
-    """Raise ``ArgError(MemoryError)`` when ``count`` elements of ``itemsize`` bytes exceed memory."""
-    if count * itemsize > memory_bytes():
+    """Raise ``ArgError(MemoryError)`` when ``count`` elements of ``itemsize`` bytes cannot be allocated:
+    above the machine's memory, or (for requests above 1 GiB) above the memory free now."""
+    size = count * itemsize
+    if size > memory_bytes():
         raise ArgError(f"a size that fits in memory ({count} elements of {itemsize} bytes exceed the "
                        f"{memory_bytes()} bytes of this machine)", MemoryError)
+    if size > 1 << 30 and size > available_bytes():
+        raise ArgError(f"a size that fits in memory ({count} elements of {itemsize} bytes exceed the "
+                       f"{available_bytes()} bytes free now)", MemoryError)
 
 
 def _dim(value):

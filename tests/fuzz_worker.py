@@ -21,6 +21,14 @@ warnings.simplefilter("ignore")
 
 import numpy as np  # noqa: E402
 
+try:  # a safety net for a shared machine: a call that allocates more fails in the worker, not the machine
+    import resource
+
+    _limit = int(os.environ.get("KBACKEND_FUZZ_MEMORY", 6 << 30))
+    resource.setrlimit(resource.RLIMIT_DATA, (_limit, _limit))
+except (ImportError, ValueError, OSError):
+    pass
+
 import kbackend as K  # noqa: E402
 import fuzz_tables  # noqa: E402
 
