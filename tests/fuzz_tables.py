@@ -277,8 +277,8 @@ def build(call):
         if isinstance(mutation, Like):
             try:
                 new = mutation.make(values[param] if not isinstance(values[param], list) else values[param][0])
-            except (TypeError, ValueError, AttributeError):
-                return None  # the mutation does not apply to this value
+            except (TypeError, ValueError, AttributeError, IndexError):
+                return None  # the mutation does not apply to this value (an empty list of states…)
             if new is None and not mutation.raw:
                 return None  # the mutation does not apply (NaN for an int tensor)
             values[param] = new
