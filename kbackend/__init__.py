@@ -32,6 +32,7 @@ from .ops.graph import (  # noqa: E402
     clear_session, control_dependencies, eager, function, gradients, name_scope, placeholder, symbolic,
 )
 from .ops.variables import get_variable_shape  # noqa: E402
+from .phase import learning_phase_scope  # noqa: E402
 
 globals().update({_name: _spec.public for _name, _spec in _OPS.items() if not _name.startswith("_")})
 

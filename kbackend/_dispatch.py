@@ -22,6 +22,8 @@ import numbers
 import operator
 import threading
 
+import numpy as np
+
 from . import config
 from .dtypes import canonical_dtype
 
@@ -42,14 +44,22 @@ class ArgError(Exception):
 
 
 def axes(axis):
-    """None, an int, or a tuple of ints (lists become tuples)."""
+    """None, an int, or a tuple of ints (lists and 1-D NumPy int arrays become tuples; ``[]`` is the
+    empty tuple: a reduction over no axis returns its input, as on TensorFlow)."""
     if axis is None or axis.__class__ is int:
         return axis
     if isinstance(axis, (tuple, list)) and all(_is_int(a) for a in axis):
         return tuple(int(a) for a in axis)
     if _is_int(axis):
         return int(axis)
+    if _is_int_array(axis):  # Keras 2 code writes axis=np.arange(1, ndim)
+        return int(axis) if axis.ndim == 0 else tuple(int(a) for a in axis)
     raise ArgError("None, an int or a list/tuple of ints", TypeError)
+
+
+def _is_int_array(value):
+    """A NumPy integer array of rank 0 or 1 (an axis list or a shape built with NumPy)."""
+    return value.__class__ is np.ndarray and value.dtype.kind in "iu" and value.ndim <= 1
 
 
 def one_axis(axis):
@@ -58,11 +68,140 @@ def one_axis(axis):
         return axis
     if _is_int(axis):
         return int(axis)
+    if _is_int_array(axis) and axis.ndim == 0:
+        return int(axis)
     raise ArgError("an int", TypeError)
 
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+# Shapes of new tensors: checked once here, so that no engine is asked for a tensor it cannot make
+# (JAX aborts the process on some; torch accepted strings and floats).
+
+_memory = []
+
+
+def memory_bytes():
+    """The machine's physical memory (read once); a request above it cannot be met."""
+    if not _memory:
+        try:
+            import os
+
+            _memory.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        except (AttributeError, ValueError, OSError):
+            _memory.append(1 << 40)
+    return _memory[0]
+
+
+def available_bytes():
+    """The memory free now (one system call; only asked about requests above 1 GiB)."""
+    try:
+        import os
+
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return memory_bytes()
+
+
+def check_size(count, itemsize=4):
+    """Raise ``ArgError(MemoryError)`` when ``count`` elements of ``itemsize`` bytes cannot be allocated:
+    above the machine's memory, or (for requests above 1 GiB) above the memory free now."""
+    size = count * itemsize
+    if size > memory_bytes():
+        raise ArgError(f"a size that fits in memory ({count} elements of {itemsize} bytes exceed the "
+                       f"{memory_bytes()} bytes of this machine)", MemoryError)
+    if size > 1 << 30 and size > available_bytes():
+        raise ArgError(f"a size that fits in memory ({count} elements of {itemsize} bytes exceed the "
+                       f"{available_bytes()} bytes free now)", MemoryError)
+
+
+def _dim(value):
+    """One dimension: a non-negative int or a concrete int scalar tensor (``K.shape(x)[0]``)."""
+    if _is_int(value):
+        return int(value)
+    if isinstance(value, (bool, float, str, bytes, tuple, list, dict, set)) or value is None:
+        raise ArgError("a tuple of non-negative ints", TypeError)
+    if symbolic.is_symbolic is not None and symbolic.is_symbolic(value):
+        return value
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - a traced value: the engine reads it
+        return value
+    if array.ndim != 0 or array.dtype.kind not in "iu":
+        raise ArgError("a tuple of non-negative ints", TypeError)
+    return int(array)
+
+
+def new_shape(value):
+    """The shape of a new tensor: an int, a list/tuple of ints (entries may be scalar int tensors), or a
+    1-D int tensor → a tuple of non-negative ints whose size fits in memory; a symbolic or traced shape
+    passes through (the engine checks it when it runs)."""
+    if value.__class__ is tuple and all(v.__class__ is int and v >= 0 for v in value):
+        dims = value
+    elif _is_int(value):
+        dims = (int(value),)
+    elif isinstance(value, (tuple, list)):
+        dims = tuple(_dim(v) for v in value)
+        if not all(d.__class__ is int for d in dims):
+            return value if value.__class__ is tuple else tuple(value)
+    elif _is_int_array(value):
+        dims = tuple(int(d) for d in value.reshape(-1))
+    elif hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic):
+        if symbolic.is_symbolic is not None and symbolic.is_symbolic(value):
+            return value
+        try:
+            array = np.asarray(value)
+        except Exception:  # noqa: BLE001 - traced inside a compiled function
+            return value
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise ArgError("a tuple of non-negative ints or a 1-D int tensor", TypeError)
+        dims = tuple(int(d) for d in array)
+    else:
+        raise ArgError("a tuple of non-negative ints", TypeError)
+    if any(d < 0 for d in dims):
+        raise ArgError("a tuple of non-negative ints")
+    count = 1
+    for d in dims:
+        count *= d
+    check_size(count)
+    return dims
+
+
+def new_shape_or_none(value):
+    """None, or a :func:`new_shape`."""
+    return None if value is None else new_shape(value)
+
+
+def real(x):
+    """The input of a float op (an activation): an int or bool tensor, or a Python number or list, is
+    cast to floatx() first.  Keras 2 declares these ops on floats (TensorFlow refuses ints); casting
+    gives every engine the same float answer instead of NumPy's truncated ints or an engine's refusal."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None:
+        name = _REAL_KIND.get(dtype)
+        if name is None:
+            try:
+                name = _REAL_KIND[dtype] = canonical_dtype(dtype) in _REAL_NAMES
+            except TypeError:
+                return x  # not a dtype we know: the op reports it
+        if name:
+            if x.__class__ is np.ndarray and _current.get().name != "numpy":
+                return OPS["constant"].public(x, x.dtype)  # composites apply operators to it
+            return x
+    elif isinstance(x, (list, tuple, int, float, np.generic)) and not isinstance(x, (str, bytes)):
+        try:
+            return np.asarray(x, dtype=config._floatx)
+        except (TypeError, ValueError):
+            return x
+    else:
+        return x
+    return OPS["cast"].public(x, config._floatx)
+
+
+_REAL_NAMES = frozenset(("float16", "bfloat16", "float32", "float64", "complex64", "complex128"))
+_REAL_KIND = {}  # dtype object → is it real (a float or complex dtype)?
 
 
 def dtype_or_floatx(dtype):
@@ -343,16 +482,33 @@ def _generate(spec):
             "    except _ArgError as exc:",
             f"        raise exc.at({spec.name!r}, {name!r}, {name}) from None",
         ]
+    body = []
     if spec.tensor_params:
         probe = ", ".join(spec.tensor_params) + ","
         values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
                            (params[n].VAR_POSITIONAL, params[n].VAR_KEYWORD))
-        lines += [
+        body += [
             f"    if _symbolic.active and _symbolic.any(({probe})):",
             f"        return _symbolic.record({spec.name!r}, dict({values}))",
         ]
-    lines.append(f"    return _active().{spec.name}({', '.join(call)})")
-    namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, **defaults}
+    body.append(f"    return _active().{spec.name}({', '.join(call)})")
+    # The caller's callables (map_fn's fn, a switch branch…) are wrapped so that what they raise is
+    # marked and reaches the caller untouched; a required one that is not callable is a TypeError.
+    callbacks = [n for n in params if n in CALLBACK_PARAMS or n == "x" and "alt" in params]
+    for name in callbacks:
+        lines += [f"    if callable({name}):", f"        {name} = _callback({name})"]
+        if name in REQUIRED_CALLBACKS:
+            lines += ["    else:",
+                      f"        raise TypeError(f\"{spec.name}: argument `{name}` got {{{name}!r}}; expected a "
+                      f"callable\")"]
+    # One place turns what an engine raises from inside into the op's named error (a try block costs
+    # nothing on the happy path).
+    lines += ["    try:", *("    " + line for line in body), "    except Exception as exc:",
+              f"        named = _named({spec.name!r}, exc)",
+              "        if named is exc:", "            raise",
+              "        raise named from exc"]
+    namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, "_named": named_error,
+                 "_callback": callback, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
     exec(compile("\n".join(lines), f"<kbackend op {spec.name}>", "exec"), namespace)
     public = namespace[spec.name]
@@ -362,6 +518,64 @@ def _generate(spec):
     public.__wrapped__ = spec.reference
     public.__signature__ = spec.signature
     return public
+
+
+#: Parameters that take the caller's callables (their exceptions reach the caller untouched); with
+#: ``alt``, ``x`` is one too (in_train_phase, in_test_phase).
+CALLBACK_PARAMS = frozenset(("fn", "step_function", "then_expression", "else_expression", "alt"))
+REQUIRED_CALLBACKS = frozenset(("fn", "step_function"))
+
+
+def callback(fn):
+    """``fn`` wrapped so that an exception it raises is marked as the caller's own: the op that called
+    it re-raises it untouched instead of naming it."""
+    if getattr(fn, "_kbackend_callback", False):
+        return fn
+
+    def call(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            try:
+                exc._kbackend_callback = True
+            except AttributeError:
+                pass
+            raise
+
+    call._kbackend_callback = True
+    call.__wrapped__ = fn
+    call.__name__ = getattr(fn, "__name__", "callback")
+    return call
+
+#: What may reach the caller from an op: the error types of the public contract.
+_CONTRACT = (ValueError, TypeError, NotImplementedError, MemoryError)
+
+
+def named_error(name, exc):
+    """The exception an op raises for ``exc`` raised inside it: ``exc`` itself when it is already a
+    ``ValueError``/``TypeError``/``NotImplementedError``/``MemoryError`` whose message starts with the
+    op's name (or an ImportError naming a missing engine), else one of those four whose message is
+    ``"<op>: <the engine's words>"``.  An engine's RuntimeError, IndexError, KeyError, OverflowError,
+    ZeroDivisionError, or its own error classes (TensorFlow's InvalidArgumentError, XLA's errors)
+    become ``ValueError``; AttributeError becomes ``TypeError``; an engine out of memory ``MemoryError``."""
+    if isinstance(exc, (ImportError, NameError)) or getattr(exc, "_kbackend_callback", False):
+        return exc  # a missing engine, a bug of ours (never an engine's word), the caller's callback
+    message = str(exc)
+    if isinstance(exc, _CONTRACT) and message.startswith(name + ":"):
+        return exc
+    if isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in message or \
+            exc.__class__.__name__ == "ResourceExhaustedError":
+        kind = MemoryError
+    elif isinstance(exc, NotImplementedError):
+        kind = NotImplementedError
+    elif isinstance(exc, (TypeError, AttributeError)):
+        kind = TypeError
+    else:
+        kind = ValueError
+    if isinstance(exc, KeyError) and len(exc.args) == 1:
+        message = f"unknown key {exc.args[0]!r}"
+    message = message.strip() or exc.__class__.__name__
+    return kind(message if message.startswith(name + ":") else f"{name}: {message}")
 
 
 def call_reference(name, **kwargs):

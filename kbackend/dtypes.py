@@ -64,6 +64,67 @@ def _name_of(dtype):
     return text if text in NAMES else None
 
 
+_INT32 = np.iinfo(np.int32)
+
+#: How each kind of op types its result — the one declared policy every engine follows:
+#:
+#: * ``promote`` (binary arithmetic and comparisons, ``dot``, ``batch_dot``, ``concatenate``): operands of
+#:   one dtype keep it; an int or bool operand meeting a float one takes the float's dtype
+#:   (:func:`promote`); other mixes widen as NumPy does.  A Python number meeting a tensor takes the
+#:   tensor's dtype (a float meeting an int tensor gives float64, as NumPy does).
+#: * ``real`` (activations): int and bool inputs, Python numbers and lists compute in ``floatx()``.
+#: * ``same``: the input's dtype (reductions other than ``mean``, shape ops, ``relu``…).
+#: * ``bool``: comparisons and ``any``/``all``; ``int64``: ``argmax``/``argmin``.
+#: * ``accumulate-half``: float16/bfloat16 inputs are reduced in float32 and cast back.
+#: * Python values that are not tensors yet take Keras 2's (TensorFlow's) types (:func:`from_python`).
+POLICY = ("promote", "real", "same", "bool", "int64", "accumulate-half")
+
+
+def promote(a, b):
+    """The dtype name a binary op of dtype names ``a`` and ``b`` computes in (the ``promote`` rule).
+
+    >>> promote('float32', 'int32'), promote('int32', 'float16'), promote('float32', 'float64')
+    ('float32', 'float16', 'float64')
+    """
+    if a == b:
+        return a
+    try:
+        return _PROMOTED[a, b]
+    except KeyError:
+        pass
+    if b in INTS or b == "bool":
+        if a in FLOATS:
+            name = a
+        else:
+            name = canonical_dtype(np.result_type(numpy_dtype(a), numpy_dtype(b)))
+    elif a in INTS or a == "bool":
+        name = b if b in FLOATS else canonical_dtype(np.result_type(numpy_dtype(a), numpy_dtype(b)))
+    else:
+        name = canonical_dtype(np.result_type(numpy_dtype(a), numpy_dtype(b)))
+    _PROMOTED[a, b] = name
+    return name
+
+
+_PROMOTED = {}
+
+
+def from_python(x):
+    """A Python value (number, bool, list, tuple) as a NumPy array with TensorFlow's (Keras 2's) types:
+    floats → ``floatx()``, ints → int32 (int64 when they do not fit), bools → bool.  Anything with a
+    dtype of its own (NumPy arrays and scalars, engine tensors) keeps it.  The one rule of the NumPy
+    engine for values that are not tensors yet (the other engines' ``to_tensor`` follow it too)."""
+    if isinstance(x, np.generic) or hasattr(x, "__array__"):
+        return np.asarray(x)
+    array = np.asarray(x)
+    if array.dtype == np.float64:
+        from .config import _floatx
+
+        return array.astype(numpy_dtype(_floatx)) if _floatx != "float64" else array
+    if array.dtype == np.int64 and (array.size == 0 or _INT32.min <= array.min() and array.max() <= _INT32.max):
+        return array.astype(np.int32)
+    return array
+
+
 def is_float(name):
     return name in FLOATS
 

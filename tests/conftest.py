@@ -83,3 +83,29 @@ def check_invalid_argument(op, args, kwargs, kind, argument, backend):
     with K.backend_scope(backend):
         with pytest.raises(kind, match=pattern):
             getattr(K, op)(*args(), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------------
+# the fuzz suite's summary table (tests/test_fuzz.py writes one JSON file of counts per engine)
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput") and "KBACKEND_FUZZ_REPORT" not in os.environ:
+        os.environ["KBACKEND_FUZZ_REPORT"] = tempfile.mkdtemp(prefix="kbackend-fuzz-")  # xdist workers inherit it
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import json
+
+    if hasattr(config, "workerinput"):
+        return
+    folder = pathlib.Path(os.environ.get("KBACKEND_FUZZ_REPORT", "/nonexistent"))
+    rows = {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+    if not rows:
+        return
+    columns = list(next(iter(rows.values())))
+    terminalreporter.write_sep("=", f"fuzz summary ({os.environ.get('KBACKEND_FUZZ') or 'ci'} slice)")
+    terminalreporter.write_line("| engine | " + " | ".join(columns) + " |")
+    terminalreporter.write_line("|---" * (len(columns) + 1) + "|")
+    for engine in [b for b in BACKENDS if b in rows] + [e for e in rows if e not in BACKENDS]:
+        terminalreporter.write_line(f"| {engine} | " + " | ".join(str(rows[engine][c]) for c in columns) + " |")

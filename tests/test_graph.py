@@ -142,14 +142,20 @@ def test_learning_phase_is_fed(backend):
     np.testing.assert_allclose(g([ones])[0], 3.0 * ones)
 
 
-def test_dropout_is_off_at_inference(backend):
+def test_dropout_is_off_at_inference_through_in_train_phase(backend):
+    """Keras 2's Dropout layer writes ``K.in_train_phase(dropped, inputs)``; ``K.dropout`` itself always
+    drops, whatever the learning phase (only ``in_train_phase`` reads it)."""
     x = K.placeholder((1000,))
-    f = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=1)])
+    f = K.function([x, K.learning_phase()], [K.in_train_phase(K.dropout(x, 0.5, seed=1), x)])
     ones = np.ones(1000, np.float32)
     np.testing.assert_allclose(f([ones, 0])[0], ones)
     trained = f([ones, 1])[0]
     assert set(np.unique(trained).tolist()) <= {0.0, 2.0}
     assert 0.4 < (trained == 0).mean() < 0.6
+    for always in (K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=2)])([ones, 0])[0],
+                   K.eval(K.dropout(K.variable(ones), 0.5, seed=3))):
+        assert set(np.unique(always).tolist()) <= {0.0, 2.0}
+        assert 0.4 < (always == 0).mean() < 0.6
 
 
 def test_eval_of_a_graph_without_placeholders(backend):
@@ -183,12 +189,12 @@ def test_name_scope():
 
 def test_dropout_mask_changes_between_steps(backend):
     x = K.placeholder((500,))
-    f = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=3)])
+    f = K.function([x], [K.dropout(x, 0.5, seed=3)])
     ones = np.ones(500, np.float32)
-    first, second = f([ones, 1])[0], f([ones, 1])[0]
+    first, second = f([ones])[0], f([ones])[0]
     assert not np.array_equal(first, second)
-    g = K.function([x, K.learning_phase()], [K.dropout(x, 0.5, seed=3)])
-    np.testing.assert_array_equal(g([ones, 1])[0], first)  # the same seed replays the same sequence
+    g = K.function([x], [K.dropout(x, 0.5, seed=3)])
+    np.testing.assert_array_equal(g([ones])[0], first)  # the same seed replays the same sequence
 
 
 def test_outputs_are_read_before_the_updates(backend):
@@ -328,3 +334,52 @@ def test_shapes_stay_unknown_through_strides_and_pools():
     assert K.int_shape(K.pool2d(strided, (2, 2), strides=(2, 2))) == (None, 2, 2, 4)
     out = K.function([x], [y])([np.ones((1, 8, 8, 3), np.float32)])[0]
     assert out.shape == (1, 6, 6, 4)
+
+
+def test_switch_with_callable_branches_in_a_graph(backend):
+    x = K.placeholder((2,))
+    condition = K.placeholder((), dtype="bool")
+    f = K.function([x, condition], [K.switch(condition, lambda: x * 2.0, lambda: x)])
+    ones = np.ones(2, np.float32)
+    np.testing.assert_array_equal(f([ones, True])[0], [2.0, 2.0])
+    np.testing.assert_array_equal(f([ones, False])[0], [1.0, 1.0])
+    rows = K.placeholder((2,), dtype="bool")
+    g = K.function([x, rows], [K.switch(rows, lambda: x * 2.0, lambda: -x)])
+    np.testing.assert_array_equal(g([ones, np.array([True, False])])[0], [2.0, -1.0])
+
+
+def test_ctc_batch_cost_reads_in_graph_mode(backend):
+    """Once graphs exist, the CTC loss over a variable is recorded and K.eval reads it (TensorFlow too)."""
+    rng = np.random.default_rng(0)
+    y_pred = rng.random((2, 5, 4)).astype(np.float32)
+    y_pred /= y_pred.sum(-1, keepdims=True)
+    labels, lengths, label_lengths = np.array([[1, 2], [2, 1]]), np.array([[5], [5]]), np.array([[2], [2]])
+    with K.backend_scope("numpy"):
+        expected = K.ctc_batch_cost(labels, y_pred, lengths, label_lengths)
+    K.placeholder((1,))
+    got = K.eval(K.ctc_batch_cost(labels, K.variable(y_pred), lengths, label_lengths))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    p = K.placeholder((2, 5, 4))
+    f = K.function([p], [K.ctc_batch_cost(labels, p, lengths, label_lengths)])
+    np.testing.assert_allclose(f([y_pred])[0], expected, rtol=1e-5)
+
+
+def test_learning_phase_scope():
+    """Keras 2's ``K.learning_phase_scope(value)`` sets the phase and restores the previous one."""
+    K.clear_session()  # no graph: an unset phase reads 0
+    assert K.learning_phase() == 0
+    with K.learning_phase_scope(1):
+        assert K.learning_phase() == 1
+        assert K.in_train_phase("train", "test") == "train"
+        with K.learning_phase_scope(0):
+            assert K.learning_phase() == 0
+        assert K.learning_phase() == 1
+    assert K.learning_phase() == 0
+    K.set_learning_phase(1)
+    with pytest.raises(RuntimeError):
+        with K.learning_phase_scope(0):
+            raise RuntimeError("inside")
+    assert K.learning_phase() == 1
+    with pytest.raises(ValueError, match="^learning_phase_scope: argument `value` got 2; expected 0 or 1"):
+        with K.learning_phase_scope(2):
+            pass

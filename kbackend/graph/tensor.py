@@ -442,13 +442,11 @@ RANDOM_OPS = frozenset("dropout random_normal random_uniform random_bernoulli tr
 
 
 def _dropout_rule(kwargs):
-    """Inside a graph dropout honours the learning phase: it is the identity at inference."""
-    from .. import in_train_phase
-
+    """Dropout always drops, as Keras 2's ``K.dropout`` (only ``in_train_phase`` reads the learning
+    phase); its seed becomes a stream so that each call of a function draws a new mask."""
     if kwargs.get("seed") is not None:
         kwargs = dict(kwargs, seed=SeedStream(kwargs["seed"]))
-    dropped = record_node("dropout", kwargs, OPS["dropout"].reference)
-    return in_train_phase(dropped, kwargs["x"])
+    return record_node("dropout", kwargs, OPS["dropout"].reference)
 
 
 def _loop_rule(name, tensor_arg, axis):

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..backends.numpy.variable import Variable
+from ..dtypes import from_python
 
 
 def as_array(x):
@@ -20,7 +21,7 @@ def as_array(x):
         return x
     if x.__class__ is Variable:
         return x.value
-    return np.asarray(x)
+    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
 
 
 def working_dtype(dtype):

@@ -163,6 +163,27 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
 # higher-order functions
 
 
+def _elements(func, elems):
+    """``elems`` as a tensor: Keras 2 (``tf.map_fn``/``tf.foldl``) converts a list first, so a list of
+    numbers (ints → int32, floats → floatx) or of tensors (stacked) is folded along its first axis,
+    never concatenated by Python's ``+``."""
+    if not isinstance(elems, (list, tuple)):
+        return elems
+    if not elems:
+        raise ValueError(f"{func}: argument `elems` got an empty list; expected a tensor or a non-empty list")
+    try:
+        array = np.asarray(elems)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.dtype == object:
+        return K.stack(list(elems), axis=0)
+    if array.dtype.kind == "f":
+        return K.constant(array, dtype=config.floatx())
+    if array.dtype.kind in "iu":
+        return K.constant(array, dtype="int32" if np.abs(array).max() < 2**31 else "int64")
+    return K.constant(array, dtype=array.dtype)
+
+
 def _length(func, elems):
     shape = K.int_shape(elems)
     if not shape or shape[0] is None:
@@ -184,6 +205,7 @@ def map_fn(fn, elems, name=None, dtype=None):
     array([[2, 4],
            [6, 8]])
     """
+    elems = _elements("map_fn", elems)
     count = _length("map_fn", elems)
     if count == 0:
         raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
@@ -201,6 +223,7 @@ def foldl(fn, elems, initializer=None, name=None):
     >>> K.eval(K.foldl(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
     array(123)
     """
+    elems = _elements("foldl", elems)
     return _fold("foldl", fn, elems, initializer, range(_length("foldl", elems)))
 
 
@@ -214,6 +237,7 @@ def foldr(fn, elems, initializer=None, name=None):
     >>> K.eval(K.foldr(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
     array(321)
     """
+    elems = _elements("foldr", elems)
     return _fold("foldr", fn, elems, initializer, reversed(range(_length("foldr", elems))))
 
 

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from .._dispatch import op
+from ..dtypes import from_python
 from ..graph import function, gradients, placeholder  # noqa: F401  (public K names)
 from ..graph import tensor as _graph_tensor
 
@@ -19,8 +20,8 @@ def stop_gradient(variables):
     array([1.], dtype=float32)
     """
     if isinstance(variables, (list, tuple)):
-        return [np.asarray(v) for v in variables]
-    return np.asarray(variables)
+        return [from_python(v) for v in variables]
+    return from_python(variables)
 
 
 @op

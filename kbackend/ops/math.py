@@ -23,9 +23,8 @@ import numpy as np
 from .. import config
 from .._dispatch import ArgError, axes, one_axis, op
 from ..backends.numpy.variable import Variable
-from ..dtypes import is_floating, is_half, numpy_dtype
+from ..dtypes import canonical_dtype, from_python, is_floating, is_half, numpy_dtype, promote
 
-_INT32 = np.iinfo(np.int32)
 
 
 def _tensor(x):
@@ -34,15 +33,7 @@ def _tensor(x):
         return x
     if x.__class__ is Variable:
         return x.value
-    if isinstance(x, np.generic) or hasattr(x, "__array__"):
-        return np.asarray(x)
-    array = np.asarray(x)
-    if array.dtype == np.float64:
-        return array.astype(numpy_dtype(config._floatx))
-    if array.dtype == np.int64:
-        if array.size == 0 or _INT32.min <= array.min() and array.max() <= _INT32.max:
-            return array.astype(np.int32)
-    return array
+    return from_python(x)
 
 
 def _out(value):
@@ -74,18 +65,31 @@ def _weak(number, like):
     """A Python number as a value of ``like``'s dtype, unless that would drop a fraction."""
     if _is_float(like) or like.dtype.kind in "iu" and isinstance(number, int):
         return np.asarray(number, dtype=like.dtype)
+    if like.dtype.kind == "b" and number.__class__ is int:  # a bool tensor meets an int: int32 (Keras 2's type)
+        return np.asarray(number, dtype=np.int32)
     return number
 
 
 def _operands(x, y):
-    """Both operands of a binary op; a Python number takes the other operand's dtype."""
+    """Both operands of a binary op; a Python number takes the other operand's dtype, and an int or
+    bool tensor meeting a float tensor takes the float's dtype (:func:`promoted`)."""
     if _is_number(y) and not _is_number(x):
         a = _tensor(x)
         return a, _weak(y, a)
     if _is_number(x) and not _is_number(y):
         b = _tensor(y)
         return _weak(x, b), b
-    return _tensor(x), _tensor(y)
+    return promoted(_tensor(x), _tensor(y))
+
+
+def promoted(a, b):
+    """Two arrays in the dtype they compute in: the ``promote`` rule of :data:`kbackend.dtypes.POLICY`
+    (float32 + int32 → float32, as torch and JAX promote; TensorFlow refuses the mix, and NumPy would
+    widen to float64)."""
+    if a.dtype == b.dtype:
+        return a, b
+    dtype = numpy_dtype(promote(canonical_dtype(a.dtype), canonical_dtype(b.dtype)))
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
 def check_axis(func, axis, ndim):
@@ -570,7 +574,10 @@ def less_equal(x, y):
 
 
 def _product_dtype(a, b):
-    return a.dtype if a.dtype == b.dtype else np.result_type(a, b)
+    """The dtype of a product: the ``promote`` rule (:func:`kbackend.dtypes.promote`)."""
+    if a.dtype == b.dtype:
+        return a.dtype
+    return numpy_dtype(promote(canonical_dtype(a.dtype), canonical_dtype(b.dtype)))
 
 
 @op

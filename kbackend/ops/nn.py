@@ -5,6 +5,7 @@ and ``dropout`` are plain ops: their NumPy body is the reference and each backen
 The others are composites written in ``K.*`` calls, so they run unchanged on every backend.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 import kbackend as K
 
 from .. import config
-from .._dispatch import ArgError, axes, one_axis, op, symbolic
+from .._dispatch import ArgError, axes, check_size, one_axis, op, real, symbolic
 from ..dtypes import is_half
 from .variables import _array
 
@@ -59,6 +60,9 @@ def noise_shape_or_none(noise_shape):
             else:
                 break
         else:
+            if any(d is not None and d < 0 for d in dims):
+                raise ArgError("None or a tuple of non-negative ints (None entries allowed)")
+            check_size(math.prod(d for d in dims if d is not None))
             return tuple(dims)
     raise ArgError("None or a tuple of ints (None entries allowed)", TypeError)
 
@@ -97,6 +101,14 @@ def _scalar(value, like):
     when combined with a Python float.
     """
     return K.constant(value, dtype=K.dtype(like))
+
+
+def _in_dtype_of(value, like):
+    """``value`` cast to the dtype of ``like`` when they differ (a crossentropy's target computes in the
+    dtype of its output: int labels meet float probabilities)."""
+    if not hasattr(value, "dtype") or K.dtype(value) != K.dtype(like):
+        return K.cast(value, K.dtype(like))
+    return value
 
 
 def _checked_axis(func, axis, rank, arg="axis"):
@@ -146,7 +158,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return positive.astype(dtype, copy=False)
 
 
-@op
+@op(x=real)
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
@@ -158,7 +170,7 @@ def elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(dtype, copy=False)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, x=real)
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
 
@@ -172,7 +184,7 @@ def softmax(x, axis=-1):
     return shifted.astype(dtype, copy=False)
 
 
-@op
+@op(x=real)
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
@@ -184,7 +196,7 @@ def softplus(x):
     return np.logaddexp(0, x).astype(dtype, copy=False)
 
 
-@op(composite=True)
+@op(composite=True, x=real)
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
@@ -195,7 +207,7 @@ def softsign(x):
     return x / (K.abs(x) + 1)
 
 
-@op
+@op(x=real)
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
 
@@ -207,7 +219,7 @@ def sigmoid(x):
     return np.exp(-np.logaddexp(0, -x)).astype(dtype, copy=False)
 
 
-@op(composite=True)
+@op(composite=True, x=real)
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``.
 
@@ -218,7 +230,7 @@ def hard_sigmoid(x):
     return K.clip(x * _scalar(0.2, x) + _scalar(0.5, x), 0.0, 1.0)
 
 
-@op
+@op(x=real)
 def tanh(x):
     """Hyperbolic tangent, elementwise.
 
@@ -249,6 +261,8 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     array([0.10536, 0.11653, 0.06188], dtype=float32)
     """
     axis = _checked_axis("categorical_crossentropy", axis, K.ndim(output))
+    output = real(output)
+    target = _in_dtype_of(target, output)
     if from_logits:
         return _softmax_cross_entropy(target, output, axis)
     output = output / K.sum(output, axis=axis, keepdims=True)
@@ -273,6 +287,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """
     rank = K.ndim(output)
     axis = _checked_axis("sparse_categorical_crossentropy", axis, rank)
+    _check_class_ids("sparse_categorical_crossentropy", target, K.int_shape(output)[axis])
     if not from_logits:
         epsilon = config.epsilon()
         output = K.log(K.clip(output, epsilon, 1.0 - epsilon))
@@ -296,12 +311,34 @@ def binary_crossentropy(target, output, from_logits=False):
     >>> K.eval(K.binary_crossentropy(np.array([1., 0.], 'float32'), np.array([.8, .4], 'float32'))).round(5)
     array([0.22314, 0.51083], dtype=float32)
     """
+    output = real(output)
+    target = _in_dtype_of(target, output)
     if from_logits:
         return _sigmoid_cross_entropy(target, output)
     epsilon = config.epsilon()
     output = K.clip(output, epsilon, 1.0 - epsilon)
     fuzz = _scalar(epsilon, output)
     return -(target * K.log(output + fuzz) + (1 - target) * K.log(1 - output + fuzz))
+
+
+def _check_class_ids(func, target, classes):
+    """Raise ``ValueError`` when concrete labels hold an id outside ``[0, classes)``.
+
+    An engine would silently give a loss of 0 for it (torch's ``ignore_index``, a one-hot row of
+    zeros); TensorFlow refuses it.  Labels known only when a function runs (placeholders, traced
+    values) are not read here: in a graph such an id still gives 0."""
+    if classes is None or symbolic.is_symbolic is not None and symbolic.is_symbolic(target):
+        return
+    try:
+        ids = np.asarray(target)
+    except Exception:  # noqa: BLE001 - traced, or on a device: not readable now
+        return
+    if ids.size == 0 or ids.dtype.kind not in "iuf":
+        return
+    low, high = ids.min(), ids.max()
+    if low < 0 or high >= classes:
+        bad = ids[(ids < 0) | (ids >= classes)].reshape(-1)[:5].tolist()
+        raise ValueError(f"{func}: argument `target` got class ids {bad}; expected ids in [0, {classes})")
 
 
 # The crossentropies from logits are single ops underneath (not exported), so that each engine runs
@@ -396,7 +433,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return (x * scale * keep).astype(x.dtype)
 
 
-@op(composite=True, axis=axes)
+@op(composite=True, axis=axes, x=real)
 def l2_normalize(x, axis=None):
     """Divide ``x`` by its L2 norm along ``axis`` (None: all elements): ``x / sqrt(max(sum(x²), 1e-12))``.
 
@@ -433,14 +470,19 @@ def in_top_k(predictions, targets, k):
     return K.less(larger, k)
 
 
-def _broadcast_to_rank(value, shape):
-    """``value`` reshaped to ``shape`` when it is rank-1 and the target rank is higher."""
-    if value is None or K.ndim(value) != 1 or len(shape) == 1:
+def _broadcast_to_rank(value, shape, like=None):
+    """``value`` reshaped to ``shape`` when it is rank-1 and the target rank is higher, and cast to the
+    dtype of ``like`` (a normalisation's parameters compute in the dtype of its input)."""
+    if value is None:
+        return value
+    if like is not None and K.dtype(value) != K.dtype(like):
+        value = K.cast(value, K.dtype(like))
+    if K.ndim(value) != 1 or len(shape) == 1:
         return value
     return K.reshape(value, shape)
 
 
-@op(composite=True, reduction_axes=axis_tuple)
+@op(composite=True, reduction_axes=axis_tuple, x=real)
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     """Normalise ``x`` with the mean and (biased) variance over ``reduction_axes``, then scale and shift.
 
@@ -472,13 +514,13 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     broadcast_var = K.reshape(var, kept)
     normed = (x - broadcast_mean) / K.sqrt(broadcast_var + _scalar(epsilon, var))
     if gamma is not None:
-        normed = normed * _broadcast_to_rank(gamma, kept)
+        normed = normed * _broadcast_to_rank(gamma, kept, x)
     if beta is not None:
-        normed = normed + _broadcast_to_rank(beta, kept)
+        normed = normed + _broadcast_to_rank(beta, kept, x)
     return normed, mean, var
 
 
-@op(composite=True, axis=one_axis)
+@op(composite=True, axis=one_axis, x=real)
 def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with given statistics.
 
@@ -495,12 +537,12 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     rank = K.ndim(x)
     axis = _checked_axis("batch_normalization", axis, rank)
     shape = tuple(-1 if a == axis else 1 for a in range(rank))
-    mean, var = _broadcast_to_rank(mean, shape), _broadcast_to_rank(var, shape)
+    mean, var = _broadcast_to_rank(mean, shape, x), _broadcast_to_rank(var, shape, x)
     normed = (x - mean) / K.sqrt(var + _scalar(epsilon, var))
     if gamma is not None:
-        normed = normed * _broadcast_to_rank(gamma, shape)
+        normed = normed * _broadcast_to_rank(gamma, shape, x)
     if beta is not None:
-        normed = normed + _broadcast_to_rank(beta, shape)
+        normed = normed + _broadcast_to_rank(beta, shape, x)
     return normed
 
 
@@ -519,6 +561,7 @@ def bias_add(x, bias, data_format=None):
             [2., 2., 2.]]], dtype=float32)
     """
     x, bias = _array(x), _array(bias)
+    bias = bias.astype(x.dtype, copy=False)  # the dtype of x: bias is cast first, as TensorFlow's BiasAdd
     if bias.ndim != 1 and bias.ndim != x.ndim - 1:
         raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.shape}; "
                          f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")

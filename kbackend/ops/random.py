@@ -6,13 +6,12 @@ different engines draw different streams, so backends are compared with the refe
 statistics only.
 """
 
-import numbers
 
 import numpy as np
 
 import kbackend as K
 
-from .._dispatch import ArgError, dtype_or_floatx, op
+from .._dispatch import ArgError, dtype_or_floatx, new_shape, op
 from ..dtypes import is_float, numpy_dtype
 from .nn import seed_or_random
 
@@ -25,19 +24,8 @@ def float_dtype(dtype):
     return name
 
 
-def shape_tuple(shape):
-    """A list/tuple/array of ints → a tuple of ints; an int → a 1-tuple; a tensor passes through."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        return (int(shape),)
-    if isinstance(shape, np.ndarray) and shape.dtype.kind in "iu" and shape.ndim <= 1:
-        return tuple(int(d) for d in shape.reshape(-1))
-    if isinstance(shape, (tuple, list)):
-        if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in shape):
-            raise ArgError("a tuple of non-negative ints", TypeError)
-        if any(d < 0 for d in shape):
-            raise ArgError("a tuple of non-negative ints")
-        return tuple(int(d) for d in shape)
-    return shape
+#: The shape of the samples: checked like every new shape (see ``_dispatch.new_shape``).
+shape_tuple = new_shape
 
 
 def _rng(seed):

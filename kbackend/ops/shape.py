@@ -1,30 +1,33 @@
 """Shape and indexing ops, image resizing and zero padding."""
 
 import builtins
+import functools
 import math
 
 import numpy as np
 
 import kbackend as K
 
-from .._dispatch import ArgError, _is_int, dtype_or_floatx, one_axis, op
+from .._dispatch import ArgError, _is_int, check_size, dtype_or_floatx, one_axis, op
 from ..backends.numpy.variable import Variable
-from ..dtypes import canonical_dtype, is_float, numpy_dtype
+from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
 
 
 def _count(value):
-    """A non-negative int (repetitions, classes)."""
+    """A non-negative int (repetitions, classes) that does not alone exceed memory."""
     if _is_int(value) and value >= 0:
+        check_size(int(value))
         return int(value)
     raise ArgError("a non-negative int", TypeError if not _is_int(value) else ValueError)
 
 
 def _factor(value):
-    """A positive int (an upsampling factor)."""
+    """A positive int (an upsampling factor) that does not alone exceed memory."""
     if _is_int(value) and value > 0:
+        check_size(int(value))
         return int(value)
     raise ArgError("a positive int", TypeError if not _is_int(value) else ValueError)
 
@@ -47,9 +50,11 @@ def _multiples(value):
     """An int → a 1-tuple; a list/tuple of ints or scalar tensors (``K.shape(x)[1]``) → a tuple; a
     tensor passes through."""
     if _is_int(value):
+        check_size(abs(int(value)))
         return (int(value),)
     if isinstance(value, (tuple, list)):
         if all(_is_int(v) for v in value):
+            check_size(math.prod(abs(int(v)) for v in value))  # the output is at least this large
             return tuple(int(v) for v in value)
         if any(isinstance(v, (str, bytes, float, bool, list, tuple, dict)) or v is None for v in value):
             raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
@@ -70,6 +75,7 @@ def _pad_pair(value):
         raise ArgError("a pair of non-negative ints (before, after)", TypeError)
     if len(value) != 2 or any(v < 0 for v in value):
         raise ArgError("a pair of non-negative ints (before, after)")
+    check_size(int(value[0]) + int(value[1]))
     return (int(value[0]), int(value[1]))
 
 
@@ -104,7 +110,7 @@ def _array(x):
         return x
     if x.__class__ is Variable:
         return x.value.copy()
-    return np.asarray(x)
+    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
 
 
 def _check_rank(func, x, rank):
@@ -122,7 +128,25 @@ def _spatial_axes(data_format, count):
 # indexing, joining, reshaping
 
 
-@op
+def _gather_indices(value):
+    """Int indices: a Python bool, float or string is refused (NumPy read True as 1; engines differ)."""
+    if isinstance(value, (bool, float, str, bytes, np.bool_, np.floating)) or value is None:
+        raise ArgError("int indices (an int, a list of ints or an int tensor)", TypeError)
+    if value.__class__ is np.ndarray and value.dtype.kind not in "iu":
+        raise ArgError("int indices (an int, a list of ints or an int tensor)", TypeError)
+    return value
+
+
+def _tensor_list(value):
+    """A non-empty list or tuple of tensors."""
+    if not isinstance(value, (list, tuple)):
+        raise ArgError("a non-empty list of tensors", TypeError)
+    if not value:
+        raise ArgError("a non-empty list of tensors")
+    return value
+
+
+@op(indices=_gather_indices)
 def gather(reference, indices):
     """Select rows of ``reference`` along axis 0 with the integer ``indices``.
 
@@ -136,7 +160,7 @@ def gather(reference, indices):
     return np.take(_array(reference), _array(indices), axis=0)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, tensors=_tensor_list)
 def concatenate(tensors, axis=-1):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 
@@ -145,6 +169,10 @@ def concatenate(tensors, axis=-1):
     (2, 3)
     """
     arrays = [_array(t) for t in tensors]
+    names = {canonical_dtype(a.dtype) for a in arrays}
+    if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
+        dtype = numpy_dtype(functools.reduce(promote, sorted(names)))
+        arrays = [a.astype(dtype, copy=False) for a in arrays]
     if axis < 0:
         rank = arrays[0].ndim
         axis = axis % rank if rank else 0
@@ -230,7 +258,31 @@ def _range_dtype(value):
     return "float32" if name in ("float16", "bfloat16") else "int32"
 
 
-@op(dtype=dtype_or_floatx)
+def _range_value(value):
+    """A finite number within int64 (or a scalar tensor, which passes)."""
+    if isinstance(value, (str, bytes, list, tuple, dict, set)):
+        raise ArgError("a number or a scalar tensor", TypeError)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ArgError("a finite number")
+    if _is_int(value) and not -2**63 <= value < 2**63:
+        raise ArgError("a number within the int64 range")
+    if isinstance(value, (int, float)) and abs(value) > 2**24:
+        check_size(int(abs(value)))  # a range up to it: refused before an engine allocates it
+    return value
+
+
+def _range_stop(value):
+    return None if value is None else _range_value(value)
+
+
+def _range_step(value):
+    value = _range_value(value)
+    if isinstance(value, (int, float)) and value == 0:
+        raise ArgError("a non-zero number")
+    return value
+
+
+@op(dtype=dtype_or_floatx, start=_range_value, stop=_range_stop, step=_range_step)
 def arange(start, stop=None, step=1, dtype="int32"):
     """A 1-D tensor ``start, start + step, ...`` up to (excluding) ``stop``; with one argument, ``start``
     is the stop and a negative one gives an empty range.
@@ -319,7 +371,7 @@ def squeeze(x, axis):
     return np.squeeze(_array(x), axis)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, x=_tensor_list)
 def stack(x, axis=0):
     """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
 
@@ -331,7 +383,14 @@ def stack(x, axis=0):
     return np.stack([_array(t) for t in x], axis=axis)
 
 
-@op(num_classes=_count)
+def _classes(value):
+    """A non-negative int whose one-hot row fits in memory (TensorFlow's depth is an int32)."""
+    if _is_int(value) and value >= 2**31:
+        raise ArgError("a non-negative int below 2**31")
+    return _count(value)
+
+
+@op(num_classes=_classes)
 def one_hot(indices, num_classes):
     """One-hot encode integer ``indices`` of shape ``(...)`` into float32 ``(..., num_classes)``;
     an index outside ``[0, num_classes)`` gives a row of zeros.

@@ -3,9 +3,9 @@
 import numpy as np
 
 from .. import config
-from .._dispatch import dtype_or_floatx, dtype_or_none, op
+from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op
 from ..backends.numpy.variable import Variable
-from ..dtypes import canonical_dtype, numpy_dtype
+from ..dtypes import canonical_dtype, from_python, numpy_dtype
 
 
 def _array(x):
@@ -14,7 +14,15 @@ def _array(x):
         return x
     if x.__class__ is Variable:
         return x.value
-    return np.asarray(x)
+    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
+
+
+def _array_as(value, dtype):
+    """A new array of ``value`` in ``dtype``; Python numbers and lists convert straight to it (not
+    through floatx, which would round a float64 constant)."""
+    if isinstance(value, (int, float, list, tuple)):
+        return np.array(value, dtype=numpy_dtype(dtype))
+    return np.array(_array(value), dtype=numpy_dtype(dtype))
 
 
 def _name(name, prefix):
@@ -42,6 +50,8 @@ def to_dense(tensor):
     """
     if type(tensor).__module__.startswith("scipy.sparse"):
         return tensor.toarray()
+    if isinstance(tensor, (list, tuple)):
+        return _array(tensor)  # a Python list becomes a tensor (Keras 2's types), as on every engine
     return tensor
 
 
@@ -56,7 +66,7 @@ def variable(value, dtype=None, name=None, constraint=None):
     """
     if type(value).__module__.startswith("scipy.sparse"):
         value = value.toarray()
-    array = np.array(_array(value), dtype=numpy_dtype(dtype))
+    array = _array_as(value, dtype)
     return Variable(array, _name(name, "variable"), constraint)
 
 
@@ -71,7 +81,7 @@ def is_variable(x):
     return x.__class__ is Variable
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape_or_none)
 def constant(value, dtype=None, shape=None, name=None):
     """Create a constant tensor from ``value``; a scalar with ``shape`` fills that shape.
 
@@ -80,7 +90,7 @@ def constant(value, dtype=None, shape=None, name=None):
     array([[2., 2.],
            [2., 2.]], dtype=float32)
     """
-    array = np.array(_array(value), dtype=numpy_dtype(dtype))
+    array = _array_as(value, dtype)
     if shape is not None:
         shape = tuple(shape)
         array = np.broadcast_to(array, shape).copy() if array.size == 1 else array.reshape(shape)
@@ -204,7 +214,7 @@ def _filled(fill, shape, dtype, name):
     return array
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def zeros(shape, dtype=None, name=None):
     """Return an all-zeros variable of ``shape`` (a plain tensor when a dimension is 0).
 
@@ -215,7 +225,7 @@ def zeros(shape, dtype=None, name=None):
     return _filled(np.zeros, shape, dtype, name)
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def ones(shape, dtype=None, name=None):
     """Return an all-ones variable of ``shape`` (a plain tensor when a dimension is 0).
 
@@ -226,7 +236,17 @@ def ones(shape, dtype=None, name=None):
     return _filled(np.ones, shape, dtype, name)
 
 
-@op(dtype=dtype_or_floatx)
+def _eye_size(size):
+    """``n`` or ``(n, m)`` → ``(n, m)``, checked like every new shape."""
+    dims = new_shape(size)
+    if dims.__class__ is tuple and len(dims) == 1 and not isinstance(size, (tuple, list)):
+        dims = dims * 2
+    if dims.__class__ is not tuple or len(dims) != 2:
+        raise ArgError("an int n or a pair (n, m) of non-negative ints", TypeError)
+    return dims
+
+
+@op(dtype=dtype_or_floatx, size=_eye_size)
 def eye(size, dtype=None, name=None):
     """Return an identity-matrix variable; ``size`` is ``n`` or ``(n, m)``.
 
@@ -279,7 +299,7 @@ def _seed(seed):
     return np.random.randint(10e8) if seed is None else seed
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     """Return a variable drawn from the uniform distribution on [low, high).
 
@@ -292,7 +312,7 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     return Variable(values.astype(numpy_dtype(dtype)), _name(name, "variable"))
 
 
-@op(dtype=dtype_or_floatx)
+@op(dtype=dtype_or_floatx, shape=new_shape)
 def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
     """Return a variable drawn from the normal distribution N(mean, scale).
 
@@ -326,7 +346,7 @@ def cast(x, dtype):
     >>> K.cast(x, 'int32'), x.dtype
     (array([ 1, -1], dtype=int32), dtype('float32'))
     """
-    return np.array(_array(x), dtype=numpy_dtype(dtype))
+    return _array_as(x, dtype)
 
 
 def _check_variable(func, x):

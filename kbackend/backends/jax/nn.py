@@ -64,7 +64,7 @@ def bias_add(x, bias, data_format=None):
             bias = bias.reshape((-1,) + (1,) * (x.ndim - 2))
         else:
             bias = bias.reshape((bias.shape[-1],) + bias.shape[:-1])
-    return cast(x + bias, x.dtype)
+    return x + cast(bias, x.dtype)  # bias is cast first, as TensorFlow's BiasAdd
 
 
 # --- crossentropies from logits (the ops under K.*_crossentropy(from_logits=True)) ------------------

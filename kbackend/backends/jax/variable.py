@@ -18,6 +18,7 @@ from jax import Array as _JaxArray
 from ... import config
 from ..._dispatch import symbolic
 from ...dtypes import canonical_dtype
+from ...dtypes import from_python as python_array
 
 ArrayImpl = type(jnp.zeros(()))
 _enable_x64 = jax.enable_x64
@@ -219,7 +220,7 @@ def dtype_name(x):
     """Canonical dtype name of a tensor, variable or array-like."""
     dtype = getattr(x, "dtype", None)
     if dtype is None:
-        dtype = np.asarray(x).dtype
+        dtype = python_array(x).dtype  # Python values take Keras 2's types
     return canonical_dtype(dtype)
 
 

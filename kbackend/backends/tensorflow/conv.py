@@ -32,7 +32,13 @@ def _to_first(y):
 
 
 def _in_format(compute, x, data_format, n):
-    """``compute(x, tf_format)`` in ``data_format``: NCHW natively on GPU, else transposed around NHWC."""
+    """``compute(x, tf_format)`` in ``data_format``: NCHW natively on GPU, else transposed around NHWC.
+
+    An empty batch runs on one zero sample and keeps none of it: TensorFlow's CPU kernels return their
+    input unchanged for an empty batch, whatever the output's shape should be."""
+    if x.shape.rank and x.shape[0] == 0:
+        one = tf.zeros((1, *x.shape[1:]), x.dtype)
+        return _in_format(compute, one, data_format, n)[:0]
     last, first = _FORMATS[n]
     if data_format == "channels_last":
         return compute(x, last)
@@ -146,7 +152,7 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
 
 def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
     x, kernel = tensor(x), tensor(kernel)
-    if data_format == "channels_last" and dilation_rate == (1, 1) and x.dtype is kernel.dtype:
+    if data_format == "channels_last" and dilation_rate == (1, 1) and x.dtype is kernel.dtype and x.shape[0] != 0:
         # the common case, checked inline: it costs less than the generic path's helpers
         x_shape, k_shape = x.shape.as_list(), kernel.shape.as_list()
         if (len(x_shape) == 4 and len(k_shape) == 4 and k_shape[2] == x_shape[3] and is_float(x.dtype)

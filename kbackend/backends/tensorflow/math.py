@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from ... import config
+from ...dtypes import numpy_dtype, promote
 from ...ops.math import batch_dot_axes, check_axis
 from .variables import DTYPES, TENSORS, R, all_axes, int32s, is_float, tensor
 
@@ -199,10 +200,10 @@ def _weak(number, like):
 
 
 def common(a, b):
-    """Two tensors in one dtype: NumPy's promotion of their dtypes when they differ."""
+    """Two tensors in one dtype: the ``promote`` rule (:func:`kbackend.dtypes.promote`) when they differ."""
     if a.dtype is b.dtype:
         return a, b
-    dtype = tf.as_dtype(np.result_type(a.dtype.as_numpy_dtype, b.dtype.as_numpy_dtype))
+    dtype = tf.as_dtype(numpy_dtype(promote(a.dtype.name, b.dtype.name)))
     return (a if a.dtype is dtype else R.Cast(x=a, DstT=dtype)), (b if b.dtype is dtype else R.Cast(x=b, DstT=dtype))
 
 

@@ -1,9 +1,11 @@
 """Shape and indexing ops, image resizing and zero padding on TensorFlow."""
 
 import builtins
+import functools
 
 import tensorflow as tf
 
+from ...dtypes import numpy_dtype, promote
 from .variables import DTYPES, TENSORS, R, int32s, tensor
 
 repeat_elements = tf.repeat
@@ -50,6 +52,11 @@ def concatenate(tensors, axis=-1):
         if all(isinstance(t, tf.SparseTensor) for t in tensors):
             return tf.sparse.concat(axis, tensors)
         tensors = [tf.sparse.to_dense(t) if isinstance(t, tf.SparseTensor) else t for t in tensors]
+    tensors = [tensor(t) for t in tensors]
+    names = {t.dtype.name for t in tensors}
+    if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
+        dtype = tf.as_dtype(numpy_dtype(functools.reduce(promote, sorted(names))))
+        tensors = [t if t.dtype is dtype else R.Cast(x=t, DstT=dtype) for t in tensors]
     return R.ConcatV2(values=tensors, axis=axis)
 
 

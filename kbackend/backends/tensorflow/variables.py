@@ -7,6 +7,7 @@ import tensorflow as tf
 from ... import config
 from ..._dispatch import defer_operators
 from ...dtypes import NAMES, canonical_dtype, numpy_dtype
+from ...dtypes import from_python as python_array
 
 #: Values every tf op accepts as they are (variables read themselves).
 TENSORS = (tf.Tensor, tf.Variable)
@@ -101,6 +102,8 @@ def is_sparse(tensor):
 def to_dense(tensor):
     if isinstance(tensor, tf.SparseTensor):
         return tf.sparse.to_dense(tensor)
+    if isinstance(tensor, (list, tuple)):
+        return globals()["tensor"](tensor)
     return tensor
 
 
@@ -175,7 +178,7 @@ def dtype(x):
     try:
         return canonical_dtype(x.dtype)
     except AttributeError:
-        return canonical_dtype(np.asarray(x).dtype)
+        return canonical_dtype(python_array(x).dtype)  # Python values take Keras 2's types
 
 
 def eval(x):

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ... import config
-from ...dtypes import canonical_dtype, numpy_dtype
+from ...dtypes import canonical_dtype, numpy_dtype, promote
 from ...ops.math import batch_dot_axes, check_axis
 from .variables import DTYPES, NAMES, Tensor, Variable, to_tensor
 
@@ -30,6 +30,8 @@ def _weak(number, like):
     integer tensor, which NumPy (the reference) promotes to float64."""
     if isinstance(number, float) and not (like.is_floating_point() or like.is_complex()):
         return torch.tensor(number, dtype=torch.float64, device=like.device)
+    if like.dtype is torch.bool and number.__class__ is int:  # a bool tensor meets an int: int32 (Keras 2's type)
+        return torch.tensor(number, dtype=torch.int32, device=like.device)
     return torch.tensor(number, dtype=like.dtype, device=like.device)
 
 
@@ -48,6 +50,12 @@ def _operands(x, y):
     return to_tensor(x), to_tensor(y)
 
 
+def _no_axis(x):
+    """``x`` with a new leading axis of size 1: reducing it (keepdims False) reduces over no axis, which
+    returns the input as NumPy and TensorFlow do for ``axis=[]`` (torch reads ``dim=()`` as every axis)."""
+    return x.unsqueeze(0)
+
+
 def _bad_axis(func, axis, x):
     """Raise the reference's error when ``axis`` does not fit ``x`` (called after torch refused it)."""
     check_axis(func, axis, x.dim())
@@ -61,6 +69,8 @@ def _extremum(func, reduce):
     def impl(x, axis=None, keepdims=False):
         if x.__class__ is not Tensor:
             x = to_tensor(x)
+        if axis == ():
+            return reduce(_no_axis(x), 0, False)
         try:
             return reduce(x, () if axis is None else axis, keepdims)
         except (IndexError, RuntimeError):
@@ -78,6 +88,8 @@ min = _extremum("min", torch.amin)
 def sum(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
+    if axis == ():
+        return sum(_no_axis(x), 0, False)
     try:
         if x.is_floating_point() or x.dtype is torch.bool:
             return torch.sum(x, axis, keepdims)
@@ -144,6 +156,8 @@ def _moment(func, reduce):
         x = _floating(x)
         dtype = x.dtype
         wide = x.to(_float32) if dtype in _HALVES else x
+        if axis == ():
+            wide, axis, keepdims = _no_axis(wide), 0, False
         try:
             out = reduce(wide, axis, keepdims)
         except (IndexError, RuntimeError):
@@ -164,6 +178,8 @@ def mean(x, axis=None, keepdims=False):
         x = to_tensor(x)
     if not x.is_floating_point():
         x = x.to(DTYPES[config._floatx])
+    if axis == ():
+        x, axis, keepdims = _no_axis(x), 0, False
     try:
         return torch.mean(x, axis, keepdims)
     except (IndexError, RuntimeError):
@@ -177,6 +193,8 @@ def _logical(func, reduce):
             x = to_tensor(x)
         if x.dtype is torch.uint8:
             x = x.to(torch.bool)  # torch's any/all keep uint8 for uint8 inputs
+        if axis == ():
+            x, axis, keepdims = _no_axis(x), 0, False
         try:
             return reduce(x, axis, keepdims)
         except (IndexError, RuntimeError):
@@ -215,6 +233,8 @@ def logsumexp(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
     x = _floating(x)
+    if axis == ():
+        x, axis, keepdims = _no_axis(x), 0, False
     dims = tuple(range(x.dim())) if axis is None else axis
     try:
         return torch.logsumexp(x, dim=dims, keepdim=keepdims)
@@ -250,7 +270,8 @@ def _real(func, fn):
 square = _unary("square", torch.square)
 abs = _unary("abs", torch.abs)
 round = _unary("round", torch.round)
-sign = _unary("sign", torch.sign)
+sign = _unary("sign", lambda x: torch.where(torch.isnan(x), x, torch.sign(x)) if x.is_floating_point()
+              else torch.sign(x))  # torch.sign(nan) is 0; NumPy and TensorFlow keep NaN
 exp = _real("exp", torch.exp)
 log = _real("log", torch.log)
 sin = _real("sin", torch.sin)
@@ -355,10 +376,10 @@ less_equal = _comparison("less_equal", torch.le, torch.ge)
 
 
 def _same_dtype(a, b):
-    """Both factors in one dtype, NumPy's result type as in the reference (int32 · float32 → float64)."""
+    """Both factors in one dtype: the ``promote`` rule (int32 · float32 → float32)."""
     if a.dtype is b.dtype:
         return a, b
-    common = DTYPES[canonical_dtype(np.result_type(numpy_dtype(NAMES[a.dtype]), numpy_dtype(NAMES[b.dtype])))]
+    common = DTYPES[promote(NAMES[a.dtype], NAMES[b.dtype])]
     return a.to(common), b.to(common)
 
 

@@ -73,16 +73,20 @@ def bias_add(x, bias, data_format=None):
             bias = bias.reshape((-1,) + (1,) * (x.dim() - 2))
         else:
             bias = bias.reshape((bias.shape[-1],) + tuple(bias.shape[:-1]))
-    out = torch.add(x, bias)  # not `x + bias`: a variable's operator checks for graph building first
-    return out if out.dtype is x.dtype else out.to(x.dtype)
+    if bias.dtype is not x.dtype:
+        bias = bias.to(x.dtype)  # bias is cast first, as TensorFlow's BiasAdd
+    return torch.add(x, bias)  # not `x + bias`: a variable's operator checks for graph building first
 
 
-def _per_axis(value, shape):
-    """A rank-1 ``value`` reshaped to broadcast along the kept axes (as the reference does)."""
+def _per_axis(value, shape, dtype=None):
+    """A rank-1 ``value`` reshaped to broadcast along the kept axes, in ``dtype`` (as the reference:
+    a normalisation's parameters compute in the dtype of its input)."""
     if value is None:
         return None
     if value.__class__ is not Tensor:
         value = to_tensor(value)
+    if dtype is not None and value.dtype is not dtype:
+        value = value.to(dtype)
     return value.reshape(shape) if value.dim() == 1 and len(shape) > 1 else value
 
 
@@ -99,9 +103,9 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     normed = ((wide - mean) * torch.rsqrt(var + epsilon)).to(x.dtype)
     kept = tuple(mean.shape)
     if gamma is not None:
-        normed = normed * _per_axis(gamma, kept)
+        normed = normed * _per_axis(gamma, kept, x.dtype)
     if beta is not None:
-        normed = normed + _per_axis(beta, kept)
+        normed = normed + _per_axis(beta, kept, x.dtype)
     remaining = tuple(d for a, d in enumerate(x.shape) if a not in reduced)
     return normed, mean.reshape(remaining).to(x.dtype), var.reshape(remaining).to(x.dtype)
 

@@ -10,7 +10,7 @@ import torch
 
 from ... import config
 from ..._dispatch import defer_operators
-from ...dtypes import canonical_dtype, numpy_dtype
+from ...dtypes import canonical_dtype, from_python, numpy_dtype
 
 Tensor = torch.Tensor
 
@@ -165,6 +165,8 @@ def is_sparse(tensor):
 def to_dense(tensor):
     if isinstance(tensor, Tensor) and tensor.layout is not torch.strided:
         return tensor.to_dense()
+    if isinstance(tensor, (list, tuple)):
+        return to_tensor(tensor)
     return tensor
 
 
@@ -217,7 +219,7 @@ def size(x, name=None):
 
 
 def dtype(x):
-    return NAMES[x.dtype] if isinstance(x, Tensor) else canonical_dtype(np.asarray(x).dtype)
+    return NAMES[x.dtype] if isinstance(x, Tensor) else canonical_dtype(from_python(x).dtype)
 
 
 def eval(x):
@@ -249,17 +251,17 @@ def eye(size, dtype=None, name=None):
 
 
 def zeros_like(x, dtype=None, name=None):
-    x = as_numpy_tensor(x)
+    x = to_tensor(x)
     return torch.zeros_like(x, dtype=x.dtype if dtype is None else DTYPES[dtype])
 
 
 def ones_like(x, dtype=None, name=None):
-    x = as_numpy_tensor(x)
+    x = to_tensor(x)
     return torch.ones_like(x, dtype=x.dtype if dtype is None else DTYPES[dtype])
 
 
 def identity(x, name=None):
-    return as_numpy_tensor(x).clone()
+    return to_tensor(x).clone()
 
 
 def default_device():
