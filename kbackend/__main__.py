@@ -16,7 +16,6 @@ _ENGINE_DISTRIBUTIONS = {
     "jax": ("jax",),
     "tensorflow": ("tensorflow-cpu", "tensorflow"),
     "pytensor": ("pytensor",),
-    "dask": ("dask",),
 }
 
 

@@ -351,10 +351,9 @@ def call_reference(name, **kwargs):
 # backends
 
 
-_ENGINE_EXTRA = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor",
-                 "dask": "dask"}
+_ENGINE_EXTRA = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor"}
 _ENGINE_MODULES = {"torch": ("torch",), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",),
-                   "pytensor": ("pytensor",), "dask": ("dask",)}
+                   "pytensor": ("pytensor",)}
 
 
 class Backend:
@@ -399,7 +398,7 @@ def _import_backend_module(name):
         except ImportError as exc:
             if exc.name == f"kbackend.backends.{name}":
                 raise NotImplementedError(
-                    f"the {name!r} backend is not implemented yet; available: numpy, torch, jax, tensorflow"
+                    f"the {name!r} backend is not implemented yet; available: numpy, torch, jax, tensorflow, pytensor"
                 ) from None
             if exc.name and exc.name.split(".")[0] in _ENGINE_MODULES.get(name, ()):
                 raise ImportError(

@@ -19,7 +19,7 @@ import numpy as np
 
 FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 DATA_FORMATS = ("channels_first", "channels_last")
-ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor", "dask")
+ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 BACKEND_ALIASES = {"theano": "pytensor"}
 
 _floatx = "float32"
@@ -194,7 +194,7 @@ def backend():
     Inside :func:`backend_scope` this is the scoped backend.
 
     >>> import kbackend as K
-    >>> K.backend() in ('numpy', 'torch', 'jax', 'tensorflow', 'pytensor', 'dask') or True
+    >>> K.backend() in ('numpy', 'torch', 'jax', 'tensorflow', 'pytensor') or True
     True
     """
     from ._dispatch import active_backend

@@ -3,6 +3,7 @@
 Everything that depends on the environment at import runs in a subprocess with its own KERAS_HOME.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -117,10 +118,15 @@ def test_cntk_is_refused_clearly():
             pass
 
 
-@pytest.mark.parametrize("name", ["pytensor", "theano", "dask"])
-def test_planned_engines_say_so(name):
-    with pytest.raises(NotImplementedError, match="not implemented yet"):
-        with K.backend_scope(name):
+@pytest.mark.skipif(importlib.util.find_spec("pytensor") is None, reason="pytensor is not installed")
+def test_theano_is_the_pytensor_engine():
+    with K.backend_scope("theano"):
+        assert K.backend() == "pytensor"
+
+
+def test_dask_is_an_unknown_backend():
+    with pytest.raises(ValueError, match="Unable to import backend 'dask'"):
+        with K.backend_scope("dask"):
             pass
 
 
@@ -217,7 +223,7 @@ def test_config_set_rejects_bad_value(tmp_path):
 def test_import_pulls_in_no_engine(tmp_path):
     code = """
         import sys, kbackend
-        heavy = [m for m in ('torch', 'jax', 'tensorflow', 'pytensor', 'dask', 'scipy', 'tf_keras', 'keras')
+        heavy = [m for m in ('torch', 'jax', 'tensorflow', 'pytensor', 'scipy', 'tf_keras', 'keras')
                  if m in sys.modules]
         print(heavy)
     """

@@ -11,8 +11,9 @@ import contextlib
 
 import numpy as np
 
-from .function import GRADIENT, compile_program, replay, topological
-from .tensor import is_symbolic
+from .._dispatch import symbolic
+from .function import _FED, _UPDATED_VALUE, GRADIENT, UPDATE_KINDS, compile_program, replay, topological
+from .tensor import SymbolicTensor, _map, is_symbolic
 
 
 def make_runner(fn, compile=False, jit=True):
@@ -23,6 +24,8 @@ def make_runner(fn, compile=False, jit=True):
         return _jax_runner(fn, jit)
     if name == "tensorflow":
         return _tensorflow_runner(fn, jit)
+    if name == "pytensor":
+        return _pytensor_runner(fn)
     return _eager_runner(fn)
 
 
@@ -420,3 +423,106 @@ def _tensorflow_runner(fn, jit):
         return compiled(*[tf.constant(v, tf.int64) if isinstance(v, int) else v for v in converted.values()])
 
     return run
+
+
+# ---------------------------------------------------------------------------------------------------
+# PyTensor: the replay traced into one graph, compiled by one pytensor.function; gradients by
+# pytensor.grad; updates passed as its ``updates``
+
+
+def _pytensor_runner(fn):
+    import pytensor
+    import pytensor.tensor as pt
+
+    from ..backends.pytensor.variable import FUNCTION_MODE, cast, is_graph, to_pt, tracing
+    from ..dtypes import numpy_dtype
+
+    backend = fn.backend
+    feed = backend.module.feed
+    grads = Gradients(fn.nodes)
+    streams = fn.seed_streams
+    fed = list(fn.inputs) + list(fn.defaults)
+    env = {}
+    inputs = []
+    for tensor in fed:
+        if id(tensor) not in env:
+            variable = pt.tensor(name=tensor.name, dtype=str(np.dtype(numpy_dtype(tensor.dtype))), shape=tensor.shape)
+            env[id(tensor)] = variable
+            inputs.append(variable)
+    for stream in streams:
+        env[id(stream)] = pt.scalar(dtype="int64")
+        inputs.append(env[id(stream)])
+
+    def gradient(node, env):
+        loss, wrt = node.kwargs["loss"], node.kwargs["wrt"]
+        key = ("grads", id(loss))
+        found = env.get(key)
+        if found is None:  # every target of this loss from one pytensor.grad
+            cost = env[id(loss)]
+            cost = pt.sum(cost) if cost.ndim else cost
+            targets = [t for t in grads.targets(loss) if not is_symbolic(t) or id(t) in env]
+            values = [_value_of(t, env) for t in targets]
+            floats = [(t, v) for t, v in zip(targets, values) if is_graph(v) and v.dtype.startswith("float")]
+            results = pytensor.grad(cost, [v for _, v in floats], disconnected_inputs="ignore",
+                                    return_disconnected="zero") if floats else []
+            found = env[key] = {id(t): g for (t, _), g in zip(floats, results)}
+        target = to_pt(_value_of(wrt, env))
+        grad = found.get(id(wrt))
+        return pt.zeros_like(target) if grad is None else cast(grad, target.dtype)
+
+    with tracing(), symbolic.suspended():
+        for node in fn.nodes:
+            if node.fn == GRADIENT:
+                env[id(node.outputs)] = gradient(node, env)
+                continue
+            args = [_map(lambda v: env[id(v)] if v.__class__ in _FED else v, a) for a in node.kwargs.values()]
+            if node.fn in UPDATE_KINDS:
+                value = _UPDATED_VALUE[node.fn](*[to_pt(a) if not isinstance(a, (int, float)) else a for a in args])
+            elif isinstance(node.fn, str):
+                value = getattr(backend, node.fn)(*args)
+            elif node.fn.__class__.__name__ == "_Loop":
+                value = getattr(backend, node.fn.name)(*args[:-1])
+            else:  # a Python operator
+                value = node.fn(*[to_pt(a) if isinstance(a, np.ndarray) or
+                                  (isinstance(a, (list, tuple)) and False) else a for a in args])
+            _bind_cast(node.outputs, value, env, cast, to_pt)
+
+        outputs = _outputs(fn, env)
+        updates = []
+        for variable, kind, value, scale in fn.assignments:
+            new = _combined(kind, variable, to_pt(_value_of(value, env)), scale)
+            updates.append((variable, variable.type.filter_variable(cast(to_pt(new), variable.dtype),
+                                                                    allow_convert=True)))
+    graph_outputs = [(i, o) for i, o in enumerate(outputs) if is_graph(o)]
+    compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates, mode=FUNCTION_MODE,
+                                 on_unused_input="ignore", accept_inplace=True)
+    dtypes = [str(np.dtype(numpy_dtype(t.dtype))) for t in fed]
+
+    def run(feeds):
+        values = {id(tensor): value for tensor, value in feeds}
+        arguments = [feed(values[id(t)], t.dtype) for t in fed]
+        arguments += [np.int64(stream.next()) for stream in streams]
+        results = compiled(*arguments)
+        final = list(outputs)
+        for (i, _), value in zip(graph_outputs, results):
+            final[i] = value
+        return final
+
+    del dtypes
+    return run
+
+
+def _bind_cast(outputs, value, env, cast, to_pt):
+    """Store a node's result under its output tensors, cast to the dtypes the graph recorded (the
+    reference's), so PyTensor's own promotion rules never leak into a result."""
+    from ..dtypes import numpy_dtype
+
+    if isinstance(outputs, SymbolicTensor):
+        if not isinstance(value, (int, float, bool)) and value is not None:
+            value = to_pt(value)
+            dtype = str(np.dtype(numpy_dtype(outputs.dtype))) if outputs.dtype != "bfloat16" else value.dtype
+            value = cast(value, dtype)
+        env[id(outputs)] = value
+    elif isinstance(outputs, (list, tuple)):
+        for o, v in zip(outputs, value):
+            _bind_cast(o, v, env, cast, to_pt)
