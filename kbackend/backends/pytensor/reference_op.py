@@ -9,6 +9,9 @@ compile).  Random ops take their seed as an input, so a ``K.function`` draws the
 NumPy engine for the same seed stream.
 """
 
+import contextlib
+import io
+
 import numpy as np
 
 import pytensor.tensor as pt
@@ -64,7 +67,8 @@ class ReferenceOp(Op):
         for size in _PROBES:
             try:
                 values = [np.zeros([size if d is None else d for d in i.type.shape], dtype=i.dtype) for i in inputs]
-                probe = self._run(values)
+                with contextlib.redirect_stdout(io.StringIO()):  # print_tensor prints when run, not here
+                    probe = self._run(values)
                 break
             except Exception:  # noqa: BLE001 - a size the op cannot take: try the next one
                 continue

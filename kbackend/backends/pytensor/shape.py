@@ -113,3 +113,69 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
 
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)
+
+
+_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def _range_dtype(value):
+    if value.__class__ is int:
+        return "int32"
+    if isinstance(value, float):
+        return "float32"
+    name = to_pt(value).dtype
+    if name in _RANGE_DTYPES:
+        return name
+    return "float32" if name.startswith("float") else "int32"
+
+
+def arange(start, stop=None, step=1, dtype="int32"):
+    inferred = max((_range_dtype(v) for v in (start, stop if stop is not None else 0, step)),
+                   key=_RANGE_DTYPES.index)
+    start, step = cast(to_pt(start), inferred), cast(to_pt(step), inferred)
+    if stop is None:
+        start, stop = pt.zeros((), dtype=inferred), pt.maximum(start, 0)
+    return pt.arange(start, cast(to_pt(stop), inferred), step, dtype=inferred)
+
+
+def slice(x, start, size):
+    x = to_pt(x)
+    starts, sizes = _shape_entries(start), _shape_entries(size)
+    index = []
+    for axis, (begin, count) in enumerate(zip(starts, sizes)):
+        if isinstance(count, int):
+            index.append(builtins.slice(begin, None if count == -1 else begin + count))
+        else:
+            index.append(builtins.slice(begin, pt.switch(pt.eq(count, -1), x.shape[axis], begin + count)))
+    return x[tuple(index)]
+
+
+def _bilinear_axis(x, axis, factor):
+    """Upsample ``axis`` by ``factor``, interpolating linearly at half-pixel centres (tf.image.resize)."""
+    import numpy as np
+
+    size = x.type.shape[axis]
+    source = (np.arange(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
+    floor = np.floor(source)
+    lower = np.maximum(floor, 0).astype(np.int64)
+    upper = np.minimum(np.ceil(source), size - 1).astype(np.int64)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    weight = pt.constant((source - floor).reshape(shape).astype(x.dtype))
+    below, above = pt.take(x, lower, axis=axis), pt.take(x, upper, axis=axis)
+    return below + (above - below) * weight
+
+
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+    x = to_pt(x)
+    _check_rank("resize_images", x, 4)
+    rows, cols = _spatial_axes(data_format, 2)
+    if interpolation == "nearest":
+        return pt.repeat(pt.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
+    if x.type.shape[rows] is None or x.type.shape[cols] is None:
+        from .reference_op import reference_op
+
+        return reference_op("resize_images")(x, height_factor, width_factor, data_format, interpolation)
+    out_dtype = x.dtype if x.dtype.startswith("float") else "float32"
+    work = cast(x, "float64" if out_dtype == "float64" else "float32")
+    return cast(_bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor), out_dtype)

@@ -379,6 +379,9 @@ def eager(fn, name):
 
 
 def _compile(fn, name, args):
+    # The reference runs first on the values: it decides the result dtypes, and an argument it
+    # refuses raises its error (the same on every engine) before any graph is built.
+    dtypes = expected_dtypes(name, args)
     inputs = []
     stand_ins = [_stand_ins(a, inputs) for a in args]
     with tracing():
@@ -387,10 +390,6 @@ def _compile(fn, name, args):
     template = flatten(result, leaves)
     if not leaves:
         return _Compiled(None, template, None)
-    try:
-        dtypes = expected_dtypes(name, args)
-    except Exception:  # noqa: BLE001 - the reference rejects what the engine accepts: keep its dtypes
-        dtypes = []
     post = None
     if len(dtypes) == len(leaves):
         leaves = [cast(leaf, dtype) if dtype is not None and dtype.kind != "V" else leaf
