@@ -8,6 +8,7 @@ by a single backward pass, whose results are kept in the run's environment under
 """
 
 import contextlib
+import operator
 
 import numpy as np
 
@@ -434,7 +435,7 @@ def _pytensor_runner(fn):
     import pytensor
     import pytensor.tensor as pt
 
-    from ..backends.pytensor.variable import FUNCTION_MODE, cast, is_graph, to_pt, tracing
+    from ..backends.pytensor.variable import FUNCTION_MODE, HALF_FUNCTION_MODE, as_type as cast, is_graph, to_pt, tracing, weak_operands
     from ..dtypes import numpy_dtype
 
     backend = fn.backend
@@ -483,8 +484,7 @@ def _pytensor_runner(fn):
             elif node.fn.__class__.__name__ == "_Loop":
                 value = getattr(backend, node.fn.name)(*args[:-1])
             else:  # a Python operator
-                value = node.fn(*[to_pt(a) if isinstance(a, np.ndarray) or
-                                  (isinstance(a, (list, tuple)) and False) else a for a in args])
+                value = node.fn(*(weak_operands(args) if node.fn is not operator.getitem else args))
             _bind_cast(node.outputs, value, env, cast, to_pt)
 
         outputs = _outputs(fn, env)
@@ -494,9 +494,11 @@ def _pytensor_runner(fn):
             updates.append((variable, variable.type.filter_variable(cast(to_pt(new), variable.dtype),
                                                                     allow_convert=True)))
     graph_outputs = [(i, o) for i, o in enumerate(outputs) if is_graph(o)]
-    compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates, mode=FUNCTION_MODE,
-                                 on_unused_input="ignore", accept_inplace=True)
-    dtypes = [str(np.dtype(numpy_dtype(t.dtype))) for t in fed]
+    half = any(v.dtype == "float16" for v in pytensor.graph.basic.ancestors([o for _, o in graph_outputs] +
+                                                                            [u for _, u in updates]))
+    compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates,
+                                 mode=HALF_FUNCTION_MODE if half else FUNCTION_MODE, on_unused_input="ignore",
+                                 accept_inplace=True)
 
     def run(feeds):
         values = {id(tensor): value for tensor, value in feeds}
@@ -508,7 +510,6 @@ def _pytensor_runner(fn):
             final[i] = value
         return final
 
-    del dtypes
     return run
 
 

@@ -6,7 +6,7 @@ import pytensor.tensor as pt
 from pytensor.gradient import disconnected_grad
 from pytensor.ifelse import ifelse
 
-from .variable import cast, concrete, eager, is_graph, is_tracing, to_pt
+from .variable import as_type, concrete, eager, is_graph, is_tracing, to_pt
 
 
 def _value(branch):
@@ -17,7 +17,7 @@ def _select(condition, then_expression, else_expression):
     condition, then_value, else_value = to_pt(condition), to_pt(then_expression), to_pt(else_expression)
     if condition.ndim == 0:
         if then_value.ndim == else_value.ndim:
-            return ifelse(pt.neq(condition, 0), then_value, cast(else_value, then_value.dtype))
+            return ifelse(pt.neq(condition, 0), then_value, as_type(else_value, then_value.dtype))
         return pt.switch(pt.neq(condition, 0), then_value, else_value)
     if condition.ndim > then_value.ndim:
         raise ValueError(
@@ -67,7 +67,7 @@ def _keep(mask_t, new, old):
     if mask_t.ndim > 1:
         mask_t = mask_t.reshape((mask_t.shape[0],), ndim=1)
     mask_t = mask_t.dimshuffle([0] + ["x"] * (new.ndim - 1))
-    return pt.switch(mask_t, new, cast(old, new.dtype))
+    return pt.switch(mask_t, new, as_type(old, new.dtype))
 
 
 def _unknown_length(value, axis):
@@ -102,8 +102,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         carried = args[2 if masks is not None else 1:]
         output, old_states = carried[0], list(carried[1:1 + count])
         new_output, new_states = step_function(input_t, old_states + constants)
-        new_output = cast(to_pt(new_output), output.dtype)
-        new_states = [cast(to_pt(s), old.dtype) for s, old in zip(_as_list(new_states), old_states)]
+        new_output = as_type(to_pt(new_output), output.dtype)
+        new_states = [as_type(to_pt(s), old.dtype) for s, old in zip(_as_list(new_states), old_states)]
         if mask_t is not None:
             new_output = _keep(mask_t, new_output, output)
             new_states = [_keep(mask_t, new, old) for new, old in zip(new_states, old_states)]
@@ -125,7 +125,7 @@ def map_fn(fn, elems, name=None, dtype=None):
     import pytensor
 
     result = pytensor.scan(lambda element: to_pt(fn(element)), sequences=[to_pt(elems)], return_updates=False)
-    return result if dtype is None else cast(result, str(np.dtype(dtype)))
+    return result if dtype is None else as_type(result, str(np.dtype(dtype)))
 
 
 def _fold(func, fn, elems, initializer, name, reverse):
@@ -139,7 +139,7 @@ def _fold(func, fn, elems, initializer, name, reverse):
     if initializer is None:
         initializer, elems = elems[0], elems[1:]
     initializer = to_pt(initializer)
-    results = pytensor.scan(lambda x, acc: cast(to_pt(fn(acc, x)), initializer.dtype), sequences=[elems],
+    results = pytensor.scan(lambda x, acc: as_type(to_pt(fn(acc, x)), initializer.dtype), sequences=[elems],
                             outputs_info=[initializer], return_updates=False)
     return pt.concatenate([initializer[None], results], axis=0)[-1]
 

@@ -20,15 +20,15 @@ import pytensor.tensor as pt
 
 from ...ops._convolution import effective_size, same_padding
 from .reference_op import reference_op
-from .variable import cast, to_pt
+from .variable import as_type, to_pt
 
 
 def _work(x):
     """Half precision is computed in float32 (as in the reference); integers in float64."""
     if x.dtype == "float16":
-        return cast(x, "float32")
+        return as_type(x, "float32")
     if not x.dtype.startswith("float"):
-        return cast(x, "float64")
+        return as_type(x, "float64")
     return x
 
 
@@ -41,7 +41,7 @@ def _channels_last(x, data_format):
 def _from_channels_last(y, data_format, dtype):
     if data_format == "channels_first":
         y = y.dimshuffle([0, y.ndim - 1] + list(range(1, y.ndim - 1)))
-    return cast(y, dtype)
+    return as_type(y, dtype)
 
 
 def _static(*tensors):
@@ -122,7 +122,7 @@ def _kernels(count):
 @_kernels(1)
 def _conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     dtype = x.dtype
-    x, kernel = _channels_last(_work(x), data_format), cast(kernel, _work(x).dtype)
+    x, kernel = _channels_last(_work(x), data_format), as_type(kernel, _work(x).dtype)
     if padding == "causal":
         x = _padded(x, [(dilation_rate[0] * (kernel.type.shape[0] - 1), 0)], 0.0)
         padding = "valid"
@@ -133,7 +133,7 @@ def _conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_ra
 def _conv_nd(x, kernel, strides, padding="valid", data_format=None, dilation_rate=None):
     dtype = x.dtype
     x = _channels_last(_work(x), data_format)
-    kernel = cast(kernel, x.dtype)
+    kernel = as_type(kernel, x.dtype)
     dilation_rate = dilation_rate or (1,) * (kernel.ndim - 2)
     return _from_channels_last(_convolve(x, kernel, strides, padding, dilation_rate), data_format, dtype)
 
@@ -143,7 +143,7 @@ def _depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data
                       dilation_rate=(1, 1)):
     dtype = x.dtype
     x = _channels_last(_work(x), data_format)
-    y = _depthwise(x, cast(depthwise_kernel, x.dtype), strides, padding, dilation_rate)
+    y = _depthwise(x, as_type(depthwise_kernel, x.dtype), strides, padding, dilation_rate)
     return _from_channels_last(y, data_format, dtype)
 
 
@@ -152,8 +152,8 @@ def _separable(x, depthwise_kernel, pointwise_kernel, strides, padding="valid", 
                dilation_rate=None):
     dtype = x.dtype
     x = _channels_last(_work(x), data_format)
-    y = _depthwise(x, cast(depthwise_kernel, x.dtype), strides, padding, dilation_rate)
-    return _from_channels_last(_pointwise(y, cast(pointwise_kernel, x.dtype)), data_format, dtype)
+    y = _depthwise(x, as_type(depthwise_kernel, x.dtype), strides, padding, dilation_rate)
+    return _from_channels_last(_pointwise(y, as_type(pointwise_kernel, x.dtype)), data_format, dtype)
 
 
 @_kernels(1)
@@ -164,7 +164,7 @@ def _transpose(x, kernel, output_shape, strides, padding="valid", data_format=No
     n = kernel.ndim - 2
     dilation_rate = dilation_rate or (1,) * n
     spatial = tuple(output_shape[2:]) if data_format == "channels_first" else tuple(output_shape[1:-1])
-    forward_kernel = cast(kernel, x.dtype)  # (window..., out, in): the forward convolution maps out → in
+    forward_kernel = as_type(kernel, x.dtype)  # (window..., out, in): the forward convolution maps out → in
     stand_in = pt.zeros([x.shape[0]] + list(spatial) + [kernel.type.shape[n]], dtype=x.dtype)
     image = pt.specify_shape(stand_in, (None,) + spatial + (kernel.type.shape[n],))
     forward = _convolve(image, forward_kernel, strides, padding, dilation_rate)

@@ -4,11 +4,12 @@ Output dtypes follow the reference: each eager op and each traced node is cast t
 NumPy reference gives (see :mod:`.variable`), so only values are computed here.
 """
 
+import numpy as np
 import pytensor.tensor as pt
 
 from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import cast, is_number, pt_dtype, to_pt
+from .variable import as_type, is_graph, is_number, pt_dtype, to_pt
 
 _HALF = ("float16",)
 
@@ -16,12 +17,12 @@ _HALF = ("float16",)
 def _floating(x):
     """``x`` with bool and integer values cast to ``floatx()``."""
     if not x.dtype.startswith("float"):
-        return cast(x, pt_dtype(config._floatx))
+        return as_type(x, pt_dtype(config._floatx))
     return x
 
 
 def _wide(x):
-    return cast(x, "float32") if x.dtype in _HALF else x
+    return as_type(x, "float32") if x.dtype in _HALF else x
 
 
 def _axis(func, axis, x):
@@ -43,10 +44,10 @@ def _accumulate(reduce, func, x, axis, keepdims=None):
     axis = _axis(func, axis, x)
     kwargs = {} if keepdims is None else {"keepdims": keepdims}
     if x.dtype == "bool":
-        return reduce(cast(x, "int64"), axis=axis, **kwargs)
+        return reduce(as_type(x, "int64"), axis=axis, **kwargs)
     if x.dtype.startswith(("int", "uint")):  # in int64: PyTensor's cumsum/cumprod return int64 whatever the type says
-        return cast(reduce(cast(x, "int64"), axis=axis, **kwargs), x.dtype)
-    return cast(reduce(_wide(x), axis=axis, **kwargs), x.dtype)
+        return as_type(reduce(as_type(x, "int64"), axis=axis, **kwargs), x.dtype)
+    return as_type(reduce(_wide(x), axis=axis, **kwargs), x.dtype)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -68,7 +69,7 @@ def cumprod(x, axis=0):
 def _moment(reduce, func, x, axis, keepdims):
     x = _floating(to_pt(x))
     axis = _axis(func, axis, x)
-    return cast(reduce(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
+    return as_type(reduce(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
 
 
 def var(x, axis=None, keepdims=False):
@@ -96,12 +97,12 @@ def all(x, axis=None, keepdims=False):
 
 def argmax(x, axis=-1):
     x = to_pt(x)
-    return cast(pt.argmax(x, axis=_axis("argmax", axis, x)), "int64")
+    return as_type(pt.argmax(x, axis=_axis("argmax", axis, x)), "int64")
 
 
 def argmin(x, axis=-1):
     x = to_pt(x)
-    return cast(pt.argmin(x, axis=_axis("argmin", axis, x)), "int64")
+    return as_type(pt.argmin(x, axis=_axis("argmin", axis, x)), "int64")
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -114,7 +115,7 @@ def logsumexp(x, axis=None, keepdims=False):
     out = pt.log(pt.sum(pt.exp(wide - shift), axis=axis, keepdims=True)) + shift
     if not keepdims:
         out = out.squeeze(axis) if axis is not None else out.reshape(())
-    return cast(out, x.dtype)
+    return as_type(out, x.dtype)
 
 
 def square(x):
@@ -149,24 +150,37 @@ def sign(x):
     return pt.sign(to_pt(x))
 
 
+def _weak(number, like):
+    """A Python number as a constant of ``like``'s dtype (rounded there first, as the reference does),
+    unless that would drop a fraction."""
+    if like.dtype.startswith("float") or like.dtype.startswith(("int", "uint")) and isinstance(number, int):
+        return pt.constant(np.asarray(number, dtype=like.dtype))
+    return number
+
+
 def _operands(x, y):
-    """Graph values for both operands; a lone Python number stays weakly typed."""
+    """Graph values for both operands; a lone Python number takes the other operand's dtype."""
     if is_number(y) and not is_number(x):
-        return to_pt(x), y
+        a = to_pt(x)
+        return a, _weak(y, a)
     if is_number(x) and not is_number(y):
-        return x, to_pt(y)
+        b = to_pt(y)
+        return _weak(x, b), b
     return to_pt(x), to_pt(y)
 
 
 def pow(x, a):
     base, exponent = _operands(x, a)
+    dtype = (base if is_graph(base) else exponent).dtype
+    if dtype in ("float16", "float32"):  # PyTensor's float32 pow is 1 ulp off NumPy's; compute in float64
+        return as_type(pt.pow(as_type(to_pt(base), "float64"), as_type(to_pt(exponent), "float64")), dtype)
     return pt.pow(base, exponent)
 
 
 def _bound(value, like):
     if is_number(value):
         return value
-    return cast(to_pt(value), like.dtype)
+    return as_type(to_pt(value), like.dtype)
 
 
 def clip(x, min_value, max_value):
@@ -178,7 +192,7 @@ def clip(x, min_value, max_value):
         out = pt.minimum(out, _bound(max_value, x))
     if min_value is not None:
         out = pt.maximum(out, _bound(min_value, x))
-    return cast(out, x.dtype)
+    return as_type(out, x.dtype)
 
 
 def maximum(x, y):
@@ -238,7 +252,7 @@ def dot(x, y):
 def _wide_product(a, b, product):
     dtype = a.dtype if a.dtype == b.dtype else pt.upcast(a.dtype, b.dtype) if hasattr(pt, "upcast") else None
     out = product(_wide(a), _wide(b))
-    return cast(out, dtype) if dtype is not None else out
+    return as_type(out, dtype) if dtype is not None else out
 
 
 def batch_dot(x, y, axes=None):

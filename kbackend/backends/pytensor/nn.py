@@ -3,7 +3,7 @@
 import pytensor.tensor as pt
 from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
 
-from .variable import cast, to_pt
+from .variable import as_type, to_pt
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
@@ -27,7 +27,7 @@ def elu(x, alpha=1.0):
 
 def softmax(x, axis=-1):
     x = to_pt(x)
-    return cast(_softmax(_wide(x), axis=axis), x.dtype)  # PyTensor's softmax has no float16 kernel
+    return as_type(_softmax(_wide(x), axis=axis), x.dtype)  # PyTensor's softmax has no float16 kernel
 
 
 def softplus(x):
@@ -52,32 +52,32 @@ def bias_add(x, bias, data_format=None):
             bias = bias.dimshuffle([0] + ["x"] * (x.ndim - 2))
         else:
             bias = bias.reshape([bias.shape[-1]] + [bias.shape[i] for i in range(bias.ndim - 1)], ndim=bias.ndim)
-    return cast(x + bias, x.dtype)
+    return as_type(x + bias, x.dtype)
 
 
 def _wide(z):
-    return cast(z, "float32") if z.dtype == "float16" else z
+    return as_type(z, "float32") if z.dtype == "float16" else z
 
 
 def _softmax_cross_entropy(target, output, axis=-1):
     z = to_pt(output)
     wide = _wide(z)
-    t = cast(to_pt(target), wide.dtype)
-    return cast(-pt.sum(t * _log_softmax(wide, axis=axis), axis=axis), z.dtype)
+    t = as_type(to_pt(target), wide.dtype)
+    return as_type(-pt.sum(t * _log_softmax(wide, axis=axis), axis=axis), z.dtype)
 
 
 def _sparse_softmax_cross_entropy(target, output):
     z = to_pt(output)
-    ids = cast(to_pt(target), "int64")
+    ids = as_type(to_pt(target), "int64")
     classes = z.shape[-1]
     valid = pt.and_(pt.ge(ids, 0), pt.lt(ids, classes))
     log_probabilities = _log_softmax(_wide(z), axis=-1)
     picked = pt.take_along_axis(log_probabilities, pt.switch(valid, ids, 0)[..., None], axis=-1)[..., 0]
-    return cast(pt.switch(valid, -picked, 0), z.dtype)
+    return as_type(pt.switch(valid, -picked, 0), z.dtype)
 
 
 def _sigmoid_cross_entropy(target, output):
     x = to_pt(output)
     wide = _wide(x)
-    t = cast(to_pt(target), wide.dtype)
-    return cast(pt.maximum(wide, 0) - wide * t + pt.log1p(pt.exp(-pt.abs(wide))), x.dtype)
+    t = as_type(to_pt(target), wide.dtype)
+    return as_type(pt.maximum(wide, 0) - wide * t + pt.log1p(pt.exp(-pt.abs(wide))), x.dtype)

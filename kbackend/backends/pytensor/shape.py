@@ -10,7 +10,7 @@ import builtins
 import pytensor.tensor as pt
 
 from ...ops.shape import _check_rank, _spatial_axes  # one wording for the errors on every engine
-from .variable import cast, concrete, is_graph, to_pt
+from .variable import as_type, concrete, is_graph, to_pt
 
 
 def gather(reference, indices):
@@ -27,7 +27,7 @@ def concatenate(tensors, axis=-1):
 
 def _entry(value):
     if is_graph(value):
-        return cast(value.reshape(()) if value.ndim else value, "int64")
+        return as_type(value.reshape(()) if value.ndim else value, "int64")
     return int(concrete(value))
 
 
@@ -79,7 +79,7 @@ def stack(x, axis=0):
 
 def one_hot(indices, num_classes):
     indices = to_pt(indices)
-    return cast(pt.eq(indices[..., None], pt.arange(num_classes)), "float32")
+    return as_type(pt.eq(indices[..., None], pt.arange(num_classes)), "float32")
 
 
 def reverse(x, axes):
@@ -132,10 +132,10 @@ def _range_dtype(value):
 def arange(start, stop=None, step=1, dtype="int32"):
     inferred = max((_range_dtype(v) for v in (start, stop if stop is not None else 0, step)),
                    key=_RANGE_DTYPES.index)
-    start, step = cast(to_pt(start), inferred), cast(to_pt(step), inferred)
+    start, step = as_type(to_pt(start), inferred), as_type(to_pt(step), inferred)
     if stop is None:
         start, stop = pt.zeros((), dtype=inferred), pt.maximum(start, 0)
-    return pt.arange(start, cast(to_pt(stop), inferred), step, dtype=inferred)
+    return pt.arange(start, as_type(to_pt(stop), inferred), step, dtype=inferred)
 
 
 def slice(x, start, size):
@@ -177,5 +177,5 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
 
         return reference_op("resize_images")(x, height_factor, width_factor, data_format, interpolation)
     out_dtype = x.dtype if x.dtype.startswith("float") else "float32"
-    work = cast(x, "float64" if out_dtype == "float64" else "float32")
-    return cast(_bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor), out_dtype)
+    work = as_type(x, "float64" if out_dtype == "float64" else "float32")
+    return as_type(_bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor), out_dtype)

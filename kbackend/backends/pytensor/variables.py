@@ -11,7 +11,7 @@ import pytensor.tensor as pt
 from ... import config
 from ..._dispatch import OPS
 from ...dtypes import canonical_dtype, numpy_dtype
-from .variable import Variable, cast as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
+from .variable import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
 
 
 def _name(name, prefix):
@@ -114,12 +114,19 @@ def _wrapped(value):
     return new_variable(value.value, value.name) if OPS["is_variable"].reference(value) else value
 
 
+def _filled(fill, name, shape, dtype, label):
+    entries = shape if isinstance(shape, (list, tuple)) else None
+    if entries is not None and any(is_graph(d) for d in entries):  # traced: a shape read from a tensor
+        return fill([to_pt(d).reshape(()) if is_graph(d) else d for d in entries], dtype=pt_dtype(dtype))
+    return _wrapped(_reference(name)(shape, dtype, label))
+
+
 def zeros(shape, dtype=None, name=None):
-    return _wrapped(_reference("zeros")(shape, dtype, name))
+    return _filled(pt.zeros, "zeros", shape, dtype, name)
 
 
 def ones(shape, dtype=None, name=None):
-    return _wrapped(_reference("ones")(shape, dtype, name))
+    return _filled(pt.ones, "ones", shape, dtype, name)
 
 
 def eye(size, dtype=None, name=None):
