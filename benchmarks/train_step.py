@@ -156,11 +156,11 @@ def hand_step(engine, w1, b1, w2, b2):
         params = [pytensor.shared(v) for v in (w1, b1, w2, b2)]
         tx, ty = pt.matrix(dtype="float32"), pt.matrix(dtype="float32")
         a, ba, c, bc = params
-        logits = pt.maximum(tx @ a + ba, 0) @ c + bc
+        logits = pt.dot(pt.maximum(pt.dot(tx, a) + ba, 0), c) + bc
         loss = -pt.mean(pt.sum(ty * log_softmax(logits, axis=1), axis=1))
         grads = pytensor.grad(loss, params)
         # the mode K.function compiles with: the C virtual machine and the fast_run rewrites
-        update = pytensor.function([tx, ty], loss, updates=[(p, p - LR * g) for p, g in zip(params, grads)],
+        update = pytensor.function([tx, ty], loss, updates=[(p, p - np.float32(LR) * g) for p, g in zip(params, grads)],
                                    mode=Mode(linker="cvm", optimizer="fast_run"))
         return lambda x, y: float(update(x, y))
     raise ValueError(engine)

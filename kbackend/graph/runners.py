@@ -490,7 +490,10 @@ def _pytensor_runner(fn):
         outputs = _outputs(fn, env)
         updates = []
         for variable, kind, value, scale in fn.assignments:
-            new = _combined(kind, variable, to_pt(_value_of(value, env)), scale)
+            amount = to_pt(_value_of(value, env))
+            if scale is not None:  # the learning rate in the amount's dtype, not PyTensor's float64
+                amount, scale = weak_operands([amount, scale])
+            new = _combined(kind, variable, amount, scale)
             updates.append((variable, variable.type.filter_variable(cast(to_pt(new), variable.dtype),
                                                                     allow_convert=True)))
     graph_outputs = [(i, o) for i, o in enumerate(outputs) if is_graph(o)]
@@ -510,6 +513,7 @@ def _pytensor_runner(fn):
             final[i] = value
         return final
 
+    run.compiled = compiled  # the pytensor.function, for inspection (pytensor.dprint)
     return run
 
 
