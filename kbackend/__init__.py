@@ -7,9 +7,18 @@
 Importing this package imports NumPy and nothing heavier; the configured engine loads on first use.
 """
 
+import sys as _sys
+
 from . import config as _config
 
 _config.load()
+
+if _config._backend_name == "kbackend" and "keras.backend.load_backend" in _sys.modules:
+    # Keras 2 is loading this package itself as its backend (KERAS_BACKEND=kbackend): say how to
+    # name an engine now, before Keras goes on and fails somewhere unrelated.
+    raise ValueError("KERAS_BACKEND=kbackend: kbackend cannot be its own engine; Keras 2 loads it as "
+                     "kbackend.<engine>, for example KERAS_BACKEND=kbackend.torch (engines: "
+                     f"{', '.join('kbackend.' + e for e in _config.ENGINES)})")
 
 from ._dispatch import OPS as _OPS, backend_scope  # noqa: E402
 from . import ops as _ops  # noqa: E402  (declares every op)

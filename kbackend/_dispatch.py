@@ -167,12 +167,16 @@ OPS = {}
 class _Symbolic:
     """The one seam between eager dispatch and the symbolic layer.
 
-    ``active`` stays False until :mod:`kbackend.graph` creates its first placeholder.  From then on, as
-    in Keras 2's graph mode, an op that reads a symbolic tensor *or a variable* is handed to ``record``
-    (so expressions over variables are re-read when a function runs, never frozen at build time).
+    ``active`` stays False until :mod:`kbackend.graph` creates its first placeholder: it is the cheap
+    process-wide pre-check.  Graph mode itself is per thread: a thread *builds graphs* once it has
+    created a placeholder or passed a symbolic tensor to an op (until ``K.clear_session()``).  In such
+    a thread, as in Keras 2's graph mode, an op that reads a symbolic tensor *or a variable* is handed
+    to ``record`` (so expressions over variables are re-read when a function runs, never frozen at
+    build time).  Any other thread stays eager: its ops on variables run, its updates apply.
     """
 
-    __slots__ = ("active", "record", "record_operator", "is_symbolic", "variable_types", "_replaying")
+    __slots__ = ("active", "record", "record_operator", "is_symbolic", "variable_types", "_replaying",
+                 "_building", "_generation")
 
     def __init__(self):
         self.active = False
@@ -181,6 +185,21 @@ class _Symbolic:
         self.is_symbolic = None
         self.variable_types = set()  # each backend registers its variable class when it loads
         self._replaying = threading.local()
+        self._building = threading.local()
+        self._generation = 0  # bumped by leave(): every thread's graph mode ends with the session
+
+    def build_here(self):
+        """Mark the calling thread as building graphs (a placeholder was made or a symbolic tensor used)."""
+        self._building.generation = self._generation
+
+    def leave(self):
+        """Leave graph mode in every thread (``K.clear_session``)."""
+        self.active = False
+        self._generation += 1
+
+    def building(self):
+        """True when the calling thread builds graphs in the current session."""
+        return getattr(self._building, "generation", -1) == self._generation
 
     def suspended(self):
         """Context: execute instead of recording on this thread (while a function replays its graph or
@@ -188,9 +207,9 @@ class _Symbolic:
         return _Suspension(self._replaying)
 
     def recording(self):
-        """True when an op on this thread with a variable argument is recorded: graphs exist and the
-        thread is not replaying one.  Callers test the cheap ``active`` flag first."""
-        return self.active and not getattr(self._replaying, "depth", 0)
+        """True when an op on this thread with a variable argument is recorded: this thread builds
+        graphs and is not replaying one.  Callers test the cheap ``active`` flag first."""
+        return self.active and not getattr(self._replaying, "depth", 0) and self.building()
 
     def deferred(self, value):
         return self.is_symbolic(value) or value.__class__ in self.variable_types
@@ -198,11 +217,14 @@ class _Symbolic:
     def any(self, values):
         if getattr(self._replaying, "depth", 0):
             return False
-        deferred = self.deferred
+        if self.building():
+            deferred = self.deferred
+        else:  # an eager thread: only a symbolic argument records (and makes this thread build graphs)
+            deferred = self.is_symbolic
         for value in values:
-            if deferred(value):
-                return True
-            if value.__class__ in (list, tuple) and any(deferred(v) for v in value):
+            if deferred(value) or (value.__class__ in (list, tuple) and any(deferred(v) for v in value)):
+                if deferred is self.is_symbolic:
+                    self.build_here()
                 return True
         return False
 
@@ -442,7 +464,33 @@ def _implementations(backend_name, module):
             table[name] = spec.reference
         else:
             table[name] = _not_implemented(name, backend_name)
+    table["variable"] = _keras_variable(table["variable"])
     return table
+
+
+#: This thread's ``K.name_scope`` stack (names of placeholders, nodes and named variables).
+name_scopes = threading.local()
+
+
+def _keras_variable(make):
+    """Variables are named inside the current name scopes (``dense_1/kernel``, as TensorFlow named
+    them) and carry the attributes Keras 2 reads on them (``_keras_shape``, ``_uses_learning_phase``),
+    as its TensorFlow and Theano backends set them."""
+
+    def variable(value, dtype=None, name=None, constraint=None):
+        scopes = getattr(name_scopes, "stack", None)
+        if scopes and name is not None:
+            name = "/".join(scopes + [name])
+        made = make(value, dtype, name, constraint)
+        try:
+            made._keras_shape = tuple(made.shape)
+            made._uses_learning_phase = False
+        except AttributeError:  # an external backend's variable type that takes no attributes
+            pass
+        return made
+
+    variable.__name__ = "variable"
+    return variable
 
 
 def collect(*modules, renames=None):
@@ -471,17 +519,36 @@ def get_backend(name):
 
 
 def _default_backend():
-    """The configured backend, not yet loaded (the engine itself loads on first use)."""
+    """The configured backend, not yet loaded (the engine itself loads on first use).  A name that
+    cannot be used fails there, and the error says where the name came from."""
+    name, origin = config._backend_name, config.backend_origin
+    note = f" (the backend name {name!r} comes from {origin})"
     try:
-        return get_backend(config._backend_name)
-    except ValueError:  # e.g. cntk: every use raises the clear message instead of failing the import
-        default = Backend(config._backend_name)
+        config.canonical_backend_name(name, origin or "backend")
+        default = get_backend(name)
+    except ValueError as exc:  # e.g. cntk: every use raises the clear message instead of failing the import
+        default = Backend(name)
+        problem = str(exc)
 
         def refuse():
-            config.canonical_backend_name(config._backend_name)
+            raise ValueError(problem)
 
         default.load = refuse
         return default
+    if origin is None:
+        return default
+    load = default.load
+
+    def load_naming_origin():
+        try:
+            return load()
+        except (ImportError, ValueError, NotImplementedError) as exc:
+            if exc.args and isinstance(exc.args[0], str) and note not in exc.args[0]:
+                exc.args = (exc.args[0] + note,) + exc.args[1:]
+            raise
+
+    default.load = load_naming_origin
+    return default
 
 
 # `config.load()` has run by now (kbackend/__init__.py does it first).

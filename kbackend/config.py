@@ -6,11 +6,20 @@ and are always read at call time, so a setter called after import changes what l
 Reading the configuration never writes anything: Keras 2 created ``~/.keras/keras.json`` on first import,
 which silently switched every other Keras install on the machine.  Here a file is written only through
 :func:`write_config` (``python -m kbackend config set KEY VALUE``), atomically and keeping foreign keys.
+
+Reading it never hangs or crashes the import either: only a regular file is opened (never a FIFO or a
+device), at most :data:`MAX_CONFIG_BYTES` of it are read, and a file that cannot be used (unreadable, not
+UTF-8, not JSON, too deep, too large, a directory, a symlink loop) gives one warning naming it, then the
+defaults.  A file that can be read but holds a bad value stops the import with a ``ValueError``.
 """
 
+import importlib.util
 import json
+import math
 import numbers
 import os
+import stat
+import sys
 import tempfile
 import threading
 import warnings
@@ -21,6 +30,12 @@ FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 DATA_FORMATS = ("channels_first", "channels_last")
 ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 BACKEND_ALIASES = {"theano": "pytensor"}
+#: The module each engine needs, for :func:`usable_engines`.
+ENGINE_MODULES = {"numpy": "numpy", "torch": "torch", "jax": "jax", "tensorflow": "tensorflow",
+                  "pytensor": "pytensor"}
+CONFIG_KEYS = ("floatx", "epsilon", "image_data_format", "backend")
+#: keras.json is a few lines; a larger file is not a configuration (and /dev/zero never ends).
+MAX_CONFIG_BYTES = 1 << 20
 
 _floatx = "float32"
 _epsilon = 1e-7
@@ -31,6 +46,10 @@ _learning_phase = None  # None: never set; reads as 0 (test phase)
 # Where the configuration came from, for `python -m kbackend`.
 config_path = None
 config_source = None
+#: Where the backend name came from: None (the default), the keras.json path, or "KERAS_BACKEND".
+backend_origin = None
+#: The error a bad keras.json raised, when :func:`load` was told not to raise (the command line).
+load_error = None
 
 
 def _choice_error(func, arg, value, allowed):
@@ -78,8 +97,8 @@ def epsilon():
 
 
 def _check_epsilon(func, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{func}: epsilon must be a non-negative real number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < math.inf):
+        raise ValueError(f"{func}: epsilon must be a finite positive real number, got {value!r}")
     return float(value)
 
 
@@ -169,7 +188,7 @@ def cast_to_floatx(x):
 
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
-    return np.asarray(x, dtype=numpy_dtype(_floatx))
+    return np.array(x, dtype=numpy_dtype(_floatx), copy=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -177,15 +196,52 @@ def cast_to_floatx(x):
 
 
 def canonical_backend_name(name, func="backend"):
-    """Map a user-facing backend name to the name kbackend loads (``'theano'`` → ``'pytensor'``)."""
+    """Map a user-facing backend name to the name kbackend loads.
+
+    ``'theano'`` → ``'pytensor'``; ``'kbackend.torch'`` (the name Keras 2 is given to run on kbackend)
+    → ``'torch'``.  Any other name must be a Python module name (an external backend, as Keras 2
+    allowed).
+
+    >>> import kbackend as K
+    >>> K.config.canonical_backend_name('kbackend.theano')
+    'pytensor'
+    """
     if not isinstance(name, str) or not name:
         raise ValueError(f"{func}: backend name must be a non-empty string, got {name!r}")
+    engines = ", ".join(ENGINES)
     if name == "cntk":
         raise ValueError(
             f"{func}: the CNTK backend is not available: CNTK is discontinued (its last release, 2.7, "
-            f"ships wheels for Python 3.6 only). Use one of {', '.join(ENGINES)} instead."
+            f"ships wheels for Python 3.6 only). Use one of {engines} instead."
         )
+    if name == "kbackend":
+        raise ValueError(
+            f"{func}: backend name 'kbackend' names no engine (kbackend cannot be its own engine); "
+            f"use 'kbackend.<engine>' with <engine> one of {engines}"
+        )
+    if name.startswith("kbackend."):
+        engine = name[len("kbackend."):]
+        engine = BACKEND_ALIASES.get(engine, engine)
+        if engine not in ENGINES:
+            raise ValueError(f"{func}: unknown backend {name!r}; expected 'kbackend.<engine>' with <engine> "
+                             f"one of {engines}")
+        return engine
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"{func}: backend name {name!r} is neither an engine ({engines}) nor a Python "
+                         "module name")
     return BACKEND_ALIASES.get(name, name)
+
+
+def usable_engines():
+    """The engines kbackend can run here: a backend package exists and its engine is importable.
+
+    >>> import kbackend as K
+    >>> K.config.usable_engines()[0]
+    'numpy'
+    """
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "backends")
+    return [name for name in ENGINES
+            if os.path.isdir(os.path.join(here, name)) and importlib.util.find_spec(ENGINE_MODULES[name])]
 
 
 def backend():
@@ -286,22 +342,21 @@ def _validated(path, config):
     """Check the keys kbackend owns; return them as a dict of clean values."""
 
     def bad(key, allowed):
-        return ValueError(
-            f"{path}: invalid value {config[key]!r} for key {key!r}; expected {allowed}"
-        )
+        where = f"{path}: " if path else ""
+        return ValueError(f"{where}invalid value {config[key]!r} for key {key!r}; expected {allowed}")
 
     values = {}
     if "floatx" in config:
-        if config["floatx"] not in FLOATX_CHOICES:
+        if not isinstance(config["floatx"], str) or config["floatx"] not in FLOATX_CHOICES:
             raise bad("floatx", "one of " + ", ".join(FLOATX_CHOICES))
         values["floatx"] = config["floatx"]
     if "epsilon" in config:
         try:
             values["epsilon"] = _check_epsilon("keras.json", config["epsilon"])
         except ValueError:
-            raise bad("epsilon", "a non-negative number") from None
+            raise bad("epsilon", "a finite positive number") from None
     if "image_data_format" in config:
-        if config["image_data_format"] not in DATA_FORMATS:
+        if not isinstance(config["image_data_format"], str) or config["image_data_format"] not in DATA_FORMATS:
             raise bad("image_data_format", "one of " + ", ".join(DATA_FORMATS))
         values["image_data_format"] = config["image_data_format"]
     if "backend" in config:
@@ -311,68 +366,208 @@ def _validated(path, config):
     return values
 
 
-def read_config_file(path):
-    """Return the validated kbackend keys of the keras.json at ``path`` ({} when absent or malformed)."""
+class ConfigFileError(ValueError):
+    """keras.json exists but cannot be used as a configuration; the message names the file."""
+
+
+def _file_kind(mode):
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def read_json(path):
+    """Return the JSON object held by the keras.json at ``path``, or None when there is no file.
+
+    Only a regular file is opened (never a FIFO, which would block, nor a device), and at most
+    :data:`MAX_CONFIG_BYTES` are read.  Anything that makes the file unusable raises
+    :class:`ConfigFileError` naming the file; the file is never changed.
+    """
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
+        info = os.stat(path)
+    except FileNotFoundError:  # also a dangling symlink
         return None
+    except NotADirectoryError:
+        raise ConfigFileError(f"{path} cannot be read: {os.path.dirname(path)} is not a directory "
+                              "(check KERAS_HOME)") from None
+    except OSError as exc:  # a symlink loop, a directory that cannot be searched, a name too long
+        raise ConfigFileError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigFileError(f"{path} is {_file_kind(info.st_mode)}, not a regular file")
+    try:
+        # O_NONBLOCK: should the file be swapped for a FIFO after the check, opening it cannot block.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ConfigFileError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ConfigFileError(f"{path} is {_file_kind(mode)}, not a regular file")
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigFileError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigFileError(f"{path} is larger than {MAX_CONFIG_BYTES // (1 << 20)} MiB; it is not a configuration")
+    try:
+        text = b"".join(chunks).decode("utf-8-sig")  # a UTF-8 byte-order mark is accepted
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         config = json.loads(text)
-        if not isinstance(config, dict):
-            raise ValueError("top level is not a JSON object")
+    except RecursionError:
+        raise ConfigFileError(f"{path} is not valid JSON for a configuration (nested too deeply)") from None
     except ValueError as exc:
-        warnings.warn(f"{path} is not valid JSON ({exc}); using the default configuration", stacklevel=3)
+        raise ConfigFileError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise ConfigFileError(f"{path} is not valid JSON for a configuration (top level is not a JSON object)")
+    return config
+
+
+def read_config_file(path):
+    """Return the validated kbackend keys of the keras.json at ``path``: None when there is no file,
+    {} (after one warning) when the file cannot be used; a bad value raises ``ValueError``."""
+    try:
+        config = read_json(path)
+    except ConfigFileError as exc:
+        warnings.warn(f"{exc}; using the default configuration", stacklevel=3)
         return {}
+    if config is None:
+        return None
     return _validated(path, config)
 
 
-def load():
-    """Apply keras.json and KERAS_BACKEND to the module state (run once, at import)."""
+def _started_by_command_line():
+    """True while ``python -m kbackend`` imports the package (Python sets ``sys.argv[0]`` to ``'-m'``
+    until the module is found): the command line must start whatever keras.json holds, since
+    ``config set`` is how a bad file is repaired."""
+    if sys.argv[:1] != ["-m"]:
+        return False
+    argv = list(getattr(sys, "orig_argv", ()))
+    for index, arg in enumerate(argv):
+        if arg == "-m":
+            return argv[index + 1:index + 2] == ["kbackend"]
+        if arg.startswith("-m"):
+            return arg == "-mkbackend"
+    return False
+
+
+def load(strict=None):
+    """Apply keras.json and KERAS_BACKEND to the module state (run once, at import).
+
+    A bad value raises ``ValueError``; with ``strict=False`` (the command line) it is kept in
+    :data:`load_error` and the defaults stay in force.  The backend name is checked when the engine is
+    first used, and its error then says where the name came from (:data:`backend_origin`).
+    """
     global _floatx, _epsilon, _image_data_format, _backend_name, config_path, config_source
+    global backend_origin, load_error
+    if strict is None:
+        strict = not _started_by_command_line()
     config_path = os.path.join(keras_dir(), "keras.json")
-    values = read_config_file(config_path)
-    if values is None:
-        config_source = f"no {config_path}; Keras defaults"
-        values = {}
+    values = {}
+    try:
+        config = read_json(config_path)
+    except ConfigFileError as exc:
+        warnings.warn(f"{exc}; using the default configuration", stacklevel=2)
+        config_source = f"not used ({exc}); Keras defaults"
     else:
-        config_source = f"read {config_path}"
+        if config is None:
+            config_source = f"no {config_path}; Keras defaults"
+        else:
+            try:
+                values = _validated(config_path, config)
+                config_source = f"read {config_path}"
+            except ValueError as exc:
+                if strict:
+                    raise
+                load_error = str(exc)
+                config_source = f"not used: {load_error}"
     _floatx = values.get("floatx", _floatx)
     _epsilon = values.get("epsilon", _epsilon)
     _image_data_format = values.get("image_data_format", _image_data_format)
-    _backend_name = values.get("backend", _backend_name)
+    if "backend" in values:
+        _backend_name, backend_origin = values["backend"], config_path
     env = os.environ.get("KERAS_BACKEND")
     if env:
-        _backend_name = env
+        _backend_name, backend_origin = env, "KERAS_BACKEND"
         config_source += "; backend from KERAS_BACKEND"
 
 
-def write_config(key, value, path=None):
-    """Set ``key`` to ``value`` in keras.json (atomically: temp file + rename), keeping other keys.
-
-    Only called on an explicit request (``python -m kbackend config set KEY VALUE``).
-    """
-    path = path or os.path.join(keras_dir(), "keras.json")
+def checked_setting(key, text):
+    """Turn ``text`` (from the command line) into the value of ``key`` kbackend would accept in
+    keras.json, or raise ``ValueError`` naming the key, the value and what is allowed."""
+    if key not in CONFIG_KEYS:
+        raise ValueError(f"unknown key {key!r}; expected one of {', '.join(CONFIG_KEYS)}")
     if key == "epsilon":
-        value = float(value)
-    _validated(path, {key: value})
-    if key not in ("floatx", "epsilon", "image_data_format", "backend"):
-        raise ValueError(f"write_config: unknown key {key!r}; expected floatx, epsilon, image_data_format or backend")
-    config = {}
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
+        try:
+            value = float(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < math.inf:
+            raise ValueError(f"invalid value {text!r} for key 'epsilon'; expected a finite positive number")
+        return value
+    if key == "backend":
+        usable = usable_engines()
+        known = f"one of {', '.join(usable)} (usable here), or an importable backend module"
+        try:
+            name = canonical_backend_name(text, "backend")
+        except ValueError as exc:
+            raise ValueError(f"invalid value {text!r} for key 'backend': {exc}; expected {known}") from None
+        if name not in ENGINES and importlib.util.find_spec(name.split(".")[0]) is None:
+            raise ValueError(f"invalid value {text!r} for key 'backend': no such engine or module; expected {known}")
+        return text
+    _validated(None, {key: text})
+    return text
+
+
+def write_config(key, value, path=None):
+    """Set ``key`` to ``value`` in keras.json, keeping the other keys and the file's permissions.
+
+    The value is checked first (:func:`checked_setting`); the file is replaced atomically (temp file
+    + rename, through a symlink to its target).  Only called on an explicit request
+    (``python -m kbackend config set KEY VALUE``).
+    """
+    path = os.path.realpath(path or os.path.join(keras_dir(), "keras.json"))
+    try:
+        if isinstance(value, str):
+            value = checked_setting(key, value)
+        elif key not in CONFIG_KEYS or not _validated(None, {key: value}):
+            raise ValueError(f"unknown key {key!r}; expected one of {', '.join(CONFIG_KEYS)}")
+    except ValueError as exc:
+        raise ValueError(f"config set: {exc}") from None
+    config = read_json(path)  # ConfigFileError names the file
+    if config is None:
+        config, mode = {}, 0o666 & ~_umask()
+    else:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
     config[key] = value
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".keras.json.", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(config, f, indent=4)
             f.write("\n")
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
     return path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -61,16 +61,24 @@ def build_model(hidden=128, learning_rate=0.1, momentum=0.9, dropout=0.1, seed=0
 
 
 def progress(epoch, epochs, done, total, loss, accuracy, start, stream):
+    """A progress bar redrawn in place (``\\r``) on a terminal; elsewhere (a file, a pipe) only the
+    epoch's last state, once, as Keras's Progbar does."""
+    interactive = getattr(stream, "isatty", lambda: False)()
+    if not interactive and done < total:
+        return
     width = 24
     filled = int(width * done / total)
     bar = "=" * filled + ">" * (filled < width) + "." * (width - filled - 1)
-    stream.write(f"\repoch {epoch:>2}/{epochs} [{bar}] {done}/{total} - loss {loss:.4f} - "
-                 f"acc {accuracy:.4f} - {time.perf_counter() - start:.1f}s")
+    redraw = "\r" if interactive else ""
+    stream.write(f"{redraw}epoch {epoch:>2}/{epochs} [{bar}] {done}/{total} - "
+                 f"loss {loss:.4f} - acc {accuracy:.4f} - {time.perf_counter() - start:.1f}s")
     stream.flush()
 
 
 def train(epochs=15, batch_size=64, backend=None, stream=sys.stdout, seed=0):
     """Train on the digits; return the final test accuracy."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"train: argument `epochs` got {epochs!r}; expected an int >= 1")
     (x_train, y_train), (x_test, y_test) = load_digits_split(seed)
     scope = K.backend_scope(backend) if backend else contextlib.nullcontext()
     with scope:
@@ -94,7 +102,7 @@ def train(epochs=15, batch_size=64, backend=None, stream=sys.stdout, seed=0):
     return float(test_acc)
 
 
-def main(backend=None, epochs=None):
-    accuracy = train(epochs=epochs or 15, backend=backend)
+def main(backend=None, epochs=15):
+    accuracy = train(epochs=epochs, backend=backend)
     if accuracy < 0.9:
         raise SystemExit(f"test accuracy {accuracy:.4f} is below 0.9")

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import kbackend as K
+from conftest import BACKENDS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,6 +43,10 @@ def test_seed_examples():
     K.set_epsilon(1e-05)
     assert K.epsilon() == 1e-05
     assert K.cast_to_floatx(np.array([1.0, 2.0], dtype="float64")).dtype == np.float32
+    already = np.array([1.0, 2.0], dtype="float32")
+    copy = K.cast_to_floatx(already)
+    copy[0] = 5.0
+    assert copy is not already and already[0] == 1.0
     with pytest.raises(ValueError, match="channels_middle"):
         K.set_image_data_format("channels_middle")
     K.set_image_data_format("channels_first")
@@ -67,7 +72,9 @@ def test_floatx_read_at_call_time():
     assert K.dtype(K.zeros((2,))) == "float64"
 
 
-@pytest.mark.parametrize("setter,value", [(K.set_epsilon, -1.0), (K.set_epsilon, "x"),
+@pytest.mark.parametrize("setter,value", [(K.set_epsilon, -1.0), (K.set_epsilon, "x"), (K.set_epsilon, 0.0),
+                                          (K.set_epsilon, float("inf")), (K.set_epsilon, float("nan")),
+                                          (K.set_epsilon, True),
                                           (K.set_image_data_format, "channels_middle"),
                                           (K.set_learning_phase, 2), (K.set_image_dim_ordering, "xx")])
 def test_setters_reject(setter, value):
@@ -119,8 +126,9 @@ def test_cntk_is_refused_clearly():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pytensor") is None, reason="pytensor is not installed")
-def test_theano_is_the_pytensor_engine():
-    with K.backend_scope("theano"):
+@pytest.mark.parametrize("name", ["pytensor", "theano", "kbackend.theano", "kbackend.pytensor"])
+def test_theano_is_the_pytensor_engine(name):
+    with K.backend_scope(name):
         assert K.backend() == "pytensor"
 
 
@@ -128,6 +136,21 @@ def test_dask_is_an_unknown_backend():
     with pytest.raises(ValueError, match="Unable to import backend 'dask'"):
         with K.backend_scope("dask"):
             pass
+
+
+@pytest.mark.parametrize("name,engine", [("kbackend.numpy", "numpy"), ("kbackend.torch", "torch"),
+                                         ("kbackend.theano", "pytensor"), ("theano", "pytensor"),
+                                         ("my_backend.module", "my_backend.module")])
+def test_canonical_backend_names(name, engine):
+    assert K.config.canonical_backend_name(name) == engine
+
+
+@pytest.mark.parametrize("name,message", [("kbackend", "kbackend cannot be its own engine"),
+                                          ("kbackend.nope", "kbackend.<engine>"),
+                                          ("../x", "nor a Python module name"), ("a-b", "nor a Python module name")])
+def test_backend_names_refused(name, message):
+    with pytest.raises(ValueError, match=message):
+        K.config.canonical_backend_name(name)
 
 
 def test_unknown_backend_module():
@@ -262,5 +285,193 @@ def test_main_prints_configuration(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     for text in ("backend            numpy", "floatx             float32", "epsilon", "keras.json",
-                 "engines installed", "[48 48]", "channels_middle"):
+                 "engines usable here", "[48 48]", "channels_middle"):
         assert text in result.stdout
+
+
+# --- a keras.json that cannot be used: one warning naming it, then defaults; never a hang or a traceback
+
+
+def _fifo(home):
+    os.mkfifo(home / "keras.json")
+
+
+def _dev_zero(home):
+    (home / "keras.json").symlink_to("/dev/zero")
+
+
+def _huge(home):
+    with open(home / "keras.json", "wb") as f:  # sparse: 2 MiB of zero bytes
+        f.truncate(2 << 20)
+
+
+def _utf16(home):
+    (home / "keras.json").write_text('{"floatx": "float64"}', encoding="utf-16")
+
+
+def _latin1(home):
+    (home / "keras.json").write_bytes(b'{"floatx": "float64", "owner": "Jos\xe9"}')
+
+
+def _nested(home):
+    (home / "keras.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+def _directory(home):
+    (home / "keras.json").mkdir()
+
+
+def _symlink_loop(home):
+    (home / "keras.json").symlink_to(home / "keras.json")
+
+
+def _unreadable(home):
+    path = home / "keras.json"
+    path.write_text('{"floatx": "float64"}')
+    path.chmod(0)
+
+
+UNUSABLE_FILES = {"fifo": (_fifo, "a FIFO"), "dev-zero": (_dev_zero, "a character device"),
+                  "huge": (_huge, "larger than 1 MiB"), "utf-16": (_utf16, "not UTF-8"),
+                  "latin-1": (_latin1, "not UTF-8"), "deeply-nested": (_nested, "nested too deeply"),
+                  "directory": (_directory, "a directory"), "symlink-loop": (_symlink_loop, "cannot be read"),
+                  "unreadable": (_unreadable, "cannot be read")}
+
+
+@pytest.mark.parametrize("fault", list(UNUSABLE_FILES))
+def test_unusable_file_warns_once_and_uses_defaults(tmp_path, fault):
+    make, message = UNUSABLE_FILES[fault]
+    make(tmp_path)
+    code = "import kbackend as K; print(K.floatx(), K.backend())"
+    if fault == "unreadable" and os.geteuid() == 0:  # root reads any file: make open() refuse as it would
+        code = textwrap.dedent("""
+            import errno, os
+            _open = os.open
+            def refuse(path, *args, **kwargs):
+                if str(path).endswith("keras.json"):
+                    raise PermissionError(errno.EACCES, "Permission denied", str(path))
+                return _open(path, *args, **kwargs)
+            os.open = refuse
+        """) + code
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float32", "numpy"]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("Warning: ") == 1, result.stderr
+    assert str(tmp_path / "keras.json") in result.stderr and message in result.stderr, result.stderr
+    assert "using the default configuration" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_keras_home_that_is_a_file(tmp_path):
+    home = tmp_path / "not-a-directory"
+    home.write_text("")
+    result = run_python("import kbackend as K; print(K.floatx())", home)
+    assert result.returncode == 0 and result.stdout.strip() == "float32", result.stderr
+    assert result.stderr.count("Warning: ") == 1 and "is not a directory" in result.stderr
+    assert str(home) in result.stderr and "Traceback" not in result.stderr
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    (tmp_path / "keras.json").write_bytes(b'\xef\xbb\xbf{"floatx": "float64"}')
+    result = run_python("import kbackend as K; print(K.floatx())", tmp_path)
+    assert result.stdout.strip() == "float64" and result.stderr == "", result.stderr
+
+
+@pytest.mark.parametrize("text", ["Infinity", "1e400", "-Infinity", "NaN", "0", "0.0", "-1e-7", "true", '"1e-7"'])
+def test_epsilon_must_be_finite_and_positive(tmp_path, text):
+    path = tmp_path / "keras.json"
+    path.write_text('{"epsilon": %s}' % text)
+    result = run_python("import kbackend", tmp_path)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.startswith("ValueError: ") and str(path) in message and "'epsilon'" in message
+    assert repr(json.loads(text)) in message and "finite positive" in message
+
+
+def test_integer_epsilon_is_accepted(tmp_path):
+    (tmp_path / "keras.json").write_text('{"epsilon": 1}')
+    result = run_python("import kbackend as K; print(K.epsilon())", tmp_path)
+    assert result.stdout.strip() == "1.0", result.stderr
+
+
+@pytest.mark.parametrize("where", ["file", "environment"])
+def test_unknown_backend_says_where_the_name_came_from(tmp_path, where):
+    env = {}
+    if where == "file":
+        (tmp_path / "keras.json").write_text('{"backend": "nope"}')
+        origin = str(tmp_path / "keras.json")
+    else:
+        env, origin = {"KERAS_BACKEND": "nope"}, "KERAS_BACKEND"
+    code = """
+        import kbackend as K
+        try:
+            K.relu(K.constant([1.0]))
+        except ValueError as exc:
+            print(exc)
+    """
+    result = run_python(code, tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert "Unable to import backend 'nope'" in result.stdout and origin in result.stdout
+
+
+@pytest.mark.parametrize("name", ["../x", "kbackend", "torch/../numpy"])
+def test_invalid_backend_variable_is_named(tmp_path, name):
+    code = """
+        import kbackend as K
+        try:
+            K.relu(K.constant([1.0]))
+        except ValueError as exc:
+            print(exc)
+    """
+    result = run_python(code, tmp_path, {"KERAS_BACKEND": name})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("KERAS_BACKEND: ") and repr(name) in result.stdout
+
+
+def test_kbackend_engine_names_select_the_engine(tmp_path):
+    result = run_python("import kbackend as K; print(K.backend())", tmp_path, {"KERAS_BACKEND": "kbackend.numpy"})
+    assert result.stdout.strip() == "numpy", result.stderr
+
+
+# --- no engine leaves a file behind ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", BACKENDS)
+def test_engine_leaves_configuration_untouched(tmp_path, engine):
+    keras_home, home = tmp_path / "keras-home", tmp_path / "home"
+    keras_home.mkdir()
+    home.mkdir()
+    code = """
+        import kbackend as K
+        with K.backend_scope(%r):
+            print(K.eval(K.sum(K.relu(K.constant([-1.0, 2.0])))))
+    """ % engine
+    result = run_python(code, keras_home, {"HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2.0"
+    assert list(keras_home.iterdir()) == [] and list(home.iterdir()) == []
+    # the same with KERAS_HOME unset: ~/.keras stays absent
+    environment = {k: v for k, v in os.environ.items() if k != "KERAS_HOME"}
+    environment.update({"HOME": str(home), "PYTHONPATH": ROOT})
+    subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=environment, capture_output=True,
+                   timeout=120, check=True)
+    assert list(home.iterdir()) == []
+
+
+def test_tensorflow_engine_prints_nothing_and_keeps_keras_importable(tmp_path):
+    if "tensorflow" not in BACKENDS:
+        pytest.skip("TensorFlow is not installed")
+    code = """
+        import sys, kbackend as K
+        with K.backend_scope("tensorflow"):
+            K.eval(K.constant([1.0]))
+        import importlib.util, os, tensorflow
+        lost = None in tensorflow.__path__ and importlib.util.find_spec("keras") is not None
+        print("keras" in sys.modules, os.environ.get("KERAS_HOME") == %r, lost)
+    """ % str(tmp_path)
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "False"]
+    assert result.stderr == ""

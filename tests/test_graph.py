@@ -288,7 +288,8 @@ def test_replaying_on_one_thread_leaves_recording_on_others(backend):
     built = {}
     with symbolic.suspended():
         executed = v * 2.0
-        worker = threading.Thread(target=lambda: built.update(scaled=v * 2.0, total=K.sum(x)))
+        # the worker builds a graph (it uses x first), so its ops on variables record too
+        worker = threading.Thread(target=lambda: built.update(total=K.sum(x), scaled=v * 2.0))
         worker.start()
         worker.join()
     np.testing.assert_allclose(K.eval(executed), [2.0, 4.0])

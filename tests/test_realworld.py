@@ -398,10 +398,6 @@ def test_rnn_over_unknown_time_differentiates_the_weights_its_step_reads(backend
         x = K.placeholder((None, None, 2))
         loss = K.sum(last_output(x, w))
         grad, = K.gradients(loss, [w])
-        if backend == "numpy":
-            with pytest.raises(NotImplementedError, match="gradient of rnn is not implemented on the numpy backend"):
-                K.function([x], [grad])([data])
-            return
         got = K.function([x], [grad])([data])[0]
 
     def numpy_loss(wv):
@@ -419,11 +415,32 @@ def test_rnn_over_unknown_time_differentiates_the_weights_its_step_reads(backend
     np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
 
 
-def test_loop_over_unknown_length_refuses_outside_tensors():
-    x = K.placeholder((None, 3))
-    other = K.placeholder((3,))
-    with pytest.raises(NotImplementedError, match=r"map_fn: over an unknown length, the loop body reads Placeholder"):
-        K.map_fn(lambda row: row * other, x)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_loop_over_unknown_length_reads_outside_tensors(backend):
+    """A loop body may read graph tensors from outside its arguments, as Keras 2's LSTM step reads its
+    cached dropout masks and the learning phase: map_fn over a None batch, and an rnn over unknown
+    time whose step multiplies by a mask chosen by the learning phase."""
+    rng_local = np.random.default_rng(7)
+    rows = rng_local.standard_normal((4, 3)).astype(np.float32)
+    weight = rng_local.standard_normal(3).astype(np.float32)
+    sequence = rng_local.standard_normal((2, 5, 3)).astype(np.float32)
+    with K.backend_scope(backend):
+        x, other = K.placeholder((None, 3)), K.placeholder((3,))
+        mapped = K.function([x, other], [K.map_fn(lambda row: row * other, x)])([rows, weight])[0]
+        np.testing.assert_allclose(mapped, rows * weight, rtol=1e-6)
+
+        inputs = K.placeholder((None, None, 3))
+        mask = K.in_train_phase(lambda: K.ones_like(inputs[:, 0]) * 2.0, lambda: K.ones_like(inputs[:, 0]))
+        kernel = K.variable(np.eye(3, dtype=np.float32))
+
+        def step(x_t, states):
+            total = states[0] + K.dot(x_t * mask, kernel)
+            return total, [total]
+
+        last, _, _ = K.rnn(step, inputs, [K.zeros_like(inputs[:, 0])])
+        run = K.function([inputs, K.learning_phase()], [last])
+        np.testing.assert_allclose(run([sequence, 0])[0], sequence.sum(axis=1), rtol=1e-5)
+        np.testing.assert_allclose(run([sequence, 1])[0], 2 * sequence.sum(axis=1), rtol=1e-5)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

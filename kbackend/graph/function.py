@@ -10,6 +10,7 @@ rules in :mod:`.vjp`.  Variable updates are computed with the outputs and assign
 Keras 2 did.
 """
 
+import numbers
 import operator
 
 import numpy as np
@@ -41,6 +42,7 @@ def gradients(loss, variables):
             f"gradients: argument `loss` got {type(loss).__name__}; expected a symbolic tensor built from "
             "K.placeholder / K ops (eager values carry no graph)"
         )
+    symbolic.build_here()  # as a Keras 2 optimizer's get_updates expects, its updates that follow record
     single = not isinstance(variables, (list, tuple))
     wrt = [variables] if single else list(variables)
     backend = active_backend()
@@ -83,6 +85,12 @@ def topological(roots):
     return order
 
 
+def early_updates(nodes):
+    """Ids of the update nodes among ``nodes`` that another node waits for."""
+    return frozenset(id(d.node) for n in nodes for d in n.deps
+                     if d.node is not None and d.node.fn in UPDATE_KINDS)
+
+
 def placeholders_of(nodes, roots=()):
     found = {}
     for value in list(_leaves(roots)) + [v for n in nodes for v in n.inputs()]:
@@ -110,18 +118,19 @@ def replay(program, env, gradient, substitute=None):
     """Evaluate a :func:`compile_program` result into ``env`` (id of tensor → value).
 
     ``substitute`` maps id(variable) → value, for engines that trace with variable values as inputs;
-    ``gradient(node, env)`` evaluates gradient nodes.
+    ``gradient(node, env)`` evaluates gradient nodes, and ``gradient.apply(variable, value,
+    substitute)`` applies an update that other nodes wait for (returning the value stored).
     """
     with symbolic.suspended():
         return _replay(program, env, gradient, substitute)
 
 
-# Step kinds of a compiled program: a plain call with one output, a gradient, anything else, and
-# anything else whose output the engine must track for a gradient.
-_PLAIN, _GRADIENT, _GENERAL, _WATCHED = range(4)
+# Step kinds of a compiled program: a plain call with one output, a gradient, anything else,
+# anything else whose output the engine must track for a gradient, and an update applied in place.
+_PLAIN, _GRADIENT, _GENERAL, _WATCHED, _APPLIED = range(5)
 
 
-def compile_program(nodes, backend, watch=()):
+def compile_program(nodes, backend, watch=(), early=frozenset()):
     """Turn ``nodes`` (topological order) into steps that :func:`replay` runs without re-reading kwargs.
 
     Each step is ``(kind, node, call, template, fed, out)``: ``call(*args)`` is the resolved backend
@@ -132,6 +141,7 @@ def compile_program(nodes, backend, watch=()):
     targets the engine must be told to track) take the general one.
     """
     steps = []
+    operators = getattr(backend.module, "OPERATORS", {})
     for node in nodes:
         if node.fn == GRADIENT:
             steps.append((_GRADIENT, node, None, None, (), id(node.outputs)))
@@ -144,10 +154,12 @@ def compile_program(nodes, backend, watch=()):
             call = _UPDATED_VALUE[node.fn]
         elif isinstance(node.fn, str):
             call = getattr(backend, node.fn)
-        else:
-            call = node.fn
+        else:  # a Python operator, as the engine runs it (torch: NumPy operands, negative steps)
+            call = operators.get(node.fn, node.fn)
         out = id(node.outputs) if node.outputs.__class__ is SymbolicTensor else None
         kind = _WATCHED if out is not None and out in watch else _GENERAL if nested or out is None else _PLAIN
+        if id(node) in early:
+            kind = _APPLIED
         steps.append((kind, node, call, template, fed, out))
     return steps
 
@@ -167,7 +179,9 @@ def _replay(program, env, gradient, substitute):
         if substitute:
             args = [_map(lambda v: substitute.get(id(v), v), a) for a in args]
         value = call(*args)
-        if out is None:
+        if kind == _APPLIED:
+            env[out] = gradient.apply(node.kwargs["x"], value, substitute)
+        elif out is None:
             bind_outputs(node, value, env)
         else:
             env[out] = gradient.watch(value) if kind == _WATCHED else value
@@ -221,8 +235,16 @@ class Function:
                     "expected placeholders (K.placeholder)"
                 )
         self.updates = [self._update(u) for u in (updates or [])]
+        # Updates that other nodes wait for (K.control_dependencies) are applied where they stand in
+        # the program, so what is computed after them reads the new values; the rest are applied
+        # after the outputs are read.
+        self.early = early_updates(topological([o for o in self.outputs if is_symbolic(o)]
+                                               + [t for _, t in self.updates]))
+        applied = [t for _, t in self.updates if id(t.node) in self.early]
+        self.updates = [(v, t) for v, t in self.updates if id(t.node) not in self.early]
         self.assignments = self._assignments()
-        roots = [o for o in self.outputs if is_symbolic(o)] + [a[2] for a in self.assignments if is_symbolic(a[2])]
+        roots = ([o for o in self.outputs if is_symbolic(o)] + applied
+                 + [a[2] for a in self.assignments if is_symbolic(a[2])])
         self.nodes = topological(roots)
         needed = placeholders_of(self.nodes, roots)
         fed = {id(t) for t in self.inputs}
@@ -238,6 +260,9 @@ class Function:
             for candidate in (variable, value):
                 if all(candidate is not v for v in self.variables) and _is_variable(self.backend, candidate):
                     self.variables.append(candidate)
+        # An output that is a variable or a constant, or may be a view of one, is returned as a copy:
+        # writing into it must not change the variable (nor what the next call returns).
+        self.shared_outputs = [i for i, o in enumerate(self.outputs) if _may_share_storage(o)]
         self.seed_streams = seed_streams(self.nodes)
         from .runners import make_runner
 
@@ -315,6 +340,9 @@ class Function:
         if arrays:
             results = [r.copy() if r.__class__ is np.ndarray and any(np.may_share_memory(r, a) for a in arrays)
                        else r for r in results]
+        for i in self.shared_outputs:
+            if results[i].__class__ is np.ndarray:
+                results[i] = results[i].copy()
         return results[0] if self.single_output else results
 
 
@@ -350,6 +378,31 @@ def _fits(shape, expected):
         if e is not None and e != d:
             return False
     return True
+
+
+#: Ops whose NumPy or PyTorch result may be their input itself or a view of it.
+_MAY_RETURN_A_VIEW = frozenset(
+    """identity stop_gradient reshape transpose permute_dimensions squeeze expand_dims slice reverse cast switch
+    print_tensor""".split()
+) | {operator.getitem, operator.pos}
+
+
+def _may_share_storage(output):
+    """True when ``output`` may not be computed afresh by each call: a variable or a constant, or a
+    view of one through ops that may return views."""
+    stack, seen = [output], set()
+    while stack:
+        value = stack.pop()
+        if not is_symbolic(value):
+            if not isinstance(value, (numbers.Number, str, bytes, type(None))):
+                return True
+            continue
+        node = value.node
+        if node is None or id(node) in seen or node.fn not in _MAY_RETURN_A_VIEW:
+            continue
+        seen.add(id(node))
+        stack.extend(_leaves(node.kwargs))
+    return False
 
 
 def _variables_of(nodes, backend):

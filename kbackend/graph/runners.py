@@ -114,7 +114,7 @@ def _eager_runner(fn):
 
     backend = fn.backend
     convert = _converter(fn)
-    program = compile_program(fn.nodes, backend)
+    program = compile_program(fn.nodes, backend, early=fn.early)
     grads = Gradients(fn.nodes)
     plans = {}
 
@@ -128,6 +128,12 @@ def _eager_runner(fn):
                 plan = plans[id(loss)] = BackwardPlan(loss, grads.loss_nodes(loss), grads.targets(loss), backend)
             cotangents = env[key] = plan.sweep(env)
         return BackwardPlan.gradient(wrt, cotangents, env)
+
+    def apply(variable, value, substitute):
+        backend.update(variable, value)
+        return variable.value.copy()
+
+    gradient.apply = apply
 
     def run(feeds):
         env = convert(feeds)
@@ -184,7 +190,8 @@ def _torch_runner(fn, compile):
     # run after it without recording.
     taped, untaped = grads.split(fn.nodes)
     watch = grads.target_ids(_intermediate_targets)
-    taped, untaped = compile_program(taped, backend, watch), compile_program(untaped, backend)
+    taped, untaped = (compile_program(taped, backend, watch, fn.early),
+                      compile_program(untaped, backend, early=fn.early))
     higher_order = grads.nested()
     # The autograd graph must outlive one backward pass when several losses (or a gradient of a
     # gradient) walk it; otherwise its buffers are freed as soon as the one pass is done.
@@ -214,6 +221,12 @@ def _torch_runner(fn, compile):
         return value
 
     gradient.watch = watch_value
+
+    def apply(variable, value, substitute):
+        backend.update(variable, value)
+        return variable.detach().clone()
+
+    gradient.apply = apply
 
     def run(feeds):
         env = convert(feeds)
@@ -268,7 +281,8 @@ def _jax_runner(fn, jit):
     convert = _converter(fn)
     variables = fn.variables
     grads = Gradients(fn.nodes)
-    program = compile_program(fn.nodes, backend)
+    program = compile_program(fn.nodes, backend, early=fn.early)
+    early_variables = [v for v in variables if any(n.kwargs["x"] is v for n in fn.nodes if id(n) in fn.early)]
     loss_programs = {}
     feed_order = []
 
@@ -321,11 +335,18 @@ def _jax_runner(fn, jit):
                 found = env_now[key] = {id(t): g for (t, _), g in zip(pairs, results)}
             return found[id(wrt)]
 
+        def apply(variable, value, substitute_now):
+            current = substitute_now[id(variable)]
+            value = jnp.broadcast_to(jnp.asarray(value, dtype=current.dtype), current.shape)
+            substitute_now[id(variable)] = value
+            return value
+
+        gradient.apply = apply
         replay(program, env, gradient, substitute)
         outputs = [substitute.get(id(o), o) for o in _outputs(fn, env)]  # variables: their value now
         new_values = [_combined(kind, substitute[id(variable)], substitute.get(id(value), _value_of(value, env)),
                                 scale) for variable, kind, value, scale in fn.assignments]
-        return outputs, new_values
+        return outputs, new_values + [substitute[id(v)] for v in early_variables]
 
     compiled = jax.jit(pure) if jit else pure
 
@@ -338,7 +359,8 @@ def _jax_runner(fn, jit):
             values = [_jax_value(v) for v in variables]
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
             outputs, new_values = compiled(values, fed)
-        for (variable, *_), value in zip(fn.assignments, new_values):
+        targets = [a[0] for a in fn.assignments] + early_variables
+        for variable, value in zip(targets, new_values):
             _assign_jax(variable, value, backend)
         return outputs
 
@@ -373,7 +395,7 @@ def _tensorflow_runner(fn, jit):
     convert = _converter(fn)
     grads = Gradients(fn.nodes)
     fed_targets = grads.target_ids(_feed_targets)
-    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets))
+    program = compile_program(fn.nodes, backend, watch=grads.target_ids(_intermediate_targets), early=fn.early)
     higher_order = grads.nested()
     variable_types = tuple(getattr(backend.module, "VARIABLE_TYPES", ()))
     feed_order = []
@@ -399,14 +421,20 @@ def _tensorflow_runner(fn, jit):
             tape.watch(value)
             return value
 
+        def apply(variable, value, substitute):
+            backend.update(variable, value)
+            return variable.read_value()
+
         gradient.watch = watch
+        gradient.apply = apply
         with (tape if tape is not None else contextlib.nullcontext()):
             if tape is not None:
                 for key in fed_targets:
                     if env[key].dtype.is_floating:
                         tape.watch(env[key])
                 for variable in fn.variables:
-                    tape.watch(variable)
+                    if variable.dtype.is_floating:  # not Keras's int64 step counter
+                        tape.watch(variable)
             replay(program, env, gradient)
         # Variables among the outputs are read here; tf.function orders the reads before the updates.
         outputs = [tf.identity(o) if o.__class__ in variable_types else o for o in _outputs(fn, env)]
@@ -471,24 +499,36 @@ def _pytensor_runner(fn):
         grad = found.get(id(wrt))
         return pt.zeros_like(target) if grad is None else cast(grad, target.dtype)
 
+    early = getattr(fn, "early", frozenset())
+    updates = []
+    applied = {}  # id(variable) → its new value, for the nodes after an update they wait for
+
+    def lookup(value):
+        return env[id(value)] if value.__class__ in _FED else applied.get(id(value), value)
+
     with tracing(), symbolic.suspended():
         for node in fn.nodes:
             if node.fn == GRADIENT:
                 env[id(node.outputs)] = gradient(node, env)
                 continue
-            args = [_map(lambda v: env[id(v)] if v.__class__ in _FED else v, a) for a in node.kwargs.values()]
+            args = [_map(lookup, a) for a in node.kwargs.values()]
             if node.fn in UPDATE_KINDS:
-                value = _UPDATED_VALUE[node.fn](*[to_pt(a) if not isinstance(a, (int, float)) else a for a in args])
+                value = _UPDATED_VALUE[node.fn](*weak_operands([to_pt(a) if not isinstance(a, (int, float)) else a
+                                                                for a in args]))
+                if id(node) in early:  # K.control_dependencies: what follows reads the new value
+                    variable = node.kwargs["x"]
+                    value = variable.type.filter_variable(cast(to_pt(value), variable.dtype), allow_convert=True)
+                    updates.append((variable, value))
+                    applied[id(variable)] = value
             elif isinstance(node.fn, str):
                 value = getattr(backend, node.fn)(*args)
-            elif node.fn.__class__.__name__ == "_Loop":
-                value = getattr(backend, node.fn.name)(*args[:-1])
-            else:  # a Python operator
+            elif isinstance(node.fn, (type(operator.add), type(len))) or node.fn is operator.getitem:
                 value = node.fn(*(weak_operands(args) if node.fn is not operator.getitem else args))
+            else:  # a loop over an unknown length: its body replays here, traced into pytensor.scan
+                value = node.fn(*args)
             _bind_cast(node.outputs, value, env, cast, to_pt)
 
         outputs = _outputs(fn, env)
-        updates = []
         for variable, kind, value, scale in fn.assignments:
             amount = to_pt(_value_of(value, env))
             if scale is not None:  # the learning rate in the amount's dtype, not PyTensor's float64

@@ -7,6 +7,8 @@ primitive nodes; primitive ops become nodes whose output shape and dtype come fr
 reference on stand-in arrays — the same code that computes eager results, so the two cannot disagree.
 """
 
+import contextlib
+import itertools
 import operator
 import threading
 import warnings
@@ -14,14 +16,20 @@ import warnings
 import numpy as np
 
 from .. import config
-from .._dispatch import OPS, active_backend, backend_scope, symbolic
+from .._dispatch import OPS, active_backend, backend_scope, name_scopes, symbolic
 from ..dtypes import canonical_dtype, numpy_dtype
 
 
-class Node:
-    """One recorded call: ``fn`` is an op name (dispatched on the backend) or a Python operator."""
+_node_serials = itertools.count()  # creation order of nodes (a loop body's nodes come after its start)
 
-    __slots__ = ("fn", "kwargs", "backend", "outputs", "name")
+
+class Node:
+    """One recorded call: ``fn`` is an op name (dispatched on the backend) or a Python operator.
+
+    ``deps`` are the tensors that must be computed first (:func:`control_dependencies` around the
+    call): an update among them is applied before this node reads any variable."""
+
+    __slots__ = ("fn", "kwargs", "backend", "outputs", "name", "deps", "serial")
 
     def __init__(self, fn, kwargs, backend, name):
         self.fn = fn
@@ -29,10 +37,30 @@ class Node:
         self.backend = backend
         self.outputs = None
         self.name = name
+        self.deps = getattr(_control, "deps", ())
+        self.serial = next(_node_serials)
 
     def inputs(self):
-        """The symbolic tensors this node reads."""
-        return [v for v in _leaves(self.kwargs) if isinstance(v, SymbolicTensor)]
+        """The symbolic tensors this node reads or waits for."""
+        found = [v for v in _leaves(self.kwargs) if isinstance(v, SymbolicTensor)]
+        return found + list(self.deps) if self.deps else found
+
+
+#: This thread's control dependencies: ``deps``, the tensors every node recorded now waits for.
+_control = threading.local()
+
+
+@contextlib.contextmanager
+def control_dependencies(control_inputs):
+    """Nodes recorded inside the block wait for the symbolic tensors in ``control_inputs`` (nested
+    lists allowed); eager values have already run, so they add nothing."""
+    found = tuple(v for v in _leaves(control_inputs or ()) if isinstance(v, SymbolicTensor))
+    outer = getattr(_control, "deps", ())
+    _control.deps = outer + tuple(v for v in found if all(v is not o for o in outer))
+    try:
+        yield
+    finally:
+        _control.deps = outer
 
 
 def _leaves(value):
@@ -62,7 +90,7 @@ def _map(fn, value):
 
 _names_lock = threading.Lock()
 _name_counts = {}
-_name_scopes = threading.local()
+_name_scopes = name_scopes
 
 
 def unique_name(prefix):
@@ -91,7 +119,7 @@ class SymbolicTensor:
         self.index = index  # path of this output inside the node's output structure
         self.name = name
         self.default = None  # placeholders with a default value (the learning phase)
-        self.stand_ins = {}  # probe size → NumPy value computed at record time (see `infer`)
+        self.stand_ins = {}  # probe → value computed at record time, or (shape, dtype) if large (see `infer`)
         self.dynamic = None in self.shape  # depends on an unknown dim (its shape or its values)
 
     def __repr__(self):
@@ -166,8 +194,14 @@ class SeedStream:
 # shape and dtype inference: run the NumPy reference on stand-ins
 
 
-#: Sizes tried for unknown dims: two runs that agree on a dim make it static, else it is None.
-_PROBES = (2, 3, 1, 4, 5, 6, 7, 8)
+#: Sizes tried for unknown dims: two runs that agree on a dim make it static, else it is None.  An
+#: empty batch comes first: it costs nothing however large the other dims are (a ResNet's 224×224
+#: activations), and an op that cannot take it (a reduction over the batch) moves on to the next size.
+_PROBES = (0, 2, 3, 1, 4, 5, 6, 7, 8)
+
+#: Stand-in values up to this many bytes are kept on their tensor (shape arithmetic: ``K.shape(x)``,
+#: its entries, scalars); larger ones keep only their shape and dtype and are zeros when read again.
+_KEPT_BYTES = 1 << 16
 
 #: Unknown dims beyond the first (image sides, sequence lengths) also get a third, wide run: the first
 #: axis keeps the first probe's size, the others take this one.  Strides and pools collapse 2 and 3 to
@@ -182,7 +216,7 @@ def _stand_in(value, probe, backend):
     if isinstance(value, SymbolicTensor):
         known = value.stand_ins.get(probe)
         if known is not None:
-            return known
+            return known if known.__class__ is np.ndarray else np.zeros(*known)
         if value.default is not None:
             return np.asarray(value.default, dtype=numpy_dtype(value.dtype))
         if probe.__class__ is tuple:  # the wide probe: (size of the first axis, size of the others)
@@ -363,6 +397,7 @@ def record(name, kwargs):
 
 
 def record_node(name, kwargs, reference, prefix=None):
+    symbolic.build_here()  # a thread that records builds graphs: its ops on variables record from now on
     backend = active_backend()
     meta, values = infer(reference, kwargs, backend)
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
@@ -375,7 +410,8 @@ def record_node(name, kwargs, reference, prefix=None):
 
 def _attach(outputs, value, probe, dynamic):
     if isinstance(outputs, SymbolicTensor):
-        outputs.stand_ins[probe] = np.asarray(value)
+        value = np.asarray(value)
+        outputs.stand_ins[probe] = value if value.nbytes <= _KEPT_BYTES else (value.shape, value.dtype)
         outputs.dynamic = outputs.dynamic or dynamic
     elif isinstance(outputs, (list, tuple)) and isinstance(value, (list, tuple)):
         for o, v in zip(outputs, value):
@@ -424,74 +460,308 @@ def _loop_rule(name, tensor_arg, axis):
     def rule(kwargs):
         value = kwargs[tensor_arg]
         if not (is_symbolic(value) and len(value.shape) > axis and value.shape[axis] is None):
-            return OPS[name].reference(**kwargs)
-        loop = _Loop(name, _body_variables(name, kwargs))
-        reference = OPS[name].reference
-        return record_node(loop, dict(kwargs, captured=loop.variables),
-                           lambda captured, **kw: reference(**kw), prefix=_camel(name))
+            result = OPS[name].reference(**kwargs)
+        else:
+            loop = _Loop(name, kwargs)
+            node_kwargs = dict(kwargs, captured=loop.captured, variables=loop.variables, seeds=loop.seeds)
+            if name == "rnn":
+                node_kwargs["constants"] = None  # the traced body reads them as captured tensors
+            result = record_node(loop, node_kwargs, loop, prefix=_camel(name))
+        if name == "rnn" and _reads_learning_phase(result[0]):
+            result[0]._uses_learning_phase = True  # as Keras 2's K.rnn: its RNN layers then feed the phase
+        return result
 
     return rule
 
 
+def _reads_learning_phase(tensor):
+    """True when the learning phase placeholder is among what ``tensor`` is computed from."""
+    if not _phase or not is_symbolic(tensor):
+        return False
+    from .function import topological
+
+    phase = _phase[0]
+    return any(value is phase for node in topological(tensor) for value in node.inputs())
+
+
 class _Loop:
-    """The function of a loop node over an unknown length.  ``variables`` are the variables its body
-    (a Python function) reads: they are arguments of the node, so graph walks see them (NumPy's
-    gradient sweep refuses the node instead of missing them), and an engine that traces with variable
-    values as inputs (JAX) has the body read those values while the loop runs."""
+    """The function of a loop node over an unknown length.
 
-    def __init__(self, name, variables):
+    Its body (a Python function: the rnn step, the map or fold function) is traced once, on
+    placeholders for its per-step arguments, into a sub-graph, as TensorFlow traced a while-loop body.
+    Each step then replays that sub-graph on the engine; what the body reads from outside — graph
+    tensors such as dropout masks or the learning phase, and variables — are arguments of the node
+    (``captured``, ``variables``), so the graph computes them first and the engines differentiate
+    through them.  Keras code in the body that sets attributes on tensors runs on symbolic tensors
+    only."""
+
+    def __init__(self, name, kwargs):
         self.name = self.__name__ = name
-        self.variables = variables
-        self.backend = active_backend()
+        start = next(_node_serials)
+        self.params, self.outputs = self._trace(name, kwargs)
+        inner = [t for t in _leaves(self.params) if is_symbolic(t)]
+        inner_ids = {id(t) for t in inner}
+        from .function import seed_streams, topological
 
-    def __call__(self, *args):
-        *args, values = args
-        swapped = [(variable, value) for variable, value in zip(self.variables, values) if value is not variable]
-        saved = [variable.value for variable, _ in swapped]
-        for variable, value in swapped:
-            variable.value = value
-        try:
-            return getattr(self.backend, self.name)(*args)
-        finally:
-            for (variable, _), value in zip(swapped, saved):
-                variable.value = value
+        self.nodes = [n for n in topological(self.outputs) if n.serial > start]
+        own = {id(n) for n in self.nodes}
+        captured, variables = {}, {}
+        backend = active_backend()
+        for node in self.nodes:
+            for value in _leaves(node.kwargs):
+                if is_symbolic(value):
+                    if id(value) not in inner_ids and (value.node is None or id(value.node) not in own):
+                        captured[id(value)] = value
+                elif value.__class__ in symbolic.variable_types and backend.is_variable(value):
+                    variables[id(value)] = value
+        for value in _leaves(self.outputs):  # a body may return an outside tensor as it is
+            if is_symbolic(value) and id(value) not in inner_ids and (value.node is None or id(value.node) not in own):
+                captured[id(value)] = value
+        self.captured = list(captured.values())
+        self.variables = list(variables.values())
+        # The random ops of the body draw their seeds once per run, outside: every step of one run
+        # sees the same dropout mask, as Keras 2's recurrent dropout intends.
+        self.seeds = seed_streams(self.nodes)
+        self.arg_names = list(OPS[name].signature.parameters) + ["captured", "variables", "seeds"]
+        self._programs = {}
 
+    @staticmethod
+    def _trace(name, kwargs):
+        def like(tensor, drop):
+            """A placeholder for one step's slice of ``tensor`` (axis ``drop`` removed)."""
+            shape = tuple(tensor.shape[:drop]) + tuple(tensor.shape[drop + 1:]) if drop is not None else tensor.shape
+            return SymbolicTensor(shape, tensor.dtype, None, None, unique_name(f"{_camel(name)}/arg") + ":0")
 
-def _body_variables(name, kwargs):
-    """Trace the loop body once on symbolic slices to find the variables it reads; a body that reads a
-    symbolic tensor from outside (not through its arguments) is refused with a clear error."""
-    if name == "rnn":
-        inputs = kwargs["inputs"]
-        states = list(kwargs["initial_states"] or ()) + list(kwargs["constants"] or ())
-        outputs = kwargs["step_function"](inputs[:, 0], states)
-    elif name == "map_fn":
-        outputs = kwargs["fn"](kwargs["elems"][0])
-    else:
-        first = kwargs["elems"][0]
-        start = kwargs["initializer"] if kwargs["initializer"] is not None else first
-        outputs = kwargs["fn"](start, first)
-    allowed = {id(t) for t in _leaves(kwargs) if is_symbolic(t)}
-    backend = active_backend()
-    variables, seen, stack = {}, set(), [t for t in _leaves(outputs) if is_symbolic(t)]
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in allowed or id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        if tensor.node is None:
-            raise NotImplementedError(
-                f"{name}: over an unknown length, the loop body reads {tensor.name} from outside its "
-                "arguments; pass it in (`constants` for K.rnn) or give the dimension a static size"
-            )
-        for value in _leaves(tensor.node.kwargs):
+        def as_tensor(value):
             if is_symbolic(value):
-                stack.append(value)
-            elif value.__class__ in symbolic.variable_types and backend.is_variable(value):
-                variables[id(value)] = value
-    return list(variables.values())
+                return value
+            array = np.asarray(active_backend().eval(value) if value.__class__ in symbolic.variable_types else value)
+            return SymbolicTensor(array.shape, canonical_dtype(array.dtype))
+
+        if name == "rnn":
+            inputs = kwargs["inputs"]
+            states = [like(as_tensor(s), None) for s in kwargs["initial_states"] or ()]
+            params = (like(inputs, 1), states)
+            outputs = kwargs["step_function"](params[0], list(states) + list(kwargs["constants"] or ()))
+        elif name == "map_fn":
+            params = (like(kwargs["elems"], 0),)
+            outputs = kwargs["fn"](params[0])
+        else:
+            elems = kwargs["elems"]
+            first = like(elems, 0)
+            initializer = kwargs["initializer"]
+            start = like(as_tensor(initializer), None) if initializer is not None else like(elems, 0)
+            params = (start, first)
+            outputs = kwargs["fn"](start, first)
+        return params, outputs
+
+    def step(self, captured_values, variable_values, seed_values):
+        """The body as a function of one step's arguments, replaying the traced sub-graph."""
+        from .function import compile_program, replay
+
+        backend = active_backend()
+        program = self._programs.get(backend.name)
+        if program is None:
+            program = self._programs[backend.name] = compile_program(self.nodes, backend)
+        outer = {id(t): v for t, v in zip(self.captured, captured_values)}
+        outer.update((id(s), v) for s, v in zip(self.seeds, seed_values))
+        substitute = {id(var): value for var, value in zip(self.variables, variable_values) if value is not var}
+        params = self.params
+
+        def body(*args):
+            env = dict(outer)
+            for placeholder, value in zip(_leaves(params), _leaves(_aligned(params, args))):
+                env[id(placeholder)] = value
+            replay(program, env, _NO_GRADIENT, substitute or None)
+            return _map(lambda t: env[id(t)] if is_symbolic(t) else substitute.get(id(t), t), self.outputs)
+
+        return body
+
+    def __call__(self, *args, **kwargs):
+        values = dict(zip(self.arg_names, args), **kwargs)
+        body = self.step(values.pop("captured"), values.pop("variables"), values.pop("seeds"))
+        values["step_function" if self.name == "rnn" else "fn"] = body
+        return getattr(active_backend(), self.name)(*values.values())
+
+
+    # -----------------------------------------------------------------------------------------------
+    # the NumPy gradient: the loop unrolled at the length it ran with, then the per-op rules
+
+    def vjp(self, g, value, **args):
+        """Cotangents of the node's tensor arguments (``vjp.py`` rule signature) for the engines
+        without autodiff of their own.  The traced body is cloned, step after step, into a graph of
+        the length this run had (cached per shapes), whose gradients the per-op rules give; random
+        ops in the body get this run's seeds, so they draw the masks the forward pass drew."""
+        from .function import compile_program, replay, seed_streams, topological
+        from .vjp import BackwardPlan
+
+        names = ["inputs", "initial_states", "mask"] if self.name == "rnn" else ["elems", "initializer"]
+        tensors = {n: args.get(n) for n in names}
+        key = tuple((n, _signature(tensors[n])) for n in names) + (_signature(args["captured"]),)
+        plan = self._vjp_plans.get(key) if hasattr(self, "_vjp_plans") else None
+        if plan is None:
+            self._vjp_plans = getattr(self, "_vjp_plans", {})
+            plan = self._vjp_plans[key] = self._unrolled(tensors, args, g)
+        placeholders, cotangent_slots, streams, targets, loss, program, backward = plan
+        env = {}
+        for name, slots in placeholders.items():
+            for slot, given in zip(_leaves(slots), _leaves(tensors[name] if name != "captured" else args["captured"])):
+                env[id(slot)] = given
+        flat_g = g if isinstance(g, list) else [g]
+        for slot, cotangent, out in zip(cotangent_slots, flat_g, _leaves(value) if isinstance(g, list) else [value]):
+            env[id(slot)] = np.zeros_like(out) if cotangent is None else cotangent
+        for stream in streams:
+            env[id(stream)] = args["seeds"][stream.base]
+        with symbolic.suspended():
+            replay(program, env, None)
+        cotangents = backward.sweep(env)
+        grads = {name: _map(lambda slot: None if slot is None else BackwardPlan.gradient(slot, cotangents, env),
+                            slots) for name, slots in placeholders.items()}
+        grads["variables"] = [BackwardPlan.gradient(v, cotangents, env) for v in self.variables]
+        return grads
+
+    def _unrolled(self, tensors, args, g):
+        from .function import compile_program, seed_streams, topological
+        from .vjp import BackwardPlan
+
+        with _recording():
+            def slot(value):
+                if value is None:
+                    return None
+                array = np.asarray(value)
+                return placeholder(array.shape, dtype=canonical_dtype(array.dtype))
+
+            placeholders = {name: _map(slot, value) for name, value in tensors.items()}
+            placeholders["captured"] = [slot(v) for v in args["captured"]]
+            outer = {id(t): p for t, p in zip(self.captured, placeholders["captured"])}
+            seeds = {id(s): i for i, s in enumerate(self.seeds)}
+            loop_args = dict(args, **{n: placeholders[n] for n in tensors}, captured=None, variables=None, seeds=None)
+            loop_args["step_function" if self.name == "rnn" else "fn"] = self._clone_body(outer, seeds)
+            for extra in ("captured", "variables", "seeds"):
+                loop_args.pop(extra)
+            outputs = OPS[self.name].reference(**loop_args)
+            flat = [t for t in _leaves(outputs)]
+            cotangent_slots = [placeholder(tuple(t.shape), dtype=t.dtype) if is_symbolic(t) else None for t in flat]
+            loss = None
+            for out, cot in zip(flat, cotangent_slots):
+                if cot is not None:
+                    term = OPS["sum"].public(out * cot)
+                    loss = term if loss is None else loss + term
+        nodes = topological(loss)
+        targets = [t for t in _leaves(placeholders) if is_symbolic(t)] + list(self.variables)
+        backend = active_backend()
+        return (placeholders, cotangent_slots, seed_streams(nodes), targets, loss,
+                compile_program(nodes, backend), BackwardPlan(loss, nodes, targets, backend))
+
+    def _clone_body(self, outer, seeds):
+        """The body as a function of symbolic step arguments that records a copy of the traced
+        sub-graph (``outer``: what the copy reads instead of the captured tensors; ``seeds``: the index
+        each random op's seed stream has among the node's seeds)."""
+        params, nodes, outputs = self.params, self.nodes, self.outputs
+
+        def body(*step_args):
+            env = dict(outer)
+            for placeholder_, value in zip(_leaves(params), _leaves(_aligned(params, step_args))):
+                env[id(placeholder_)] = value
+
+            def swap(value):
+                if value.__class__ is SeedStream:
+                    return SeedStream(seeds[id(value)])
+                return env.get(id(value), value) if is_symbolic(value) else value
+
+            for node in nodes:  # recorded as they were, not through the public ops' graph rules again
+                kwargs = {k: _map(swap, v) for k, v in node.kwargs.items()}
+                fn = node.fn
+                reference = OPS[fn].reference if isinstance(fn, str) else fn if isinstance(fn, _Loop) else \
+                    (lambda f: lambda **kw: f(*kw.values()))(fn)
+                result = record_node(fn, kwargs, reference, prefix=_camel(fn if isinstance(fn, str) else "clone"))
+                for old, new in zip(_leaves(node.outputs), _leaves(result)):
+                    env[id(old)] = new
+            return _map(lambda t: env.get(id(t), t) if is_symbolic(t) else t, outputs)
+
+        return body
+
+
+def _signature(value):
+    return tuple((np.shape(v), np.asarray(v).dtype.str) if v is not None else None for v in _leaves(value))
+
+
+@contextlib.contextmanager
+def _recording():
+    """Record on this thread even while it replays a function (a gradient rule builds a graph); after
+    it, the thread is as it was (an eager thread stays eager)."""
+    state, building = symbolic._replaying, symbolic._building
+    depth, generation = getattr(state, "depth", 0), getattr(building, "generation", None)
+    state.depth = 0
+    symbolic.build_here()
+    try:
+        yield
+    finally:
+        state.depth = depth
+        if generation is None:
+            del building.generation
+        else:
+            building.generation = generation
+
+
+def _aligned(params, args):
+    """The step's arguments in the structure of ``params`` (rnn states arrive as a list)."""
+    if len(params) == 2 and isinstance(params[1], list):
+        return (args[0], list(args[1])[:len(params[1])])
+    return args
+
+
+class _NoGradient:
+    """Loop bodies hold no gradient nodes; their engines differentiate through the loop itself."""
+
+    def __call__(self, node, env):
+        raise NotImplementedError("gradient nodes inside a loop body")
+
+    @staticmethod
+    def watch(value):
+        return value
+
+
+_NO_GRADIENT = _NoGradient()
+
+
+def _switch_rule(kwargs):
+    """Callable branches are traced now, as TensorFlow's ``cond`` traced both of its branches: the node
+    selects between two recorded tensors."""
+    kwargs = dict(kwargs)
+    for key in ("then_expression", "else_expression"):
+        if callable(kwargs[key]):
+            kwargs[key] = kwargs[key]()
+    result = record_node("switch", kwargs, OPS["switch"].reference)
+    if _phase and kwargs["condition"] is _phase[0]:
+        result._uses_learning_phase = True  # in_train_phase: Keras 2 must feed the phase
+    return result
+
+
+def _phase_rule(name):
+    """``in_train_phase`` / ``in_test_phase``: the composite body, its result tagged
+    ``_uses_learning_phase`` when it depends on a phase known only at run time, which tells Keras 2 to
+    feed the phase to its functions."""
+
+    def rule(kwargs):
+        result = OPS[name].reference(**kwargs)
+        if is_symbolic(result) and result.node is not None and result.node.fn == "switch":
+            result._uses_learning_phase = True
+        return result
+
+    return rule
+
+
+def _print_rule(kwargs):
+    """``print_tensor`` prints when a function runs, not while its shape is inferred."""
+    return record_node("print_tensor", kwargs, lambda x, message="": x)
 
 
 SPECIAL = {
+    "print_tensor": _print_rule,
+    "switch": _switch_rule,
+    "in_train_phase": _phase_rule("in_train_phase"),
+    "in_test_phase": _phase_rule("in_test_phase"),
     "map_fn": _loop_rule("map_fn", "elems", 0),
     "foldl": _loop_rule("foldl", "elems", 0),
     "foldr": _loop_rule("foldr", "elems", 0),
@@ -525,6 +795,8 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
         raise NotImplementedError("placeholder: sparse placeholders are not implemented")
     dtype = config._floatx if dtype is None else canonical_dtype(dtype)
     tensor = SymbolicTensor(shape, dtype, None, None, name or unique_name("Placeholder") + ":0")
+    tensor._keras_shape = shape  # the attributes Keras 2 reads on its inputs
+    tensor._uses_learning_phase = False
     activate()
     return tensor
 
@@ -545,7 +817,7 @@ def symbolic_learning_phase():
 
 def reset():
     """Leave graph mode and forget the name counters, uids and learning phase (``K.clear_session``)."""
-    symbolic.active = False
+    symbolic.leave()
     with _names_lock:
         _name_counts.clear()
     config.reset_uids()
@@ -556,5 +828,6 @@ def activate():
     symbolic.is_symbolic = is_symbolic
     symbolic.record = record
     symbolic.record_operator = record_operator
+    symbolic.build_here()
     symbolic.active = True
 

@@ -518,7 +518,8 @@ class BackwardPlan:
                 continue
             if node.fn == GRADIENT:
                 raise NotImplementedError("gradients of gradients are not implemented on the numpy backend")
-            vjp = RULES.get(node.fn)
+            vjp = RULES.get(node.fn) if isinstance(node.fn, str) or callable(node.fn) and not hasattr(node.fn, "vjp") \
+                else node.fn.vjp  # a loop over an unknown length carries its own rule
             if vjp is None:
                 name = node.fn if isinstance(node.fn, str) else getattr(node.fn, "__name__", node.fn)
                 raise NotImplementedError(f"gradient of {name} is not implemented on the numpy backend")

@@ -15,6 +15,15 @@ def _is_graph_tensor(value):
     return symbolic.is_symbolic is not None and symbolic.is_symbolic(value)
 
 
+def _static_value(tensor):
+    """The value of a scalar graph tensor that is the same whatever size its unknown inputs take
+    (``K.shape(x)[1] * 2`` when that dim of ``x`` is known); ValueError otherwise."""
+    values = {int(v) for v in getattr(tensor, "stand_ins", {}).values() if v.__class__ is np.ndarray and v.ndim == 0}
+    if len(values) != 1:
+        raise ValueError("an entry that depends on an unknown dimension")
+    return values.pop()
+
+
 def _transpose_output_shape(rank):
     """Canonicaliser factory: ``output_shape`` of a transposed convolution → a tuple of ``rank`` entries,
     ints except a batch entry that may be None."""
@@ -22,12 +31,15 @@ def _transpose_output_shape(rank):
     def canonical(value):
         try:
             # The batch entry is often K.shape(x)[0], a graph tensor: only the input's batch counts.
-            dims = tuple(None if v is None or i == 0 and _is_graph_tensor(v) else int(v)
+            # Keras 2 computes the other entries from K.shape too; they count by their static value.
+            dims = tuple(None if v is None or i == 0 and _is_graph_tensor(v) else
+                         _static_value(v) if _is_graph_tensor(v) else int(v)
                          for i, v in enumerate(value))
         except (TypeError, ValueError):
             dims = None
         if dims is None or len(dims) != rank or None in dims[1:] or any(d <= 0 for d in dims if d is not None):
-            raise ArgError(f"a tuple of {rank} positive ints (the batch entry may be None)", TypeError)
+            raise ArgError(f"a tuple of {rank} positive ints (the batch entry may be None or a tensor; "
+                           "the others may be tensors of a static value)", TypeError)
         return dims
 
     canonical.__name__ = f"transpose_output_shape_{rank}"

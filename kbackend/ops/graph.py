@@ -54,19 +54,19 @@ def name_scope(name):
         stack.pop()
 
 
-@contextlib.contextmanager
 def control_dependencies(control_inputs):
-    """Order the enclosed computations after ``control_inputs``.
+    """Context manager: the computations recorded inside the block run after ``control_inputs``.
 
-    Eager ops run in program order and K.function applies updates after its outputs, so there is
-    nothing to enforce: the block runs as written.
+    Inside a graph, an update among ``control_inputs`` (``K.update_add(total, x)``) is applied before
+    any node recorded in the block reads a variable, so ``total / count`` built inside sees this
+    call's values, as a Keras 2 metric's result does.  Eager ops have already run in program order.
 
     >>> import kbackend as K
     >>> with K.control_dependencies([]):
     ...     K.eval(K.constant(1.0))
     array(1., dtype=float32)
     """
-    yield
+    return _graph_tensor.control_dependencies(control_inputs)
 
 
 def symbolic(func):

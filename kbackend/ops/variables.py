@@ -89,13 +89,16 @@ def constant(value, dtype=None, shape=None, name=None):
 
 @op
 def is_tensor(x):
-    """Return True if ``x`` is a tensor or variable of the active backend (a NumPy array on NumPy).
+    """Return True if ``x`` is a tensor or variable of the active backend.
+
+    A NumPy array is data, never a tensor, on every engine (Keras 2's ``fit`` tells its inputs from
+    symbolic tensors this way); on NumPy the variables are the tensors.
 
     >>> import numpy as np, kbackend as K
-    >>> K.is_tensor(np.zeros(2)), K.is_tensor([1, 2])
-    (True, False)
+    >>> K.is_tensor(np.zeros(2)), K.is_tensor(K.variable([1, 2])), K.is_tensor([1, 2])
+    (False, True, False)
     """
-    return isinstance(x, (np.ndarray, Variable))
+    return isinstance(x, Variable)
 
 
 @op
@@ -104,11 +107,11 @@ def is_keras_tensor(x):
 
     Raises ``ValueError`` when ``x`` is not a tensor at all.
 
-    >>> import numpy as np, kbackend as K
-    >>> K.is_keras_tensor(np.zeros(2))
+    >>> import kbackend as K
+    >>> K.is_keras_tensor(K.variable([1.0]))
     False
     """
-    if not is_tensor(x):
+    if not isinstance(x, (np.ndarray, Variable)):
         raise ValueError(
             f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
         )

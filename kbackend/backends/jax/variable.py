@@ -174,6 +174,8 @@ _INT32 = np.iinfo(np.int32)
 
 def cast(x, dtype):
     """``x`` as ``dtype``; no op at all when it already is (``astype`` costs a dispatch even then)."""
+    if x.__class__ in (bool, int, float, complex):  # a Python scalar, as to_jax leaves it
+        return jnp.asarray(x, dtype=dtype)
     return x if x.dtype == dtype else x.astype(dtype)
 
 

@@ -49,11 +49,12 @@ def feed(value, dtype):
 
 
 def is_tensor(x):
-    return isinstance(x, (np.ndarray, Variable)) or is_graph(x)
+    # a NumPy array is data, never a tensor (as on the NumPy engine): eager results are arrays
+    return is_graph(x)
 
 
 def is_keras_tensor(x):
-    if not is_tensor(x):
+    if not (isinstance(x, np.ndarray) or is_graph(x)):
         raise ValueError(f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable")
     return hasattr(x, "_keras_history")
 

@@ -25,8 +25,9 @@ def stop_gradient(variables):
 def print_tensor(x, message=""):
     if tf.executing_eagerly():
         print(f"{message}{np.asarray(x)}", file=sys.stdout)
-    else:
-        tf.print(message, x, output_stream=sys.stdout)
+    else:  # inside tf.function: Python's print when the graph runs (tf.print writes past sys.stdout)
+        tf.numpy_function(lambda value: print(f"{message}{value}", file=sys.stdout) or [], [x], [],
+                          stateful=True)
     return x
 
 

@@ -8,6 +8,7 @@ function: ops also accept NumPy arrays and Python values, so each one starts wit
 
 from ..._dispatch import collect
 from . import control, conv, math, nn, random, shape, variables
+from .operators import OPERATORS
 from .variables import Variable, feed
 
 VARIABLE_TYPES = (Variable,)
