@@ -537,8 +537,12 @@ def _pytensor_runner(fn):
             updates.append((variable, variable.type.filter_variable(cast(to_pt(new), variable.dtype),
                                                                     allow_convert=True)))
     graph_outputs = [(i, o) for i, o in enumerate(outputs) if is_graph(o)]
-    half = any(v.dtype == "float16" for v in pytensor.graph.basic.ancestors([o for _, o in graph_outputs] +
-                                                                            [u for _, u in updates]))
+    try:
+        from pytensor.graph.traversal import ancestors
+    except ImportError:  # PyTensor before 2.32
+        from pytensor.graph.basic import ancestors
+    half = any(getattr(v, "dtype", None) == "float16"
+               for v in ancestors([o for _, o in graph_outputs] + [u for _, u in updates]))
     compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates,
                                  mode=HALF_FUNCTION_MODE if half else FUNCTION_MODE, on_unused_input="ignore",
                                  accept_inplace=True)

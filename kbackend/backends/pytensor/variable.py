@@ -199,6 +199,8 @@ def to_pt(x):
         return pt.constant(x.astype(np.float32) if x.dtype.kind == "V" else x)  # no bfloat16 in PyTensor
     if type(x).__module__.startswith("scipy.sparse"):
         return pt.constant(x.toarray())
+    if isinstance(x, (list, tuple)) and any(isinstance(v, (_GraphVariable, list, tuple)) for v in x):
+        return pt.stack(weak_operands([to_pt(v) if isinstance(v, (list, tuple)) else v for v in x]))
     if hasattr(x, "__array__") and not isinstance(x, (list, tuple, numbers.Number)):
         return pt.constant(np.asarray(x))
     return pt.constant(from_python(x))
