@@ -463,7 +463,9 @@ def _pytensor_runner(fn):
     import pytensor
     import pytensor.tensor as pt
 
-    from ..backends.pytensor.variable import FUNCTION_MODE, HALF_FUNCTION_MODE, as_type as cast, is_graph, to_pt, tracing, weak_operands
+    engine = fn.backend.module  # the backend package: its graph helpers and compile modes
+    cast, is_graph, to_pt, tracing, weak_operands = (engine.as_type, engine.is_graph, engine.to_pt, engine.tracing,
+                                                     engine.weak_operands)
     from ..dtypes import numpy_dtype
 
     backend = fn.backend
@@ -543,9 +545,9 @@ def _pytensor_runner(fn):
         from pytensor.graph.basic import ancestors
     half = any(getattr(v, "dtype", None) == "float16"
                for v in ancestors([o for _, o in graph_outputs] + [u for _, u in updates]))
-    compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates,
-                                 mode=HALF_FUNCTION_MODE if half else FUNCTION_MODE, on_unused_input="ignore",
-                                 accept_inplace=True)
+    mode = engine.HALF_FUNCTION_MODE if half else engine.FUNCTION_MODE
+    compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates, mode=mode,
+                                 on_unused_input="ignore", accept_inplace=True)
 
     def run(feeds):
         values = {id(tensor): value for tensor, value in feeds}

@@ -11,21 +11,23 @@ is PyTensor's own (``~/.pytensor`` unless ``PYTENSOR_FLAGS=base_compiledir=...``
 """
 
 from ..._dispatch import OPS, collect
-from . import control, conv, math, nn, random, shape, variables
+from . import control, conv, math, nn, shape, variables
 from .reference_op import reference_op
-from .variable import Variable, eager
+from .variable import (FUNCTION_MODE, HALF_FUNCTION_MODE, Variable, as_type, eager, is_graph, to_pt, tracing,
+                       weak_operands)
 from .variables import DIRECT, feed
 
 VARIABLE_TYPES = (Variable,)
 
+
 def reference_ops():
     """The ops this engine runs as their NumPy reference inside the graph (PyTensor has no kernel)."""
-    own = collect(variables, math, shape, nn, conv, random, control)
+    own = collect(variables, math, shape, nn, conv, control)
     return sorted(name for name, spec in OPS.items() if name not in own and not spec.composite)
 
 
 def implementations():
-    own = collect(variables, math, shape, nn, conv, random, control)
+    own = collect(variables, math, shape, nn, conv, control)
     table = {}
     for name, spec in OPS.items():
         if name in DIRECT:
@@ -39,4 +41,5 @@ def implementations():
     return table
 
 
-__all__ = ["VARIABLE_TYPES", "Variable", "feed", "implementations", "reference_ops"]
+__all__ = ["FUNCTION_MODE", "HALF_FUNCTION_MODE", "VARIABLE_TYPES", "Variable", "as_type", "feed", "implementations",
+           "is_graph", "reference_ops", "to_pt", "tracing", "weak_operands"]

@@ -245,7 +245,8 @@ def dot(x, y):
     a, b = _dense(x), to_pt(y)
     if a.ndim > 2 or b.ndim > 2:
         # Keras 2's N-D dot: contract the last axis of x with the second-to-last of y
-        return _wide_product(a, b, lambda p, q: pt.tensordot(p, q, axes=[[p.ndim - 1], [q.ndim - 2 if q.ndim > 1 else 0]]))
+        return _wide_product(a, b, lambda p, q: pt.tensordot(p, q, axes=[[p.ndim - 1],
+                                                                          [q.ndim - 2 if q.ndim > 1 else 0]]))
     return _wide_product(a, b, pt.dot)
 
 

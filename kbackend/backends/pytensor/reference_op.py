@@ -20,7 +20,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 from ..._dispatch import OPS, backend_scope
-from .variable import _GraphVariable, _LEAF, concrete, flatten, is_tracing, rebuild, to_pt
+from .variable import _GraphVariable, _LEAF, concrete, is_tracing, rebuild, to_pt
 
 _PROBES = (2, 3, 1, 4)
 
@@ -203,4 +203,4 @@ def _is_array(value):
     return isinstance(value, (np.ndarray, np.generic))
 
 
-__all__ = ["reference_op", "flatten"]
+__all__ = ["ReferenceOp", "VJPOp", "reference_op"]

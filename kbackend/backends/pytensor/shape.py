@@ -1,8 +1,7 @@
 """Shape and indexing ops and zero padding on PyTensor.
 
-Shape arguments may hold scalar graph values (``K.shape(x)[0]`` inside a traced graph); they stay
-symbolic.  ``arange`` and ``slice`` with tensor bounds, image resizing and the other ops not here run
-their reference (see :mod:`.reference_op`).
+Shape arguments may hold scalar graph values (``K.shape(x)[0]`` inside a traced graph, or eager
+arrays); they stay symbolic, so ``arange`` and ``slice`` take tensor bounds.
 """
 
 import builtins

@@ -215,7 +215,8 @@ def weak_operands(args):
     like = graphs[0].dtype
     out = []
     for a in args:
-        if a.__class__ is float and like.startswith("float") or a.__class__ is int and like.startswith(("int", "uint", "float")):
+        if (a.__class__ is float and like.startswith("float")
+                or a.__class__ is int and like.startswith(("int", "uint", "float"))):
             a = pt.constant(np.asarray(a, dtype=like))
         elif isinstance(a, (np.ndarray, np.generic)):
             a = to_pt(a)
@@ -240,16 +241,6 @@ def pt_dtype(name):
     if name == "string":
         raise TypeError("the pytensor backend has no string tensors")
     return str(np.dtype(numpy_dtype(name)))
-
-
-def static_int(value):
-    """A Python int from a shape entry given as an int, a NumPy scalar or a constant graph variable."""
-    if isinstance(value, _GraphVariable):
-        try:
-            return int(pt.get_underlying_scalar_constant_value(value))
-        except Exception:  # noqa: BLE001 - not a constant: the caller keeps it symbolic
-            return None
-    return int(np.asarray(concrete(value)))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -222,6 +222,6 @@ def batch_set_value(tuples):
 DIRECT = frozenset(
     """variable is_variable constant is_tensor is_keras_tensor is_placeholder is_sparse to_dense shape int_shape
     ndim size dtype eval zeros ones eye random_uniform_variable random_normal_variable count_params update
-    update_add update_sub moving_average_update get_value batch_get_value set_value batch_set_value switch rnn map_fn foldl
-    foldr""".split()
+    update_add update_sub moving_average_update get_value batch_get_value set_value batch_set_value switch rnn map_fn
+    foldl foldr""".split()
 )
