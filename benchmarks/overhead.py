@@ -23,7 +23,7 @@ from _report import report  # noqa: E402
 SIZES = {"tiny": (2, 3), "medium": (256, 256), "large": (2048, 2048)}
 CONV_SIZES = {"tiny": (4, 8, 8, 3), "medium": (16, 32, 32, 16), "large": (32, 64, 64, 32)}
 OPS = ("prod", "sum", "cast", "dot", "batch_dot", "softmax", "conv2d")
-ENGINES = ("numpy", "torch", "jax", "tensorflow")
+ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -92,6 +92,29 @@ def raw_calls(engine):
             "softmax": lambda x: tf.nn.softmax(x, axis=-1),
             "conv2d": lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"),
         }, tf.convert_to_tensor, (lambda out: out)
+    if engine == "pytensor":
+        # the raw call: a pytensor.function compiled once for the op (C virtual machine, fast_run
+        # rewrites); a K.* call on this engine looks up (or compiles) its own one-op graph, run by
+        # PyTensor's Python linker
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.compile.mode import Mode
+        from pytensor.tensor.special import softmax
+
+        mode = Mode(linker="cvm", optimizer="fast_run")
+        x, y = pt.matrix(dtype="float32"), pt.matrix(dtype="float32")
+
+        def compiled(inputs, output):
+            return pytensor.function(inputs, output, mode=mode)
+
+        return {
+            "prod": compiled([x], pt.prod(x, axis=1)),
+            "sum": compiled([x], pt.sum(x)),
+            "cast": compiled([x], pt.cast(x, "float16")),
+            "dot": compiled([x, y], pt.dot(x, y)),
+            "batch_dot": compiled([x, y], pt.sum(x * y, axis=1, keepdims=True)),
+            "softmax": compiled([x], softmax(x, axis=-1)),
+        }, (lambda a: a), (lambda out: out)
     raise ValueError(engine)
 
 

@@ -1,6 +1,6 @@
 """One SGD step of an MLP 784-256-10 (batch 128): K.function + K.gradients vs the fastest hand-written step.
 
-    python benchmarks/train_step.py [--engines numpy torch jax tensorflow] [--markdown F] [--json F]
+    python benchmarks/train_step.py [--engines numpy torch jax tensorflow pytensor] [--markdown F] [--json F]
 
 Both steps take the batch and return the loss.  Two settings are measured:
 
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _report import report  # noqa: E402
 
-ENGINES = ("numpy", "torch", "jax", "tensorflow")
+ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 BATCH, FEATURES, HIDDEN, CLASSES, LR = 128, 784, 256, 10, 0.01
 
 
@@ -147,6 +147,22 @@ def hand_step(engine, w1, b1, w2, b2):
             return loss
 
         return lambda x, y: float(tf_update(x, y))
+    if engine == "pytensor":
+        import pytensor
+        import pytensor.tensor as pt
+        from pytensor.compile.mode import Mode
+        from pytensor.tensor.special import log_softmax
+
+        params = [pytensor.shared(v) for v in (w1, b1, w2, b2)]
+        tx, ty = pt.matrix(dtype="float32"), pt.matrix(dtype="float32")
+        a, ba, c, bc = params
+        logits = pt.dot(pt.maximum(pt.dot(tx, a) + ba, 0), c) + bc
+        loss = -pt.mean(pt.sum(ty * log_softmax(logits, axis=1), axis=1))
+        grads = pytensor.grad(loss, params)
+        # the mode K.function compiles with: the C virtual machine and the fast_run rewrites
+        update = pytensor.function([tx, ty], loss, updates=[(p, p - np.float32(LR) * g) for p, g in zip(params, grads)],
+                                   mode=Mode(linker="cvm", optimizer="fast_run"))
+        return lambda x, y: float(update(x, y))
     raise ValueError(engine)
 
 
@@ -200,7 +216,7 @@ def main(argv=None):
     lines = ["| engine | batch | hand-written step (ms) | K step (ms) | K / hand |", "|---|---|---|---|---|"]
     lines += [f"| {r['engine']} | {setting} | {r[setting]['hand_ms']:.2f} | {r[setting]['k_ms']:.2f} | "
               f"{r[setting]['ratio']:.2f}x |" for r in rows for setting in ("numpy", "resident")
-              if r["engine"] != "numpy" or setting == "numpy"]
+              if r["engine"] not in ("numpy", "pytensor") or setting == "numpy"]
     text = "\n".join(lines)
     report(text, rows, args.markdown, args.json)
 

@@ -634,7 +634,7 @@ def _import_backend_module(name):
         except ImportError as exc:
             if exc.name == f"kbackend.backends.{name}":
                 raise NotImplementedError(
-                    f"the {name!r} backend is not implemented yet; available: numpy, torch, jax, tensorflow"
+                    f"the {name!r} backend is not implemented yet; available: numpy, torch, jax, tensorflow, pytensor"
                 ) from None
             if exc.name and exc.name.split(".")[0] in _ENGINE_MODULES.get(name, ()):
                 raise ImportError(

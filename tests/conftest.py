@@ -13,8 +13,7 @@ os.environ.pop("KERAS_BACKEND", None)
 HERE = pathlib.Path(__file__).parent
 PACKAGE = HERE.parent / "kbackend"
 
-_ENGINE_MODULE = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor",
-                  "dask": "dask"}
+_ENGINE_MODULE = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor"}
 
 
 def installed_backends():

@@ -1,0 +1,279 @@
+"""Reductions, elementwise math, comparisons and linear algebra on PyTensor.
+
+Output dtypes follow the reference: each eager op and each traced node is cast to the dtype the
+NumPy reference gives (see :mod:`.variable`), so only values are computed here.
+"""
+
+import numpy as np
+import pytensor.tensor as pt
+
+from ... import config
+from ...ops.math import batch_dot_axes, check_axis
+from .variable import as_type, is_graph, is_number, pt_dtype, to_pt
+
+_HALF = ("float16",)
+
+
+def _floating(x):
+    """``x`` with bool and integer values cast to ``floatx()``."""
+    if not x.dtype.startswith("float"):
+        return as_type(x, pt_dtype(config._floatx))
+    return x
+
+
+def _wide(x):
+    return as_type(x, "float32") if x.dtype in _HALF else x
+
+
+def _axis(func, axis, x):
+    return check_axis(func, axis, x.ndim)
+
+
+def max(x, axis=None, keepdims=False):
+    x = to_pt(x)
+    return pt.max(x, axis=_axis("max", axis, x), keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    x = to_pt(x)
+    return pt.min(x, axis=_axis("min", axis, x), keepdims=keepdims)
+
+
+def _accumulate(reduce, func, x, axis, keepdims=None):
+    x = to_pt(x)
+    axis = _axis(func, axis, x)
+    kwargs = {} if keepdims is None else {"keepdims": keepdims}
+    if x.dtype == "bool":
+        return reduce(as_type(x, "int64"), axis=axis, **kwargs)
+    if x.dtype.startswith(("int", "uint")):  # in int64: PyTensor's cumsum/cumprod return int64 whatever the type says
+        return as_type(reduce(as_type(x, "int64"), axis=axis, **kwargs), x.dtype)
+    return as_type(reduce(_wide(x), axis=axis, **kwargs), x.dtype)
+
+
+def sum(x, axis=None, keepdims=False):
+    return _accumulate(pt.sum, "sum", x, axis, keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return _accumulate(pt.prod, "prod", x, axis, keepdims)
+
+
+def cumsum(x, axis=0):
+    return _accumulate(pt.cumsum, "cumsum", x, axis)
+
+
+def cumprod(x, axis=0):
+    return _accumulate(pt.cumprod, "cumprod", x, axis)
+
+
+def _moment(reduce, func, x, axis, keepdims):
+    x = _floating(to_pt(x))
+    axis = _axis(func, axis, x)
+    return as_type(reduce(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
+
+
+def var(x, axis=None, keepdims=False):
+    return _moment(pt.var, "var", x, axis, keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    # sqrt of var: pt.std's gradient at a constant input is NaN, like the engines' own
+    return _moment(pt.std, "std", x, axis, keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return _moment(pt.mean, "mean", x, axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    x = to_pt(x)
+    return pt.any(x, axis=_axis("any", axis, x), keepdims=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    x = to_pt(x)
+    return pt.all(x, axis=_axis("all", axis, x), keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    x = to_pt(x)
+    return as_type(pt.argmax(x, axis=_axis("argmax", axis, x)), "int64")
+
+
+def argmin(x, axis=-1):
+    x = to_pt(x)
+    return as_type(pt.argmin(x, axis=_axis("argmin", axis, x)), "int64")
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    x = _floating(to_pt(x))
+    axis = _axis("logsumexp", axis, x)
+    wide = _wide(x)
+    shift = pt.max(wide, axis=axis, keepdims=True)
+    shift = pt.switch(pt.isinf(shift), 0, pt.stop_gradient(shift)) if hasattr(pt, "stop_gradient") else \
+        pt.switch(pt.isinf(shift), 0, shift)
+    out = pt.log(pt.sum(pt.exp(wide - shift), axis=axis, keepdims=True)) + shift
+    if not keepdims:
+        out = out.squeeze(axis) if axis is not None else out.reshape(())
+    return as_type(out, x.dtype)
+
+
+def square(x):
+    return pt.sqr(to_pt(x))
+
+
+def abs(x):
+    return pt.abs(to_pt(x))
+
+
+def sqrt(x):
+    # sqrt(max(x, 0)) whose gradient is 0, not inf/NaN, where x <= 0
+    x = _floating(to_pt(x))
+    positive = pt.gt(x, 0)
+    return pt.switch(positive, pt.sqrt(pt.switch(positive, x, 1)), pt.maximum(x, 0))
+
+
+def exp(x):
+    return pt.exp(_floating(to_pt(x)))
+
+
+def log(x):
+    return pt.log(_floating(to_pt(x)))
+
+
+def round(x):
+    x = to_pt(x)
+    return pt.round(x, mode="half_to_even") if x.dtype.startswith("float") else x
+
+
+def sign(x):
+    return pt.sign(to_pt(x))
+
+
+def _weak(number, like):
+    """A Python number as a constant of ``like``'s dtype (rounded there first, as the reference does),
+    unless that would drop a fraction."""
+    if like.dtype.startswith("float") or like.dtype.startswith(("int", "uint")) and isinstance(number, int):
+        return pt.constant(np.asarray(number, dtype=like.dtype))
+    return number
+
+
+def _operands(x, y):
+    """Graph values for both operands; a lone Python number takes the other operand's dtype."""
+    if is_number(y) and not is_number(x):
+        a = to_pt(x)
+        return a, _weak(y, a)
+    if is_number(x) and not is_number(y):
+        b = to_pt(y)
+        return _weak(x, b), b
+    return to_pt(x), to_pt(y)
+
+
+def pow(x, a):
+    base, exponent = _operands(x, a)
+    dtype = (base if is_graph(base) else exponent).dtype
+    if dtype in ("float16", "float32"):  # PyTensor's float32 pow is 1 ulp off NumPy's; compute in float64
+        return as_type(pt.pow(as_type(to_pt(base), "float64"), as_type(to_pt(exponent), "float64")), dtype)
+    return pt.pow(base, exponent)
+
+
+def _bound(value, like):
+    if is_number(value):
+        return value
+    return as_type(to_pt(value), like.dtype)
+
+
+def clip(x, min_value, max_value):
+    x = to_pt(x)
+    if is_number(min_value) and is_number(max_value) and max_value < min_value:
+        max_value = min_value
+    out = x
+    if max_value is not None:
+        out = pt.minimum(out, _bound(max_value, x))
+    if min_value is not None:
+        out = pt.maximum(out, _bound(min_value, x))
+    return as_type(out, x.dtype)
+
+
+def maximum(x, y):
+    return pt.maximum(*_operands(x, y))
+
+
+def minimum(x, y):
+    return pt.minimum(*_operands(x, y))
+
+
+def sin(x):
+    return pt.sin(_floating(to_pt(x)))
+
+
+def cos(x):
+    return pt.cos(_floating(to_pt(x)))
+
+
+def equal(x, y):
+    return pt.eq(*_operands(x, y))
+
+
+def not_equal(x, y):
+    return pt.neq(*_operands(x, y))
+
+
+def greater(x, y):
+    return pt.gt(*_operands(x, y))
+
+
+def greater_equal(x, y):
+    return pt.ge(*_operands(x, y))
+
+
+def less(x, y):
+    return pt.lt(*_operands(x, y))
+
+
+def less_equal(x, y):
+    return pt.le(*_operands(x, y))
+
+
+def _dense(x):
+    if type(x).__module__.startswith("scipy.sparse"):
+        return to_pt(x.toarray())
+    return to_pt(x)
+
+
+def dot(x, y):
+    a, b = _dense(x), to_pt(y)
+    if a.ndim > 2 or b.ndim > 2:
+        # Keras 2's N-D dot: contract the last axis of x with the second-to-last of y
+        return _wide_product(a, b, lambda p, q: pt.tensordot(p, q, axes=[[p.ndim - 1],
+                                                                          [q.ndim - 2 if q.ndim > 1 else 0]]))
+    return _wide_product(a, b, pt.dot)
+
+
+def _wide_product(a, b, product):
+    dtype = a.dtype if a.dtype == b.dtype else pt.upcast(a.dtype, b.dtype) if hasattr(pt, "upcast") else None
+    out = product(_wide(a), _wide(b))
+    return as_type(out, dtype) if dtype is not None else out
+
+
+def batch_dot(x, y, axes=None):
+    a, b = to_pt(x), to_pt(y)
+    ax, ay = batch_dot_axes(a.type.shape, b.type.shape, axes)
+    # move the contracted axes last / first after the batch, then one batched product
+    a_rest = [i for i in range(1, a.ndim) if i != ax]
+    b_rest = [i for i in range(1, b.ndim) if i != ay]
+    left = a.dimshuffle([0] + a_rest + [ax])
+    right = b.dimshuffle([0, ay] + b_rest)
+    batch = left.shape[0]
+    l2 = left.reshape((batch, -1, left.shape[-1])) if a_rest else left.reshape((batch, 1, left.shape[-1]))
+    r2 = right.reshape((batch, right.shape[1], -1)) if b_rest else right.reshape((batch, right.shape[1], 1))
+    out = pt.matmul(_wide(l2), _wide(r2))
+    out_shape = [batch] + [a.shape[i] for i in a_rest] + [b.shape[i] for i in b_rest]
+    out = out.reshape(out_shape, ndim=len(out_shape))
+    if out.ndim == 1:
+        out = out.reshape((batch, 1), ndim=2)
+    return out
+
+
+def transpose(x):
+    return to_pt(x).T

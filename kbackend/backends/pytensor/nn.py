@@ -1,0 +1,83 @@
+"""Activations, bias and the crossentropies from logits on PyTensor (dropout is a reference op)."""
+
+import pytensor.tensor as pt
+from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
+
+from .variable import as_type, to_pt
+
+
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    x = to_pt(x)
+    if max_value is None and threshold == 0.0:
+        if alpha == 0.0:
+            return pt.maximum(x, 0)
+        return pt.switch(pt.gt(x, 0), x, x * alpha)
+    positive = x * pt.gt(x, threshold) if threshold != 0.0 else pt.maximum(x, 0)
+    if max_value is not None:
+        positive = pt.clip(positive, 0, max_value)
+    if alpha != 0.0:
+        positive = positive - alpha * pt.maximum(threshold - x, 0)
+    return positive
+
+
+def elu(x, alpha=1.0):
+    x = to_pt(x)
+    return pt.switch(pt.gt(x, 0), x, alpha * pt.expm1(pt.minimum(x, 0)))
+
+
+def softmax(x, axis=-1):
+    x = to_pt(x)
+    return as_type(_softmax(_wide(x), axis=axis), x.dtype)  # PyTensor's softmax has no float16 kernel
+
+
+def softplus(x):
+    return pt.softplus(to_pt(x))
+
+
+def sigmoid(x):
+    return pt.sigmoid(to_pt(x))
+
+
+def tanh(x):
+    return pt.tanh(to_pt(x))
+
+
+def bias_add(x, bias, data_format=None):
+    x, bias = to_pt(x), to_pt(bias)
+    if bias.ndim != 1 and bias.ndim != x.ndim - 1:
+        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.type.shape}; "
+                         f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
+    if data_format == "channels_first" and x.ndim > 2:
+        if bias.ndim == 1:
+            bias = bias.dimshuffle([0] + ["x"] * (x.ndim - 2))
+        else:
+            bias = bias.reshape([bias.shape[-1]] + [bias.shape[i] for i in range(bias.ndim - 1)], ndim=bias.ndim)
+    return as_type(x + bias, x.dtype)
+
+
+def _wide(z):
+    return as_type(z, "float32") if z.dtype == "float16" else z
+
+
+def _softmax_cross_entropy(target, output, axis=-1):
+    z = to_pt(output)
+    wide = _wide(z)
+    t = as_type(to_pt(target), wide.dtype)
+    return as_type(-pt.sum(t * _log_softmax(wide, axis=axis), axis=axis), z.dtype)
+
+
+def _sparse_softmax_cross_entropy(target, output):
+    z = to_pt(output)
+    ids = as_type(to_pt(target), "int64")
+    classes = z.shape[-1]
+    valid = pt.and_(pt.ge(ids, 0), pt.lt(ids, classes))
+    log_probabilities = _log_softmax(_wide(z), axis=-1)
+    picked = pt.take_along_axis(log_probabilities, pt.switch(valid, ids, 0)[..., None], axis=-1)[..., 0]
+    return as_type(pt.switch(valid, -picked, 0), z.dtype)
+
+
+def _sigmoid_cross_entropy(target, output):
+    x = to_pt(output)
+    wide = _wide(x)
+    t = as_type(to_pt(target), wide.dtype)
+    return as_type(pt.maximum(wide, 0) - wide * t + pt.log1p(pt.exp(-pt.abs(wide))), x.dtype)
