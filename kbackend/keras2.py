@@ -45,18 +45,20 @@ def restore_removed_names():
 
 class _SkipOptionalTensorFlow:
     """Keras 2.3.1's ``keras/engine/saving.py`` imports TensorFlow, if installed, only to open
-    ``gs://`` paths with it.  On another engine that import costs seconds and hundreds of MB, so it
-    fails here as it would without TensorFlow, and Keras goes on without it (as it is written to)."""
+    ``gs://`` paths with it (and ``keras/utils/test_utils.py`` only to mock that).  On another engine
+    that import costs seconds and hundreds of MB, so it fails here as it would without TensorFlow, and
+    Keras goes on without it (as it is written to)."""
 
-    _MODULE = "keras.engine.saving"
+    _MODULES = ("keras.engine.saving", "keras.utils.test_utils")
 
     def find_spec(self, name, path=None, target=None):
         if name.partition(".")[0] != "tensorflow":
             return None
         frame = sys._getframe(1)
         while frame is not None:
-            if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") == self._MODULE:
-                raise ModuleNotFoundError(f"No module named {name!r} (kept out of {self._MODULE} by kbackend)",
+            module = frame.f_globals.get("__name__")
+            if frame.f_code.co_name == "<module>" and module in self._MODULES:
+                raise ModuleNotFoundError(f"No module named {name!r} (kept out of {module} by kbackend)",
                                           name=name)
             frame = frame.f_back
         return None
