@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -536,10 +537,28 @@ def model_temporal_sample_weight():
     return {"loss": _floats(history.history["loss"])}
 
 
-def _generator(x, y, batch):
+class _Locked:
+    """An iterator several threads may draw from (as Keras asks of a generator with workers > 1)."""
+
+    def __init__(self, iterator):
+        self.iterator, self.lock = iterator, threading.Lock()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self.lock:
+            return next(self.iterator)
+
+
+def _batches(x, y, batch):
     while True:
         for start in range(0, len(x), batch):
             yield x[start:start + batch], y[start:start + batch]
+
+
+def _generator(x, y, batch):
+    return _Locked(_batches(x, y, batch))
 
 
 class _Batches:
@@ -565,7 +584,7 @@ def _generator_case(source, workers):
     history = model.fit_generator(data(), epochs=4, workers=workers, use_multiprocessing=False, verbose=0,
                                   shuffle=False, validation_data=data(), validation_steps=2, **steps)
     evaluated = model.evaluate_generator(data(), steps=4, workers=workers, use_multiprocessing=False)
-    predicted = model.predict_generator((xb for xb, _ in _generator(x, y, 16)) if source == "generator"
+    predicted = model.predict_generator(_Locked(xb for xb, _ in _batches(x, y, 16)) if source == "generator"
                                         else data(), steps=4, workers=workers, use_multiprocessing=False)
     direct = model.predict(x)
     # threads pulling from one Python generator may hand out its batches in any order: what training
