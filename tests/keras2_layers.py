@@ -197,6 +197,7 @@ WRAPPERS = [
     ("Bidirectional_SimpleRNN_mul", "Bidirectional", "SimpleRNN", dict(units=2), dict(merge_mode="mul"),
      (2, 4, 3)),
     ("Bidirectional_LSTM_ave", "Bidirectional", "LSTM", dict(units=2), dict(merge_mode="ave"), (2, 4, 3)),
+    ("RNN_GRUCell_backwards", "RNN", "GRUCell", dict(units=2), dict(go_backwards=True), (2, 4, 3)),
 ]
 
 
@@ -330,6 +331,19 @@ def layer_Bidirectional_masked_return_state():
     outputs = keras.layers.Bidirectional(keras.layers.LSTM(2, return_state=True))(embedded)
     model = keras.models.Model(inputs, keras.layers.concatenate(outputs))
     return _train_and_predict(model, x, np.zeros((2, 12), "float32"))
+
+
+@case
+def layer_RNN_stacked_cells():
+    """keras.layers.RNN over a list of cells (StackedRNNCells: nested states), with its states returned."""
+    x = np.random.RandomState(6).randn(4, 3, 2).astype("float32")
+    inputs = keras.layers.Input((3, 2))
+    cells = [keras.layers.SimpleRNNCell(3), keras.layers.LSTMCell(2)]
+    output, *states = keras.layers.RNN(cells, return_state=True)(inputs)
+    model = keras.models.Model(inputs, keras.layers.concatenate([output] + states))
+    restored = keras.models.model_from_json(model.to_json())
+    assert len(restored.layers[1].cell.cells) == 2
+    return _train_and_predict(model, x, np.zeros((4, 9), "float32"))
 
 
 @case
