@@ -46,12 +46,13 @@ def restore_removed_names():
 class _SkipOptionalTensorFlow:
     """Keras 2.3.1 imports TensorFlow, if installed, where it would only use it on TensorFlow: in
     ``keras/engine/saving.py`` (to open ``gs://`` paths) and in keras_preprocessing's image iterators
-    (to add ``tf.keras.utils.Sequence`` as a base class).  On another engine each import costs seconds
+    (to add ``tf.keras.utils.Sequence`` as a base class), and in ``keras/utils/test_utils.py`` (to mock
+    ``gs://`` file access).  On another engine each import costs seconds
     and hundreds of MB, so from those places it fails as it would without TensorFlow, and Keras goes on
     without it, as it is written to."""
 
     #: (module, function) whose imports of TensorFlow are optional.
-    _OPTIONAL = {("keras.engine.saving", "<module>"),
+    _OPTIONAL = {("keras.engine.saving", "<module>"), ("keras.utils.test_utils", "<module>"),
                  ("keras_preprocessing.image.numpy_array_iterator", "__new__"),
                  ("keras_preprocessing.image.directory_iterator", "__new__"),
                  ("keras_preprocessing.image.dataframe_iterator", "__new__")}

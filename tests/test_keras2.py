@@ -46,25 +46,32 @@ def _shared_folder():
     return folder
 
 
-def results(engine):
-    """Run every scenario on ``engine`` once per test run (in a fresh Keras home); the workers of a
-    parallel run share the one result, the first to ask computes it while the others wait."""
-    if engine not in _results:
+def engine_results(script, tag, engine):
+    """Run ``script`` on ``engine`` once per test run (in a fresh Keras home) and read the JSON it
+    writes; the workers of a parallel run share the one result, the first to ask computes it while the
+    others wait."""
+    key = (str(script), engine)
+    if key not in _results:
         folder = _shared_folder()
-        out = os.path.join(folder, f"{engine}.json")
-        with open(os.path.join(folder, f"{engine}.lock"), "w") as lock:
+        out = os.path.join(folder, f"{tag}-{engine}.json")
+        with open(os.path.join(folder, f"{tag}-{engine}.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(out):
                 with tempfile.TemporaryDirectory() as home:
                     env = dict(os.environ, KERAS_HOME=home, TF_CPP_MIN_LOG_LEVEL="3",
                                KERAS_BACKEND=f"kbackend.{engine}")  # as the README says
-                    run = subprocess.run([sys.executable, str(SCRIPT), out + ".part"], env=env,
+                    run = subprocess.run([sys.executable, str(script), out + ".part"], env=env,
                                          capture_output=True, text=True, timeout=900)
                     assert run.returncode == 0, run.stderr[-3000:]
                     os.replace(out + ".part", out)
         with open(out) as f:
-            _results[engine] = json.load(f)
-    return _results[engine]
+            _results[key] = json.load(f)
+    return _results[key]
+
+
+def results(engine):
+    """Every scenario's results on ``engine``."""
+    return engine_results(SCRIPT, "scenarios", engine)
 
 
 def scenario(engine, name):

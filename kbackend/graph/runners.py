@@ -349,8 +349,14 @@ def _jax_runner(fn, jit):
         return outputs, new_values + [substitute[id(v)] for v in early_variables]
 
     compiled = jax.jit(pure) if jit else pure
+    # A graph where a computed tensor decides a shape (Keras's confusion-matrix metrics tile by
+    # ``K.stack([1, K.size(y_pred)])``) cannot be traced by jax.jit, which needs every shape static;
+    # such a function is replayed op by op instead, from its first call on.
+    untraceable = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
+                   jax.errors.TracerIntegerConversionError)
 
     def run(feeds):
+        nonlocal compiled
         # Traced with x64 on, so float64/int64 values stay 64-bit inside the graph (the ops fix their
         # own output dtypes, so float32 graphs are unchanged); the user's JAX setting is not touched.
         with jax.enable_x64(True):
@@ -358,7 +364,13 @@ def _jax_runner(fn, jit):
             feed_order[:] = list(converted)
             values = [_jax_value(v) for v in variables]
             fed = [jnp.asarray(v, dtype=jnp.uint32) if isinstance(v, int) else v for v in converted.values()]
-            outputs, new_values = compiled(values, fed)
+            try:
+                outputs, new_values = compiled(values, fed)
+            except untraceable:
+                if compiled is pure:
+                    raise
+                compiled = pure
+                outputs, new_values = compiled(values, fed)
         targets = [a[0] for a in fn.assignments] + early_variables
         for variable, value in zip(targets, new_values):
             _assign_jax(variable, value, backend)

@@ -51,6 +51,10 @@ class Variable:
         return len(self.value)
 
     def __getitem__(self, index):
+        # recorded like the operators below: Keras metrics index their accumulators in graph mode
+        # (``self.true_positives[min_index]``), and the read must happen when the function runs
+        if symbolic.active and symbolic.recording():
+            return symbolic.record_operator("getitem", operator.getitem, self, index)
         return self.value[index]
 
     def __float__(self):

@@ -87,8 +87,8 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if threshold == 0.0 and max_value is None:
         if alpha == 0.0:
             return R.Relu(features=x)
-        if dtype is not tf.float64 and is_float(dtype):  # the kernel's alpha is a float32
-            return R.LeakyRelu(features=x, alpha=alpha)
+        if dtype is not tf.float64 and is_float(dtype):  # the kernel's alpha is a float32 attribute
+            return R.LeakyRelu(features=x, alpha=float(alpha))  # (Keras passes a 0-d ndarray)
     if threshold == 0.0 and alpha == 0.0 and max_value == 6:
         return R.Relu6(features=x)
     if not is_float(dtype):

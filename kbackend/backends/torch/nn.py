@@ -1,5 +1,6 @@
 """Activations, dropout, normalisation and bias on torch's fused kernels."""
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -10,9 +11,16 @@ from .variables import Tensor, generator_on, to_tensor
 _HALVES = (torch.float16, torch.bfloat16)
 
 
+def _number(value):
+    """Keras's activation layers pass ``K.cast_to_floatx(alpha)``, a 0-d ndarray, where torch's fused
+    kernels take only a Python number."""
+    return value.item() if value.__class__ is np.ndarray and value.ndim == 0 else value
+
+
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
+    alpha, max_value, threshold = _number(alpha), _number(max_value), _number(threshold)
     if threshold == 0.0:
         if max_value is None:
             return torch.relu(x) if alpha == 0.0 else F.leaky_relu(x, alpha)
@@ -29,7 +37,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 
 def elu(x, alpha=1.0):
-    return F.elu(x if x.__class__ is Tensor else to_tensor(x), alpha)
+    return F.elu(x if x.__class__ is Tensor else to_tensor(x), _number(alpha))
 
 
 def softmax(x, axis=-1):
