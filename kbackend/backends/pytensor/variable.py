@@ -140,7 +140,8 @@ def _python_operator(name, fn, reflected=False):
 
     def method(self, *others):
         if is_tracing():
-            others = tuple(weak_operands((self,) + others)[1:])
+            if name != "getitem":  # an index stays as it is
+                others = tuple(weak_operands((self,) + others)[1:])
             return graph(self, *others) if graph is not None else fn(*((others[0], self) if reflected else
                                                                        (self,) + others))
         if symbolic.active and symbolic.recording():
