@@ -9,6 +9,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,23 +50,40 @@ def _shared_folder():
 def engine_results(script, tag, engine):
     """Run ``script`` on ``engine`` once per test run (in a fresh Keras home) and read the JSON it
     writes; the workers of a parallel run share the one result, the first to ask computes it while the
-    others wait."""
+    others wait.  A run that fails is not repeated: every test that asks reports its error."""
     key = (str(script), engine)
     if key not in _results:
         folder = _shared_folder()
         out = os.path.join(folder, f"{tag}-{engine}.json")
+        failed = out + ".failed"
         with open(os.path.join(folder, f"{tag}-{engine}.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if not os.path.exists(out):
+            if not os.path.exists(out) and not os.path.exists(failed):
                 with tempfile.TemporaryDirectory() as home:
                     env = dict(os.environ, KERAS_HOME=home, TF_CPP_MIN_LOG_LEVEL="3",
                                KERAS_BACKEND=f"kbackend.{engine}")  # as the README says
-                    run = subprocess.run([sys.executable, str(script), out + ".part"], env=env,
-                                         capture_output=True, text=True, timeout=900)
-                    assert run.returncode == 0, run.stderr[-3000:]
-                    os.replace(out + ".part", out)
-        with open(out) as f:
-            _results[key] = json.load(f)
+                    private = os.path.join(home, "results.json")  # the shared folder may be cleaned meanwhile
+                    try:
+                        run = subprocess.run([sys.executable, str(script), private], env=env,
+                                             capture_output=True, text=True, timeout=900)
+                        error = None if run.returncode == 0 else run.stderr[-3000:]
+                    except subprocess.TimeoutExpired as timeout:
+                        error = f"{script.name} on {engine}: {timeout}"
+                    os.makedirs(folder, exist_ok=True)
+                    if error is None:
+                        with open(private) as f:
+                            _results[key] = json.load(f)
+                        shutil.move(private, out + ".part")
+                        os.replace(out + ".part", out)
+                    else:
+                        with open(failed, "w") as f:
+                            f.write(error)
+        if os.path.exists(failed):
+            with open(failed) as f:
+                pytest.fail(f.read(), pytrace=False)
+        if key not in _results:
+            with open(out) as f:
+                _results[key] = json.load(f)
     return _results[key]
 
 
