@@ -558,8 +558,9 @@ def named_error(name, exc):
     ``"<op>: <the engine's words>"``.  An engine's RuntimeError, IndexError, KeyError, OverflowError,
     ZeroDivisionError, or its own error classes (TensorFlow's InvalidArgumentError, XLA's errors)
     become ``ValueError``; AttributeError becomes ``TypeError``; an engine out of memory ``MemoryError``."""
-    if isinstance(exc, (ImportError, NameError)) or getattr(exc, "_kbackend_callback", False):
-        return exc  # a missing engine, a bug of ours (never an engine's word), the caller's callback
+    if isinstance(exc, (ImportError, NameError)) or getattr(exc, "_kbackend_callback", False) or \
+            getattr(exc, "_kbackend_configuration", False):
+        return exc  # a missing engine, a bug of ours, the caller's callback, a bad configured backend
     message = str(exc)
     if isinstance(exc, _CONTRACT) and message.startswith(name + ":"):
         return exc
@@ -745,7 +746,9 @@ def _default_backend():
         problem = str(exc)
 
         def refuse():
-            raise ValueError(problem)
+            error = ValueError(problem)
+            error._kbackend_configuration = True  # names its own source: no op's name before it
+            raise error
 
         default.load = refuse
         return default
@@ -759,6 +762,7 @@ def _default_backend():
         except (ImportError, ValueError, NotImplementedError) as exc:
             if exc.args and isinstance(exc.args[0], str) and note not in exc.args[0]:
                 exc.args = (exc.args[0] + note,) + exc.args[1:]
+            exc._kbackend_configuration = True
             raise
 
     default.load = load_naming_origin

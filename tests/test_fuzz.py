@@ -149,6 +149,9 @@ def difference(ref, got, mode):
                 return d
         return None
     if "py" in ref or "py" in got:
+        if mode == "shape" and "py" in ref and "py" in got:  # a Python value has no shape: its type decides
+            same = type(ref["py"]) is type(got["py"])
+            return None if same else f"type {type(got['py']).__name__} != {type(ref['py']).__name__}"
         return None if ref.get("py") == got.get("py") else f"value {got.get('py')} != {ref.get('py')}"
     if ref["shape"] != got["shape"]:
         return f"shape {tuple(got['shape'])} != {tuple(ref['shape'])}"
