@@ -86,62 +86,52 @@ def _as_bytes(value):
     return value
 
 
-class _BytesAttributes:
-    """An h5py attribute mapping whose string values read as UTF-8 bytes."""
+class _Delegating:
+    """A view of an h5py mapping (attributes or a group) that is the mapping itself except where a
+    subclass reads differently."""
 
-    def __init__(self, attributes):
-        self._attributes = attributes
-
-    def __getitem__(self, key):
-        return _as_bytes(self._attributes[key])
-
-    def get(self, key, default=None):
-        return _as_bytes(self._attributes[key]) if key in self._attributes else default
-
-    def __setitem__(self, key, value):
-        self._attributes[key] = value
+    def __init__(self, target):
+        self._target = target
 
     def __contains__(self, key):
-        return key in self._attributes
+        return key in self._target
 
     def __iter__(self):
-        return iter(self._attributes)
+        return iter(self._target)
 
     def __len__(self):
-        return len(self._attributes)
+        return len(self._target)
 
     def __getattr__(self, name):
-        return getattr(self._attributes, name)
+        return getattr(self._target, name)
 
 
-class _Hdf5Group:
+class _BytesAttributes(_Delegating):
+    """An h5py attribute mapping whose string values read as UTF-8 bytes."""
+
+    def __getitem__(self, key):
+        return _as_bytes(self._target[key])
+
+    def get(self, key, default=None):
+        return _as_bytes(self._target[key]) if key in self._target else default
+
+    def __setitem__(self, key, value):
+        self._target[key] = value
+
+
+class _Hdf5Group(_Delegating):
     """An h5py group (or file) read the way h5py 2 read it: string attributes as bytes, in every
     subgroup too.  Datasets and everything else are the group's own."""
 
-    def __init__(self, group):
-        self._group = group
-
     @property
     def attrs(self):
-        return _BytesAttributes(self._group.attrs)
+        return _BytesAttributes(self._target.attrs)
 
     def __getitem__(self, key):
         import h5py
 
-        item = self._group[key]
+        item = self._target[key]
         return _Hdf5Group(item) if isinstance(item, h5py.Group) else item
-
-    def __contains__(self, key):
-        return key in self._group
-
-    def __iter__(self):
-        return iter(self._group)
-
-    def __len__(self):
-        return len(self._group)
-
-    def __getattr__(self, name):
-        return getattr(self._group, name)
 
 
 def _reading_bytes(fn):
