@@ -13,6 +13,7 @@ UTF-8, not JSON, too deep, too large, a directory, a symlink loop) gives one war
 defaults.  A file that can be read but holds a bad value stops the import with a ``ValueError``.
 """
 
+import contextlib
 import importlib.util
 import json
 import math
@@ -322,6 +323,31 @@ def set_learning_phase(value):
         raise ValueError(f"set_learning_phase: expected 0 or 1, got {value!r}")
     _learning_phase = int(value)
 
+
+
+@contextlib.contextmanager
+def learning_phase_scope(value):
+    """Run the enclosed block in learning phase ``value`` (0: test, 1: train), then restore the phase
+    in force before (Keras 2's ``K.learning_phase_scope``; like ``set_learning_phase`` it is global).
+
+    >>> import kbackend as K
+    >>> with K.learning_phase_scope(1):
+    ...     K.learning_phase()
+    1
+    >>> K.learning_phase()
+    0
+    """
+    if isinstance(value, bool):
+        value = int(value)
+    if value not in (0, 1) or not isinstance(value, int):
+        raise ValueError(f"learning_phase_scope: argument `value` got {value!r}; expected 0 or 1")
+    global _learning_phase
+    previous = _learning_phase
+    set_learning_phase(value)
+    try:
+        yield value
+    finally:
+        _learning_phase = previous
 
 # ---------------------------------------------------------------------------------------------------
 # keras.json
