@@ -186,3 +186,9 @@ def test_where_names_the_declaration_and_each_engines_implementation(tmp_path):
 def test_where_suggests_names(tmp_path):
     result = kbackend_cli("where", "prd", home=tmp_path)
     assert result.returncode == 2 and "did you mean prod" in result.stderr
+
+
+def test_where_names_a_function_that_is_not_an_op(tmp_path):
+    result = kbackend_cli("where", "learning_phase_scope", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("K.learning_phase_scope  defined at kbackend/config.py:")
