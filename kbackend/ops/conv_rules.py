@@ -223,11 +223,14 @@ def _local(func, n, inputs, kernel, kernel_size, strides, output_shape, data_for
     if x_shape is None or k_shape is None:
         return
     if output_shape is None:  # local_conv1d: one output step per row of the kernel
+        if len(k_shape) and k_shape[0] is None:
+            return
         output_shape = (k_shape[0] if len(k_shape) else 0,)
     spatial, channels = spatial_of(x_shape, data_format), channels_of(x_shape, data_format)
     positions = math.prod(output_shape)
     features = math.prod(kernel_size) * channels if channels is not None else None
-    if len(k_shape) != 3 or k_shape[0] != positions or features is not None and k_shape[1] != features:
+    if (len(k_shape) != 3 or k_shape[0] not in (positions, None)
+            or features is not None and k_shape[1] not in (features, None)):
         raise ValueError(
             f"{func}: argument `kernel` got shape {tuple(k_shape)}; expected ({positions}, {features}, filters) "
             f"for output shape {tuple(output_shape)}, kernel size {tuple(kernel_size)} and {channels} channels"

@@ -8,7 +8,7 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.shape import _check_rank, _spatial_axes  # one wording for the errors on every engine
+from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes, spatial_widths, temporal_widths
 from .variable import as_type, concrete, is_graph, to_pt
 
 
@@ -53,10 +53,6 @@ def repeat_elements(x, rep, axis):
 def tile(x, n):
     x = to_pt(x)
     if isinstance(n, tuple):
-        if len(n) > x.ndim:
-            raise ValueError(
-                f"tile: argument `n` got {n!r} for a rank-{x.ndim} tensor; expected at most {x.ndim} entries"
-            )
         reps = [1] * (x.ndim - len(n)) + [_entry(v) for v in n]
     else:
         reps = _shape_entries(n)
@@ -90,47 +86,27 @@ def reverse(x, axes):
     return x[tuple(index)]
 
 
-def _pad(func, x, rank, axes, pairs):
+def _pad(x, widths):
     x = to_pt(x)
-    _check_rank(func, x, rank)
     # zeros with x written inside: pt.pad compiles an inner graph on every call
-    shape = [x.shape[i] for i in range(rank)]
-    index = [builtins.slice(None)] * rank
-    for axis, (before, after) in zip(axes, pairs):
-        shape[axis] = shape[axis] + before + after
-        index[axis] = builtins.slice(before, before + x.shape[axis])
-    return pt.set_subtensor(pt.zeros(shape, dtype=x.dtype)[tuple(index)], x)
+    shape = [x.shape[i] + before + after for i, (before, after) in enumerate(widths)]
+    index = tuple(builtins.slice(before, before + x.shape[i]) for i, (before, _) in enumerate(widths))
+    return pt.set_subtensor(pt.zeros(shape, dtype=x.dtype)[index], x)
 
 
-def temporal_padding(x, padding=(1, 1)):
-    return _pad("temporal_padding", x, 3, (1,), (padding,))
+def temporal_padding(x, padding):
+    return _pad(x, temporal_widths(padding))
 
 
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+def spatial_2d_padding(x, padding, data_format):
+    return _pad(x, spatial_widths(padding, data_format))
 
 
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)
-
-
-_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
-
-
-def _range_dtype(value):
-    if value.__class__ is int:
-        return "int32"
-    if isinstance(value, float):
-        return "float32"
-    name = to_pt(value).dtype
-    if name in _RANGE_DTYPES:
-        return name
-    return "float32" if name.startswith("float") else "int32"
+spatial_3d_padding = spatial_2d_padding
 
 
 def arange(start, stop=None, step=1, dtype="int32"):
-    inferred = max((_range_dtype(v) for v in (start, stop if stop is not None else 0, step)),
-                   key=_RANGE_DTYPES.index)
+    inferred = range_dtype((start, 0 if stop is None else stop, step), lambda v: to_pt(v).dtype)
     start, step = as_type(to_pt(start), inferred), as_type(to_pt(step), inferred)
     if stop is None:
         start, stop = pt.zeros((), dtype=inferred), pt.maximum(start, 0)
@@ -150,25 +126,16 @@ def slice(x, start, size):
 
 
 def _bilinear_axis(x, axis, factor):
-    """Upsample ``axis`` by ``factor``, interpolating linearly at half-pixel centres (tf.image.resize)."""
-    import numpy as np
-
-    size = x.type.shape[axis]
-    source = (np.arange(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
-    floor = np.floor(source)
-    lower = np.maximum(floor, 0).astype(np.int64)
-    upper = np.minimum(np.ceil(source), size - 1).astype(np.int64)
+    lower, upper, weight = bilinear_taps(x.type.shape[axis], factor, x.dtype)
     shape = [1] * x.ndim
     shape[axis] = -1
-    weight = pt.constant((source - floor).reshape(shape).astype(x.dtype))
     below, above = pt.take(x, lower, axis=axis), pt.take(x, upper, axis=axis)
-    return below + (above - below) * weight
+    return below + (above - below) * pt.constant(weight.reshape(shape))
 
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_pt(x)
-    _check_rank("resize_images", x, 4)
-    rows, cols = _spatial_axes(data_format, 2)
+    rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return pt.repeat(pt.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     if x.type.shape[rows] is None or x.type.shape[cols] is None:
