@@ -1,7 +1,7 @@
 """Vector-Jacobian rules of convolutions, pooling, local convolutions, resizing and zero padding.
 
 Same contract as :mod:`.vjp` (``RULES[op](g, out, **args)`` → cotangents by parameter name), written
-with the reference kernels of :mod:`kbackend.ops._convolution` on channels-last arrays: the input
+with the reference kernels of :mod:`kbackend.ops.convolution` on channels-last arrays: the input
 gradient of a convolution is a transposed convolution and that of a transposed convolution is a
 convolution; kernel gradients contract the sliding windows of one side with the other.  Pooling and
 local convolutions scatter per-window cotangents back with one strided slice per window tap, so no
@@ -12,21 +12,10 @@ import math
 
 import numpy as np
 
-from ..ops import _convolution as kernels
+from ..ops import convolution as kernels
 from ..ops.shape import bilinear_axis
 from ..ops.shape_rules import spatial_axes
-
-#: op name (or Python operator) → vector-Jacobian rule, for these and the ops in :mod:`.vjp`.
-RULES = {}
-
-
-def rule(*names):
-    def register(fn):
-        for name in names:
-            RULES[name] = fn
-        return fn
-
-    return register
+from .vjp import RULES, rule
 
 
 def _channels_last(value, data_format, work):

@@ -6,13 +6,11 @@ import math
 
 import numpy as np
 
-import kbackend as K
-
-from .._dispatch import ArgError, _is_int, check_size, dtype_or_floatx, one_axis, op
-from ..backends.numpy.variable import Variable
+from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 from . import shape_rules as rules
 from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_widths
+from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
@@ -20,30 +18,30 @@ from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_w
 
 def _count(value):
     """A non-negative int (repetitions, classes) that does not alone exceed memory."""
-    if _is_int(value) and value >= 0:
+    if is_integer(value) and value >= 0:
         check_size(int(value))
         return int(value)
-    raise ArgError("a non-negative int", TypeError if not _is_int(value) else ValueError)
+    raise ArgError("a non-negative int", TypeError if not is_integer(value) else ValueError)
 
 
 def _factor(value):
     """A positive int (an upsampling factor) that does not alone exceed memory."""
-    if _is_int(value) and value > 0:
+    if is_integer(value) and value > 0:
         check_size(int(value))
         return int(value)
-    raise ArgError("a positive int", TypeError if not _is_int(value) else ValueError)
+    raise ArgError("a positive int", TypeError if not is_integer(value) else ValueError)
 
 
 def _int_sequence(value):
     """A list or tuple of ints → a tuple of ints."""
-    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+    if isinstance(value, (tuple, list)) and all(is_integer(v) for v in value):
         return tuple(int(v) for v in value)
     raise ArgError("a list or tuple of ints", TypeError)
 
 
 def _axis_list(value):
     """An int or a list/tuple of ints → a tuple of ints."""
-    if _is_int(value):
+    if is_integer(value):
         return (int(value),)
     return _int_sequence(value)
 
@@ -51,16 +49,16 @@ def _axis_list(value):
 def _multiples(value):
     """An int → a 1-tuple; a list/tuple of ints or scalar tensors (``K.shape(x)[1]``) → a tuple; a
     tensor passes through."""
-    if _is_int(value):
+    if is_integer(value):
         check_size(abs(int(value)))
         return (int(value),)
     if isinstance(value, (tuple, list)):
-        if all(_is_int(v) for v in value):
+        if all(is_integer(v) for v in value):
             check_size(math.prod(abs(int(v)) for v in value))  # the output is at least this large
             return tuple(int(v) for v in value)
         if any(isinstance(v, (str, bytes, float, bool, list, tuple, dict)) or v is None for v in value):
             raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
-        return tuple(int(v) if _is_int(v) else v for v in value)
+        return tuple(int(v) if is_integer(v) else v for v in value)
     if isinstance(value, (str, bytes, float, bool, dict, set)) or value is None:
         raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
     return value
@@ -73,7 +71,7 @@ def _interpolation(value):
 
 
 def _pad_pair(value):
-    if not isinstance(value, (tuple, list)) or not all(_is_int(v) for v in value):
+    if not isinstance(value, (tuple, list)) or not all(is_integer(v) for v in value):
         raise ArgError("a pair of non-negative ints (before, after)", TypeError)
     if len(value) != 2 or any(v < 0 for v in value):
         raise ArgError("a pair of non-negative ints (before, after)")
@@ -240,7 +238,7 @@ def _range_value(value):
         raise ArgError("a number or a scalar tensor", TypeError)
     if isinstance(value, float) and not math.isfinite(value):
         raise ArgError("a finite number")
-    if _is_int(value) and not -2**63 <= value < 2**63:
+    if is_integer(value) and not -2**63 <= value < 2**63:
         raise ArgError("a number within the int64 range")
     if isinstance(value, (int, float)) and abs(value) > 2**24:
         check_size(int(abs(value)))  # a range up to it: refused before an engine allocates it
@@ -357,7 +355,7 @@ def stack(x, axis=0):
 
 def _classes(value):
     """A non-negative int whose one-hot row fits in memory (TensorFlow's depth is an int32)."""
-    if _is_int(value) and value >= 2**31:
+    if is_integer(value) and value >= 2**31:
         raise ArgError("a non-negative int below 2**31")
     return _count(value)
 

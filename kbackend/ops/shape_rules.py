@@ -8,13 +8,11 @@ dimensions (a traced or symbolic input) pass every check.
 
 import numpy as np
 
+from .checks import spatial_axes
 from .conv_rules import static_shape
 
-
-def spatial_axes(data_format, count):
-    """The spatial axes of a (batch, ..., channels) tensor with ``count`` spatial dims."""
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + count))
+__all__ = ["RANGE_DTYPES", "bilinear_taps", "check_rank", "entry_count", "pad_widths", "range_dtype", "spatial_axes",
+           "spatial_widths", "temporal_widths"]
 
 
 def pad_widths(rank, axes, pairs):

@@ -12,9 +12,9 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..backends.numpy.variable import Variable
 from ..dtypes import from_python
 from .conv_rules import effective_size, padding_amounts, same_padding, transpose_crops  # noqa: F401 - kernels.same_padding
+from .variable import Variable
 
 
 def as_array(x):
