@@ -12,18 +12,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..dtypes import from_python
 from .conv_rules import effective_size, padding_amounts, same_padding, transpose_crops  # noqa: F401 - kernels.same_padding
-from .variable import Variable
-
-
-def as_array(x):
-    """A NumPy view of a reference-backend value (variables unwrap; array-likes convert)."""
-    if x.__class__ is np.ndarray:
-        return x
-    if x.__class__ is Variable:
-        return x.value
-    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
+from .variables import _array as as_array  # the reference's NumPy view of a value (same package)
 
 
 def working_dtype(dtype):
