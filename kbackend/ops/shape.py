@@ -9,6 +9,7 @@ import numpy as np
 from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 from . import shape_rules as rules
+from .array_bodies import concat_axis
 from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_widths
 from .variable import Variable
 
@@ -162,10 +163,7 @@ def concatenate(tensors, axis=-1):
     if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
         dtype = numpy_dtype(functools.reduce(promote, sorted(names)))
         arrays = [a.astype(dtype, copy=False) for a in arrays]
-    if axis < 0:
-        rank = arrays[0].ndim
-        axis = axis % rank if rank else 0
-    return np.concatenate(arrays, axis=axis)
+    return np.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
 
 
 def _shape_tuple(shape):

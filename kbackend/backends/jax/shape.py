@@ -9,8 +9,12 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
+from ...ops.array_bodies import shape_ops
 from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes, spatial_widths, temporal_widths
 from .variable import Variable, cast, to_jax
+
+
+gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(jnp, to_jax)
 
 
 def _static(value):
@@ -18,18 +22,6 @@ def _static(value):
     if value.__class__ is Variable:
         value = value.value
     return np.asarray(value)
-
-
-def gather(reference, indices):
-    return jnp.take(to_jax(reference), to_jax(indices), axis=0)
-
-
-def concatenate(tensors, axis=-1):
-    arrays = [to_jax(t) for t in tensors]
-    if axis < 0:
-        rank = arrays[0].ndim
-        axis = axis % rank if rank else 0
-    return jnp.concatenate(arrays, axis=axis)
 
 
 def _shape_tuple(shape):
@@ -46,10 +38,6 @@ def reshape(x, shape):
 
 def permute_dimensions(x, pattern):
     return jnp.transpose(to_jax(x), pattern)
-
-
-def repeat_elements(x, rep, axis):
-    return jnp.repeat(to_jax(x), rep, axis=axis)
 
 
 def arange(start, stop=None, step=1, dtype="int32"):
@@ -80,16 +68,8 @@ def batch_flatten(x):
     return jnp.reshape(x, (x.shape[0], math.prod(x.shape[1:])))
 
 
-def expand_dims(x, axis=-1):
-    return jnp.expand_dims(to_jax(x), axis)
-
-
 def squeeze(x, axis):
     return jnp.squeeze(to_jax(x), axis)
-
-
-def stack(x, axis=0):
-    return jnp.stack([to_jax(t) for t in x], axis=axis)
 
 
 def one_hot(indices, num_classes):

@@ -8,20 +8,12 @@ import builtins
 
 import pytensor.tensor as pt
 
+from ...ops.array_bodies import shape_ops
 from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes, spatial_widths, temporal_widths
 from .variable import as_type, concrete, is_graph, to_pt
 
 
-def gather(reference, indices):
-    return pt.take(to_pt(reference), to_pt(indices), axis=0)
-
-
-def concatenate(tensors, axis=-1):
-    arrays = [to_pt(t) for t in tensors]
-    if axis < 0:
-        rank = arrays[0].ndim
-        axis = axis % rank if rank else 0
-    return pt.concatenate(arrays, axis=axis)
+gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(pt, to_pt)
 
 
 def _entry(value):
@@ -46,10 +38,6 @@ def permute_dimensions(x, pattern):
     return to_pt(x).dimshuffle(list(pattern))
 
 
-def repeat_elements(x, rep, axis):
-    return pt.repeat(to_pt(x), rep, axis=axis)
-
-
 def tile(x, n):
     x = to_pt(x)
     if isinstance(n, tuple):
@@ -59,17 +47,9 @@ def tile(x, n):
     return pt.tile(x, reps)
 
 
-def expand_dims(x, axis=-1):
-    return pt.expand_dims(to_pt(x), axis)
-
-
 def squeeze(x, axis):
     x = to_pt(x)
     return pt.squeeze(x, axis=axis % x.ndim)
-
-
-def stack(x, axis=0):
-    return pt.stack([to_pt(t) for t in x], axis=axis)
 
 
 def one_hot(indices, num_classes):

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ...dtypes import canonical_dtype
+from ...ops.array_bodies import concat_axis
 from ...ops.shape_rules import range_dtype, spatial_widths, temporal_widths
 from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
@@ -47,10 +48,7 @@ def gather(reference, indices):
 
 def concatenate(tensors, axis=-1):
     tensors = [t if t.__class__ is Tensor else to_tensor(t) for t in tensors]
-    if axis < 0:
-        rank = tensors[0].dim()
-        axis = axis % rank if rank else 0
-    return torch.cat(tensors, axis)
+    return torch.cat(tensors, concat_axis(axis, tensors[0].dim()))
 
 
 def reshape(x, shape):

@@ -1,0 +1,35 @@
+"""Op bodies written once against an array namespace ``xp`` that mirrors NumPy's API, for the engines
+whose namespace does (``jax.numpy``, ``pytensor.tensor``): each engine binds them with its namespace
+and its own conversion of an argument to an array, as array-api-compat's generic aliases do.  The op's
+check (:mod:`.shape_rules`) has run before any of them.
+"""
+
+
+def concat_axis(axis, rank):
+    """A concatenation axis counted from the end becomes non-negative (from the first part's rank)."""
+    if axis >= 0:
+        return axis
+    return axis % rank if rank else 0
+
+
+def shape_ops(xp, asarray):
+    """``gather``, ``concatenate``, ``expand_dims``, ``stack`` and ``repeat_elements`` bound to ``xp``; ``asarray`` turns an argument (a variable, a NumPy array, a Python value) into
+    an ``xp`` array."""
+
+    def gather(reference, indices):
+        return xp.take(asarray(reference), asarray(indices), axis=0)
+
+    def concatenate(tensors, axis):
+        arrays = [asarray(t) for t in tensors]
+        return xp.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
+
+    def expand_dims(x, axis):
+        return xp.expand_dims(asarray(x), axis)
+
+    def stack(x, axis):
+        return xp.stack([asarray(t) for t in x], axis=axis)
+
+    def repeat_elements(x, rep, axis):
+        return xp.repeat(asarray(x), rep, axis=axis)
+
+    return gather, concatenate, expand_dims, stack, repeat_elements
