@@ -4,6 +4,8 @@ and its own conversion of an argument to an array, as array-api-compat's generic
 check (:mod:`.shape_rules`) has run before any of them.
 """
 
+from .shape_rules import spatial_widths, temporal_widths
+
 
 def concat_axis(axis, rank):
     """A concatenation axis counted from the end becomes non-negative (from the first part's rank)."""
@@ -13,8 +15,8 @@ def concat_axis(axis, rank):
 
 
 def shape_ops(xp, asarray):
-    """``gather``, ``concatenate``, ``expand_dims``, ``stack`` and ``repeat_elements`` bound to ``xp``; ``asarray`` turns an argument (a variable, a NumPy array, a Python value) into
-    an ``xp`` array."""
+    """``gather``, ``concatenate``, ``expand_dims``, ``stack`` and ``repeat_elements`` bound to ``xp``;
+    ``asarray`` turns an argument (a variable, a NumPy array, a Python value) into an ``xp`` array."""
 
     def gather(reference, indices):
         return xp.take(asarray(reference), asarray(indices), axis=0)
@@ -33,3 +35,16 @@ def shape_ops(xp, asarray):
         return xp.repeat(asarray(x), rep, axis=axis)
 
     return gather, concatenate, expand_dims, stack, repeat_elements
+
+
+def padding_ops(pad):
+    """``temporal_padding``, ``spatial_2d_padding`` and ``spatial_3d_padding`` from an engine's
+    ``pad(x, widths)`` (zero padding by one (before, after) pair per axis)."""
+
+    def temporal_padding(x, padding):
+        return pad(x, temporal_widths(padding))
+
+    def spatial_2d_padding(x, padding, data_format):
+        return pad(x, spatial_widths(padding, data_format))
+
+    return temporal_padding, spatial_2d_padding, spatial_2d_padding

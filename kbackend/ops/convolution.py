@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .conv_rules import effective_size, padding_amounts, same_padding, transpose_crops  # noqa: F401 - kernels.same_padding
+from .conv_rules import effective_size, padding_amounts, same_padding, transpose_crops  # noqa: F401 (vjp_conv)
 from .variables import _array as as_array  # the reference's NumPy view of a value (same package)
 
 

@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from ...ops.array_bodies import shape_ops
-from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes, spatial_widths, temporal_widths
+from ...ops.array_bodies import padding_ops, shape_ops
+from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes
 from .variable import Variable, cast, to_jax
 
 
@@ -119,12 +119,4 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     return x
 
 
-def temporal_padding(x, padding):
-    return jnp.pad(to_jax(x), temporal_widths(padding))
-
-
-def spatial_2d_padding(x, padding, data_format):
-    return jnp.pad(to_jax(x), spatial_widths(padding, data_format))
-
-
-spatial_3d_padding = spatial_2d_padding
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(lambda x, widths: jnp.pad(to_jax(x), widths))

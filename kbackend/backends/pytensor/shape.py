@@ -8,8 +8,8 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.array_bodies import shape_ops
-from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes, spatial_widths, temporal_widths
+from ...ops.array_bodies import padding_ops, shape_ops
+from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes
 from .variable import as_type, concrete, is_graph, to_pt
 
 
@@ -74,15 +74,7 @@ def _pad(x, widths):
     return pt.set_subtensor(pt.zeros(shape, dtype=x.dtype)[index], x)
 
 
-def temporal_padding(x, padding):
-    return _pad(x, temporal_widths(padding))
-
-
-def spatial_2d_padding(x, padding, data_format):
-    return _pad(x, spatial_widths(padding, data_format))
-
-
-spatial_3d_padding = spatial_2d_padding
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(_pad)
 
 
 def arange(start, stop=None, step=1, dtype="int32"):

@@ -6,7 +6,8 @@ import functools
 import tensorflow as tf
 
 from ...dtypes import numpy_dtype, promote
-from ...ops.shape_rules import RANGE_DTYPES, spatial_axes, spatial_widths, temporal_widths
+from ...ops.array_bodies import padding_ops
+from ...ops.shape_rules import RANGE_DTYPES, spatial_axes
 from .variables import DTYPES, TENSORS, R, int32s, tensor
 
 repeat_elements = tf.repeat
@@ -141,12 +142,5 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     return result
 
 
-def temporal_padding(x, padding):
-    return R.Pad(input=x, paddings=int32s(tuple(temporal_widths(padding))))
-
-
-def spatial_2d_padding(x, padding, data_format):
-    return R.Pad(input=x, paddings=int32s(tuple(spatial_widths(padding, data_format))))
-
-
-spatial_3d_padding = spatial_2d_padding
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(
+    lambda x, widths: R.Pad(input=x, paddings=int32s(tuple(widths))))

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from ...dtypes import canonical_dtype
-from ...ops.array_bodies import concat_axis
-from ...ops.shape_rules import range_dtype, spatial_widths, temporal_widths
+from ...ops.array_bodies import concat_axis, padding_ops
+from ...ops.shape_rules import range_dtype
 from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
 
@@ -199,12 +199,4 @@ def _pad(x, widths):
     return F.pad(x, [width for pair in reversed(widths) for width in pair])
 
 
-def temporal_padding(x, padding):
-    return _pad(x, temporal_widths(padding))
-
-
-def spatial_2d_padding(x, padding, data_format):
-    return _pad(x, spatial_widths(padding, data_format))
-
-
-spatial_3d_padding = spatial_2d_padding
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(_pad)
