@@ -324,6 +324,19 @@ def set_learning_phase(value):
 
 
 
+def fixed_learning_phase():
+    """The learning phase fixed by :func:`set_learning_phase` or :func:`learning_phase_scope`, or None
+    when it was never set (functions then feed their placeholder's default, 0)."""
+    return _learning_phase
+
+
+def clear_learning_phase():
+    """Forget the learning phase set (``K.clear_session``): it reads 0 again, or the placeholder while
+    graphs are built."""
+    global _learning_phase
+    _learning_phase = None
+
+
 @contextlib.contextmanager
 def learning_phase_scope(value):
     """Run the enclosed block in learning phase ``value`` (0: test, 1: train), then restore the phase
