@@ -14,10 +14,13 @@ Design requirements, in order:
 5. Exactly one place branches off to the symbolic layer: :data:`symbolic` (see :mod:`kbackend.graph`).
 """
 
+import ast
 import contextlib
 import contextvars
 import importlib
 import inspect
+import linecache
+import re
 import numbers
 import operator
 import threading
@@ -510,14 +513,55 @@ def _generate(spec):
     namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, "_named": named_error,
                  "_callback": callback, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
-    exec(compile("\n".join(lines), f"<kbackend op {spec.name}>", "exec"), namespace)
-    public = namespace[spec.name]
+    public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)
     public.__doc__ = spec.reference.__doc__
     public.__module__ = "kbackend"
     public.__qualname__ = spec.name
     public.__wrapped__ = spec.reference
     public.__signature__ = spec.signature
     return public
+
+
+def declaration_line(fn):
+    """``(file, line)`` of the ``def`` statement of ``fn`` (below its decorators), or ``(None, 0)``
+    when ``fn`` has no Python source file."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if code is None:
+        return None, 0
+    filename, first = code.co_filename, code.co_firstlineno
+    lines = linecache.getlines(filename)
+    pattern = re.compile(rf"\s*(async\s+)?def\s+{re.escape(code.co_name)}\b")
+    for number in range(first, min(first + 40, len(lines)) + 1):
+        if pattern.match(lines[number - 1]):
+            return filename, number
+    return filename, first
+
+
+def compile_function(source, name, namespace, origin):
+    """Compile generated ``source``, which defines function ``name``, in ``namespace`` and return it.
+
+    The generated code is attributed to ``origin``, the function it stands for: its file name is
+    ``origin``'s source file and every line of it is ``origin``'s ``def`` line, so that tracebacks
+    show the declaration and ``inspect.getsourcefile`` names the real file.  The generated text itself
+    is kept in ``linecache`` under ``<kbackend generated NAME for FILE:LINE>`` for a reader who wants
+    to see it (``linecache.getlines`` on the function's ``__kbackend_source__``).
+    """
+    filename, line = declaration_line(origin)
+    tree = ast.parse(source)
+    if filename is not None:
+        text = linecache.getline(filename, line)
+        start, end = len(text) - len(text.lstrip()), len(text.rstrip())  # the whole line: no carets
+        for node in ast.walk(tree):
+            if "lineno" in node._attributes:
+                node.lineno = node.end_lineno = line
+                node.col_offset, node.end_col_offset = start, end
+    code = compile(tree, filename or f"<kbackend generated {name}>", "exec")
+    exec(code, namespace)
+    function = namespace[name]
+    generated = f"<kbackend generated {name} for {filename}:{line}>"
+    linecache.cache[generated] = (len(source), None, source.splitlines(True), generated)
+    function.__kbackend_source__ = generated
+    return function
 
 
 #: Parameters that take the caller's callables (their exceptions reach the caller untouched); with

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jax import Array as _JaxArray
 
 from ... import config
-from ..._dispatch import symbolic
+from ..._dispatch import compile_function, symbolic
 from ...dtypes import canonical_dtype
 from ...dtypes import from_python as python_array
 
@@ -339,8 +339,10 @@ def _fast_scoped(fn, spec):
               f"    if {' and '.join(tests) or 'True'}:\n"
               f"        return fn({args})\n"
               f"    return slow({args})\n")
-    exec(compile(source, f"<kbackend jax scope {spec.name}>", "exec"), namespace)
-    run = namespace[spec.name]
+    run = compile_function(source, spec.name, namespace, fn)
+    run.__module__ = fn.__module__
+    run.__qualname__ = fn.__qualname__
+    run.__doc__ = fn.__doc__
     run.__wrapped__ = fn
     return run
 
