@@ -260,8 +260,12 @@ def int_tuple(n):
     """Canonicaliser factory: an int or a sequence of ``n`` positive ints → a tuple of ``n`` ints."""
 
     def canonical(value):
-        if value.__class__ is tuple and len(value) == n and all(v.__class__ is int and v > 0 for v in value):
-            return value
+        if value.__class__ is tuple and len(value) == n:  # the usual form, checked without a generator
+            for v in value:
+                if v.__class__ is not int or v <= 0:
+                    break
+            else:
+                return value
         if _is_int(value):
             value = (int(value),) * n
         elif isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
