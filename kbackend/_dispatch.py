@@ -390,40 +390,59 @@ class _Suspension:
 
 symbolic = _Symbolic()
 
-_BINARY_OPERATORS = [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                     ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                     ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                     ("or", operator.or_), ("xor", operator.xor)]
-_OTHER_OPERATORS = [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                    ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                    ("invert", operator.invert), ("getitem", operator.getitem)]
+#: The one table of Python operators that symbolic tensors and every engine's variable support:
+#: ``(name, function, has a reflected form)``.  ``==`` and ``!=`` are not in it: a symbolic tensor
+#: compares by identity (Keras keeps tensors in sets and tests ``x in list``), and a variable's own
+#: comparison is never recorded, for the same reason.
+OPERATORS = (
+    ("add", operator.add, True), ("sub", operator.sub, True), ("mul", operator.mul, True),
+    ("truediv", operator.truediv, True), ("floordiv", operator.floordiv, True), ("mod", operator.mod, True),
+    ("pow", operator.pow, True), ("matmul", operator.matmul, True),
+    ("and", operator.and_, True), ("or", operator.or_, True), ("xor", operator.xor, True),
+    ("lt", operator.lt, False), ("le", operator.le, False), ("gt", operator.gt, False), ("ge", operator.ge, False),
+    ("neg", operator.neg, False), ("pos", operator.pos, False), ("abs", operator.abs, False),
+    ("invert", operator.invert, False), ("getitem", operator.getitem, False),
+)
 
 
-def defer_operators(variable_class, eager_class):
-    """Give an engine's variable class Python operators that are recorded, not run, while graphs are
-    being built (so expressions over the variable read its value when a function runs) and that are
-    ``eager_class``'s own operators otherwise."""
+def install_operators(cls, eager=None, eager_class=None):
+    """Give ``cls`` every operator of :data:`OPERATORS`, generated here for all tensor types.
 
-    def install(name, fn, reflected=False):
-        dunder = f"__{'r' if reflected else ''}{name}__"
-        eager = getattr(eager_class, dunder, None)
-        if eager is None:
-            return
+    While the calling thread builds graphs, an operator is recorded (``symbolic.record_operator``), so
+    that an expression over a variable reads its value when a function runs.  Otherwise it runs
+    eagerly: ``eager(name, function, reflected)`` returns the method that computes it on concrete
+    values (or None to leave the operator out), or, with ``eager_class``, that class's own method is
+    used.  With neither (a symbolic tensor), every operator is recorded.
+    """
+    for name, fn, reflectable in OPERATORS:
+        for reflected in ((False, True) if reflectable else (False,)):
+            dunder = f"__{'r' if reflected else ''}{name}__"
+            if eager is not None:
+                run = eager(name, fn, reflected)
+            elif eager_class is not None:
+                run = getattr(eager_class, dunder, None)
+            else:
+                run = _record_only(name, fn, reflected)
+            if run is None:
+                continue
+            method = run if eager is None and eager_class is None else _recorded_or(run, name, fn, reflected)
+            method.__name__ = method.__qualname__ = dunder
+            setattr(cls, dunder, method)
 
-        def method(self, *others):
-            if symbolic.active and symbolic.recording():
-                args = (others[0], self) if reflected else (self,) + others
-                return symbolic.record_operator(name, fn, *args)
-            return eager(self, *others)
 
-        method.__name__ = dunder
-        setattr(variable_class, dunder, method)
+def _record_only(name, fn, reflected):
+    if reflected:
+        return lambda self, other: symbolic.record_operator(name, fn, other, self)
+    return lambda self, *others: symbolic.record_operator(name, fn, self, *others)
 
-    for name, fn in _BINARY_OPERATORS:
-        install(name, fn)
-        install(name, fn, reflected=True)
-    for name, fn in _OTHER_OPERATORS:
-        install(name, fn)
+
+def _recorded_or(eager, name, fn, reflected):
+    def method(self, *others):
+        if symbolic.active and symbolic.recording():
+            return symbolic.record_operator(name, fn, *((others[0], self) if reflected else (self,) + others))
+        return eager(self, *others)
+
+    return method
 
 
 #: Parameters that carry tensors (checked for symbolic values); list-valued ones included.
