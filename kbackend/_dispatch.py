@@ -879,6 +879,12 @@ K = Namespace()
 def backend_scope(name):
     """Run the enclosed block on backend ``name`` (this thread / async task only).
 
+    Args:
+        name: 'numpy', 'torch', 'jax', 'tensorflow', 'pytensor' or 'theano'.
+
+    Raises:
+        ValueError: ``name`` is not a known backend; ImportError when its engine is not installed.
+
     >>> import kbackend as K
     >>> with K.backend_scope('numpy'):
     ...     K.backend()
