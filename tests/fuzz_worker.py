@@ -2,7 +2,7 @@
 
     python tests/fuzz_worker.py ENGINE MODE START
 
-``MODE`` is ``ci`` or ``full``.  For each call from index ``START`` it prints ``B <index>`` before the call
+``MODE`` is ``ci`` or ``full``.  For each call from index ``START`` it prints ``B <index> <call id>`` before the call
 and ``R <index> <json>`` after it, so that the parent (``tests/test_fuzz.py``) knows which call a crash or
 a hang happened in, and restarts the worker after it.  On an engine other than NumPy the worker also
 runs the call on NumPy (the reference) and reports both answers.
@@ -96,7 +96,7 @@ def main():
     for index in range(start, len(calls)):
         call = calls[index]
         op = call[1].op
-        print(f"B {index}", flush=True)
+        print(f"B {index} {call[0]}", flush=True)
         K.clear_session() if hasattr(K, "clear_session") else None
         K.set_floatx("float32")
         K.set_learning_phase(0)

@@ -24,10 +24,11 @@ import fnmatch
 import json
 import os
 import pathlib
-import select
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 import pytest
@@ -51,7 +52,10 @@ TOLERANCE = {"float16": (2e-2, 2e-2), "bfloat16": (5e-2, 5e-2), "float32": (2e-4
 
 
 def run_engine(engine):
-    """Run every fuzz call on ``engine``; returns the list of records (crashes and hangs included)."""
+    """Run every fuzz call on ``engine``; returns the list of records (crashes and hangs included).
+
+    The worker's lines are read by a thread into a queue, so that the time limit applies to the call
+    in progress: a line already read (buffered) never waits behind the next call."""
     records, start, total = [], 0, None
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
                TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
@@ -59,18 +63,24 @@ def run_engine(engine):
         with tempfile.TemporaryFile() as stderr:
             proc = subprocess.Popen([sys.executable, str(HERE / "fuzz_worker.py"), engine, MODE, str(start)],
                                     stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, bufsize=1)
-            current, finished = None, False
+            lines = queue.Queue()
+            threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
+            current, finished, ids = None, False, {}
             try:
                 while True:
                     limit = CALL_LIMIT if current is not None else 300  # the first call imports the engine
-                    ready, _, _ = select.select([proc.stdout], [], [], limit)
-                    if not ready:
+                    try:
+                        line = lines.get(timeout=limit)
+                    except queue.Empty:
                         proc.kill()
                         proc.wait()
-                        records.append({"id": _id_of(current), "status": "hang", "index": current})
-                        start = current + 1 if current is not None else total or 0
+                        if current is None:
+                            raise RuntimeError(f"fuzz worker for {engine} stalled between calls after call "
+                                               f"#{start}") from None
+                        records.append({"id": ids.get(current, f"call #{current}"), "status": "hang",
+                                        "index": current, "payload": {"type": "hang", "message": ""}})
+                        start = current + 1
                         break
-                    line = proc.stdout.readline()
                     if not line:
                         code = proc.wait()
                         if finished:
@@ -79,15 +89,19 @@ def run_engine(engine):
                             stderr.seek(0)
                             raise RuntimeError(f"fuzz worker for {engine} failed to start (exit {code}): "
                                                f"{stderr.read()[-2000:].decode(errors='replace')}")
-                        records.append({"id": _id_of(current), "status": "crash", "index": current,
-                                        "payload": {"type": f"exit {code}", "message": ""}})
+                        stderr.seek(0)
+                        records.append({"id": ids.get(current, f"call #{current}"), "status": "crash",
+                                        "index": current, "payload": {"type": f"exit {code}",
+                                                                      "message": _tail(stderr.read())}})
                         start = current + 1
                         break
                     tag, _, rest = line.rstrip("\n").partition(" ")
                     if tag == "N":
                         total = int(rest)
                     elif tag == "B":
-                        current = int(rest)
+                        index, _, call_id = rest.partition(" ")
+                        current = int(index)
+                        ids = {current: call_id}
                     elif tag == "R":
                         index, _, body = rest.partition(" ")
                         record = json.loads(body)
@@ -103,11 +117,15 @@ def run_engine(engine):
     return records
 
 
-_IDS = {}
+def _read_lines(stream, lines):
+    for line in iter(stream.readline, ""):
+        lines.put(line)
+    lines.put("")  # end of output: the worker exited
 
 
-def _id_of(index):
-    return f"call #{index}" if index is None else _IDS.get(index, f"call #{index}")
+def _tail(stderr_bytes):
+    text = stderr_bytes.decode(errors="replace").strip().splitlines()
+    return " | ".join(text[-3:])[-300:]
 
 
 # ---------------------------------------------------------------------------------------------------

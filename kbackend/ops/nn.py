@@ -475,8 +475,8 @@ def _broadcast_to_rank(value, shape, like=None):
     dtype of ``like`` (a normalisation's parameters compute in the dtype of its input)."""
     if value is None:
         return value
-    if like is not None and K.dtype(value) != K.dtype(like):
-        value = K.cast(value, K.dtype(like))
+    if like is not None and (not hasattr(value, "dtype") or K.dtype(value) != K.dtype(like)):
+        value = K.cast(value, K.dtype(like))  # a Python list too: it has no dtype to keep
     if K.ndim(value) != 1 or len(shape) == 1:
         return value
     return K.reshape(value, shape)
