@@ -40,6 +40,7 @@ HERE = pathlib.Path(__file__).parent
 FULL = os.environ.get("KBACKEND_FUZZ") == "full"
 MODE = "full" if FULL else "ci"
 CALL_LIMIT = float(os.environ.get("KBACKEND_FUZZ_CALL_LIMIT", "60"))  # seconds per call: above is a hang
+RECYCLE = int(os.environ.get("KBACKEND_FUZZ_RECYCLE", 1536 << 20))  # a worker past this resident size is replaced
 COLUMNS = ("ok", "named error", "unnamed error", "leaked", "hang", "crash", "callback", "differs",
            "allowed", "known gap", "ok vs error")
 
@@ -61,7 +62,8 @@ def run_engine(engine):
                TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
     while total is None or start < total:
         with tempfile.TemporaryFile() as stderr:
-            proc = subprocess.Popen([sys.executable, str(HERE / "fuzz_worker.py"), engine, MODE, str(start)],
+            proc = subprocess.Popen([sys.executable, str(HERE / "fuzz_worker.py"), engine, MODE, str(start),
+                                     str(RECYCLE)],
                                     stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, bufsize=1)
             lines = queue.Queue()
             threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
@@ -108,6 +110,10 @@ def run_engine(engine):
                         record["index"] = int(index)
                         records.append(record)
                         current = None
+                    elif tag == "S":  # stopped to free memory: go on from there in a fresh worker
+                        start = int(rest)
+                        proc.wait()
+                        break
                     elif tag == "E":
                         finished = True
             finally:

@@ -31,6 +31,17 @@ def drop_rate(level):
     return level
 
 
+def saturation(max_value):
+    """relu's ``max_value``: a number below 0 becomes 0.  Keras 2 clips to ``[0, max_value]`` with
+    ``tf.clip_by_value``, whose lower bound wins when the bounds cross (NumPy's and torch's clip let the
+    upper one win).  Tensors and None pass as they are."""
+    if isinstance(max_value, numbers.Real) and not isinstance(max_value, bool) and max_value < 0:
+        return max_value.__class__(0)
+    if max_value.__class__ is np.ndarray and max_value.ndim == 0 and max_value.dtype.kind in "if" and max_value < 0:
+        return np.zeros_like(max_value)
+    return max_value
+
+
 def seed_or_random(seed):
     """None → a fresh seed drawn from NumPy's global RNG (as Keras 2 does); else an int."""
     if seed is None:
@@ -122,13 +133,14 @@ def _checked_axis(func, axis, rank, arg="axis"):
 # activations
 
 
-@op
+@op(max_value=saturation)
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, generalised: leaky slope, saturation and threshold.
 
     ``max_value`` where ``x >= max_value``, ``x`` where ``threshold < x < max_value``, and
     ``alpha * (x - threshold)`` where ``x <= threshold``.  With ``max_value`` set, the positive part is
-    also clipped at 0 (so a negative ``threshold`` maps ``threshold < x < 0`` to 0), as in Keras 2.
+    also clipped at 0 (so a negative ``threshold`` maps ``threshold < x < 0`` to 0, and a negative
+    ``max_value`` saturates at 0), as in Keras 2.
 
     Args:
         x: tensor.
@@ -456,7 +468,9 @@ def in_top_k(predictions, targets, k):
         k: number of top entries to consider.
 
     Returns:
-        A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.
+        A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.  As in
+        Keras 2 (TensorFlow's InTopK), a target outside ``[0, classes)`` or whose prediction is not finite
+        is not in the top k.
 
     >>> import numpy as np, kbackend as K
     >>> predictions = np.array([[.1, .5, .5], [.7, .2, .1]], 'float32')
@@ -464,10 +478,13 @@ def in_top_k(predictions, targets, k):
     array([ True, False])
     """
     classes = K.int_shape(predictions)[-1]
-    hot = K.cast(K.one_hot(K.cast(targets, "int32"), classes), K.dtype(predictions))
-    target_value = K.sum(predictions * hot, axis=-1, keepdims=True)
+    hot = K.one_hot(K.cast(targets, "int32"), classes)  # a row of zeros for a target out of range
+    chosen = K.switch(K.cast(hot, "bool"), predictions, K.zeros_like(predictions))  # no inf * 0 from other classes
+    target_value = K.sum(chosen, axis=-1, keepdims=True)
     larger = K.sum(K.cast(K.greater(predictions, target_value), "int32"), axis=-1)
-    return K.less(larger, k)
+    finite = K.less(K.abs(target_value[..., 0]), np.inf)  # False for inf and NaN
+    valid = K.cast(finite, "int32") * K.cast(K.sum(K.cast(hot, "int32"), axis=-1), "int32")
+    return K.less(larger + (1 - valid) * k, k)
 
 
 def _broadcast_to_rank(value, shape, like=None):

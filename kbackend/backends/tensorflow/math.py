@@ -268,7 +268,8 @@ def clip(x, min_value, max_value):
     if _is_number(min_value) and _is_number(max_value):
         if max_value < min_value:
             max_value = min_value
-        return R.ClipByValue(t=x, clip_value_min=_bound(min_value, x), clip_value_max=_bound(max_value, x))
+        if min_value == min_value and max_value == max_value:  # the kernel ignores a NaN bound: below, it propagates
+            return R.ClipByValue(t=x, clip_value_min=_bound(min_value, x), clip_value_max=_bound(max_value, x))
     if min_value is None and max_value is None:
         return R.Identity(input=x)
     out = x

@@ -98,7 +98,8 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     else:
         positive = R.Relu(features=x)
     if max_value is not None:
-        positive = R.ClipByValue(t=positive, clip_value_min=0, clip_value_max=max_value)
+        # Minimum then Maximum, as tf.clip_by_value: a NaN max_value propagates (the ClipByValue kernel drops it)
+        positive = R.Maximum(x=R.Minimum(x=positive, y=max_value), y=0)
     if alpha != 0.0:
         positive = R.AddV2(x=positive, y=R.Mul(x=R.Minimum(x=R.Sub(x=x, y=threshold), y=0), y=alpha))
     return positive
