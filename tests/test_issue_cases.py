@@ -110,3 +110,53 @@ def test_huge_python_numbers_never_leak_overflow_error(op, backend):
     """Huge Python ints and floats gave ``OverflowError``: now an answer or the op's named error."""
     with K.backend_scope(backend):
         _returns_or_names(op, HUGE[op])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_dropout_mask_that_would_enlarge_x_is_refused(backend):
+    """Found by the fuzz suite: a ``(None, 1)`` mask on a rank-1 ``x`` broadcast the output to
+    ``(n, n)``; JAX aborted the process reading it.  The mask must broadcast to ``x`` as it is."""
+    with K.backend_scope(backend):
+        with pytest.raises(ValueError, match=r"^dropout: argument `noise_shape` got \(None, 1\); expected 1 entries"):
+            K.dropout(K.constant(np.ones(5, np.float32)), 0.5, noise_shape=(None, 1), seed=1)
+        with pytest.raises(ValueError, match=r"^dropout: argument `noise_shape` got \(4, 3\)"):
+            K.dropout(K.constant(np.ones((4, 1), np.float32)), 0.5, noise_shape=(4, 3), seed=1)
+        kept = value(K.dropout(K.constant(np.ones((4, 3), np.float32)), 0.5, noise_shape=(None, 1), seed=1))
+    assert kept.shape == (4, 3) and np.all((kept == 0).all(axis=1) | (kept == 2).all(axis=1))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pooling_window_beyond_memory_raises_before_allocating(backend):
+    """Found by the fuzz suite: TensorFlow's MaxPool crashed (SIGSEGV) on a 10**9 × 10**9 'same' window."""
+    x = K.constant(np.ones((1, 4, 4, 1), np.float32)) if backend != "numpy" else np.ones((1, 4, 4, 1), np.float32)
+    with K.backend_scope(backend):
+        with pytest.raises(MemoryError, match=r"^pool2d: argument `pool_size` got \(1000000000, 1000000000\)"):
+            K.pool2d(x, (10**9, 10**9), padding="same")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relu_and_clip_are_keras2_at_the_edges(backend):
+    """Found by the fuzz suite, checked against tf_keras: a negative ``max_value`` saturates at 0, a NaN
+    bound propagates, ``-inf`` below a threshold is NaN (``x * (x > t)``), and int and bool inputs keep
+    their dtype."""
+    x = np.array([-np.inf, -2.0, 0.5, 3.0], np.float32)
+    with K.backend_scope(backend):
+        np.testing.assert_array_equal(value(K.relu(K.constant(x), max_value=-1.0)), [0, 0, 0, 0])
+        assert np.isnan(value(K.relu(K.constant(x), max_value=np.nan))).all()
+        assert np.isnan(value(K.clip(K.constant(x), np.nan, 1.0))).all()
+        np.testing.assert_array_equal(value(K.relu(K.constant(x), threshold=0.7)), [np.nan, -0.0, 0, 3])
+        ints = value(K.relu(K.constant(np.array([-2, 3, 9], np.int32), dtype="int32"), max_value=6))
+        bools = value(K.square(K.constant(np.array([True, False]), dtype="bool")))
+    assert ints.dtype == np.int32 and ints.tolist() == [0, 3, 6]
+    assert bools.dtype == np.bool_ and bools.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_in_top_k_is_false_for_unknown_targets_and_non_finite_predictions(backend):
+    """Keras 2's (TensorFlow's) InTopK: an inf or NaN target prediction, or a target outside the classes,
+    is not in the top k; an inf elsewhere in the row does not spoil the target's value."""
+    predictions = np.array([[np.inf, 1.0], [np.nan, 1.0], [1.0, 2.0], [3.0, np.inf], [1.0, 1.0]], np.float32)
+    targets = np.array([0, 0, 1, 0, 5], np.int32)
+    with K.backend_scope(backend):
+        got = value(K.in_top_k(K.constant(predictions), K.constant(targets, dtype="int32"), 1))
+    np.testing.assert_array_equal(got, [False, False, True, False, False])

@@ -42,6 +42,22 @@ def saturation(max_value):
     return max_value
 
 
+def noise_mask_shape(x_shape, noise_shape):
+    """The shape of dropout's keep/drop mask: ``noise_shape`` with its None entries read from ``x_shape``.
+
+    Raises ``ValueError`` unless the mask broadcasts to ``x`` without enlarging it (one entry per axis,
+    each 1 or that axis's size), as Keras 2's dropout layers build it: a larger mask would make the
+    output larger than ``x``.  Axes of unknown size (None in ``x_shape``) are not checked."""
+    if noise_shape is None:
+        return tuple(x_shape)
+    dims = tuple(size if d is None else d for size, d in zip(x_shape, noise_shape))
+    if len(noise_shape) != len(x_shape) or any(size is not None and d not in (1, size)
+                                               for size, d in zip(x_shape, dims)):
+        raise ValueError(f"dropout: argument `noise_shape` got {noise_shape!r}; expected {len(x_shape)} entries, "
+                         f"each None, 1 or the size of that axis of x {tuple(x_shape)}")
+    return dims
+
+
 def seed_or_random(seed):
     """None → a fresh seed drawn from NumPy's global RNG (as Keras 2 does); else an int."""
     if seed is None:
@@ -436,10 +452,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     ([0.0, 2.0], True)
     """
     x = _array(x)
-    if noise_shape is None:
-        noise_shape = x.shape
-    else:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    noise_shape = noise_mask_shape(x.shape, noise_shape)
     keep = np.random.default_rng(seed).uniform(size=noise_shape) >= level
     scale = np.asarray(1.0 / (1.0 - level), dtype=x.dtype)
     return (x * scale * keep).astype(x.dtype)

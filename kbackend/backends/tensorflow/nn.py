@@ -4,6 +4,7 @@ the normalisations are composites."""
 import tensorflow as tf
 
 from ..._dispatch import OPS
+from ...ops.nn import noise_mask_shape
 from .random import seed_pair
 from .variables import R, is_float, tensor
 
@@ -122,7 +123,7 @@ def softmax(x, axis=-1):
 def dropout(x, level, noise_shape=None, seed=None):
     x = tensor(x)
     if noise_shape is not None:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+        noise_shape = noise_mask_shape(tuple(x.shape), noise_shape)
     if level == 0.0:
         return R.Identity(input=x)
     return tf.nn.experimental.stateless_dropout(x, level, seed_pair(seed), noise_shape=noise_shape)

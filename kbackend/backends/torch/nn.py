@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ..._dispatch import OPS
-from ...ops.nn import _checked_axis
+from ...ops.nn import _checked_axis, noise_mask_shape
 from .variables import Tensor, generator_on, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
@@ -59,10 +59,7 @@ def tanh(x):
 def dropout(x, level, noise_shape=None, seed=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if noise_shape is None:
-        noise_shape = x.shape
-    else:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    noise_shape = noise_mask_shape(tuple(x.shape), noise_shape)
     keep = torch.rand(noise_shape, generator=generator_on(seed, x.device), device=x.device) >= level
     out = x * (1.0 / (1.0 - level)) * keep
     return out if out.dtype is x.dtype else out.to(x.dtype)
