@@ -27,6 +27,8 @@ import warnings
 
 import numpy as np
 
+from . import dtypes
+
 FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 DATA_FORMATS = ("channels_first", "channels_last")
 ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
@@ -71,6 +73,9 @@ def floatx():
     'float32'
     """
     return _floatx
+
+
+dtypes.floatx = floatx  # the dtype rules read the configured default from here on
 
 
 def set_floatx(value):
@@ -185,11 +190,9 @@ def cast_to_floatx(x):
     >>> K.cast_to_floatx(np.array([1.0, 2.0], dtype='float64')).dtype
     dtype('float32')
     """
-    from .dtypes import numpy_dtype
-
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
-    return np.array(x, dtype=numpy_dtype(_floatx), copy=True)
+    return np.array(x, dtype=dtypes.numpy_dtype(_floatx), copy=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -245,20 +248,6 @@ def usable_engines():
             if os.path.isdir(os.path.join(here, name)) and importlib.util.find_spec(ENGINE_MODULES[name])]
 
 
-def backend():
-    """Return the name of the backend chosen at import (``'numpy'`` unless configured).
-
-    Inside :func:`backend_scope` this is the scoped backend.
-
-    >>> import kbackend as K
-    >>> K.backend() in ('numpy', 'torch', 'jax', 'tensorflow', 'pytensor') or True
-    True
-    """
-    from ._dispatch import active_backend
-
-    return active_backend().name
-
-
 # ---------------------------------------------------------------------------------------------------
 # uids and learning phase
 
@@ -297,15 +286,16 @@ def learning_phase():
     0
     """
     if _learning_phase is None:
-        from ._dispatch import symbolic
-
-        # Graphs exist: a scalar placeholder that K.function feeds (default 0).
-        if symbolic.active and symbolic.recording():
-            from .graph import symbolic_learning_phase
-
-            return symbolic_learning_phase()
-        return 0
+        # While this thread builds graphs: a scalar placeholder that K.function feeds (default 0).
+        phase = graph_learning_phase()
+        return 0 if phase is None else phase
     return _learning_phase
+
+
+def graph_learning_phase():
+    """The learning-phase placeholder while the calling thread builds graphs, else None.  This module
+    stands below the symbolic layer: :mod:`kbackend.graph` installs its own function here when it loads."""
+    return None
 
 
 def set_learning_phase(value):

@@ -17,8 +17,10 @@ _PY_TYPES = {float: None, int: "int32", bool: "bool", str: "string"}
 _cache = {}
 
 
-class _BadDtype(Exception):
-    pass
+def floatx():
+    """The default float type.  This module stands below the configuration and never imports it:
+    :mod:`kbackend.config` installs its own ``floatx`` here when it loads."""
+    return "float32"
 
 
 def canonical_dtype(dtype):
@@ -32,8 +34,6 @@ def canonical_dtype(dtype):
     except (KeyError, TypeError):
         pass
     if dtype is float:
-        from .config import floatx
-
         return floatx()
     name = _name_of(dtype)
     if name is None:
@@ -117,9 +117,8 @@ def from_python(x):
         return np.asarray(x)
     array = np.asarray(x)
     if array.dtype == np.float64:
-        from .config import _floatx
-
-        return array.astype(numpy_dtype(_floatx)) if _floatx != "float64" else array
+        default = floatx()
+        return array.astype(numpy_dtype(default)) if default != "float64" else array
     if array.dtype == np.int64 and (array.size == 0 or _INT32.min <= array.min() and array.max() <= _INT32.max):
         return array.astype(np.int32)
     return array
@@ -127,10 +126,6 @@ def from_python(x):
 
 def is_float(name):
     return name in FLOATS
-
-
-def is_int(name):
-    return name in INTS
 
 
 def numpy_dtype(name):
@@ -144,11 +139,6 @@ def numpy_dtype(name):
     if name == "string":
         return np.dtype(object)
     return np.dtype(name)
-
-
-def dtype_name_of_array(array):
-    """Canonical dtype name of a NumPy array (``'bfloat16'`` included)."""
-    return canonical_dtype(array.dtype)
 
 
 def is_half(dtype):

@@ -1,7 +1,7 @@
 """Vector-Jacobian rules of convolutions, pooling, local convolutions, resizing and zero padding.
 
 Same contract as :mod:`.vjp` (``RULES[op](g, out, **args)`` → cotangents by parameter name), written
-with the reference kernels of :mod:`kbackend.ops._convolution` on channels-last arrays: the input
+with the reference kernels of :mod:`kbackend.ops.convolution` on channels-last arrays: the input
 gradient of a convolution is a transposed convolution and that of a transposed convolution is a
 convolution; kernel gradients contract the sliding windows of one side with the other.  Pooling and
 local convolutions scatter per-window cotangents back with one strided slice per window tap, so no
@@ -12,20 +12,9 @@ import math
 
 import numpy as np
 
-from ..ops import _convolution as kernels
-from ..ops.shape import _bilinear_axis
-
-#: op name (or Python operator) → vector-Jacobian rule, for these and the ops in :mod:`.vjp`.
-RULES = {}
-
-
-def rule(*names):
-    def register(fn):
-        for name in names:
-            RULES[name] = fn
-        return fn
-
-    return register
+from ..ops import convolution as kernels
+from ..ops.shape import bilinear_axis
+from .vjp import RULES, rule
 
 
 def _channels_last(value, data_format, work):
@@ -265,7 +254,7 @@ def _resize_images(g, out, x, height_factor, width_factor, data_format, interpol
             grad = grad.reshape(grad.shape[:axis] + (size, factor) + grad.shape[axis + 1:]).sum(axis=axis + 1)
         else:
             work = np.float64 if x.dtype == np.float64 else np.float32
-            matrix = _bilinear_axis(np.eye(size, dtype=work), 0, factor)
+            matrix = bilinear_axis(np.eye(size, dtype=work), 0, factor)
             grad = np.moveaxis(np.tensordot(grad, matrix, axes=([axis], [0])), -1, axis)
     return {"x": _cast(grad, x)}
 

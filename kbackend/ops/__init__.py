@@ -5,7 +5,7 @@ Importing this package declares every op in :data:`kbackend._dispatch.OPS`.
 
 import importlib
 
-TOPICS = ("variables", "math", "shape", "nn", "conv", "random", "control", "graph")
+TOPICS = ("variables", "math", "shape", "nn", "conv", "random", "control")
 
 for _topic in TOPICS:
     try:

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .._dispatch import ArgError, causal_padding, check_size, int_tuple, op, symbolic
-from . import _convolution as kernels
+from . import convolution as kernels
 
 
 def _is_graph_tensor(value):

@@ -22,8 +22,8 @@ import numpy as np
 
 from .. import config
 from .._dispatch import ArgError, axes, one_axis, op
-from ..backends.numpy.variable import Variable
 from ..dtypes import canonical_dtype, from_python, is_floating, is_half, numpy_dtype, promote
+from .variable import Variable
 
 
 

@@ -16,6 +16,7 @@ from .reference_op import reference_op
 from .variable import (FUNCTION_MODE, HALF_FUNCTION_MODE, Variable, as_type, eager, is_graph, to_pt, tracing,
                        weak_operands)
 from .variables import DIRECT, feed
+from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
 
 VARIABLE_TYPES = (Variable,)
 

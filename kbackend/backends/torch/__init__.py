@@ -10,6 +10,7 @@ from ..._dispatch import collect
 from . import control, conv, math, nn, random, shape, variables
 from .operators import OPERATORS
 from .variables import Variable, feed
+from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
 
 VARIABLE_TYPES = (Variable,)
 

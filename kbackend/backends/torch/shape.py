@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...ops.shape import _RANGE_DTYPES, _range_dtype
+from ...ops.shape import RANGE_DTYPES, range_dtype
 from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
 
@@ -86,8 +86,8 @@ def repeat_elements(x, rep, axis):
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         start, stop = 0, (0 if _scalar(start) < 0 else start)
-    inferred = builtins.max((_range_dtype(_numpy_scalar(v)) for v in (start, stop, step)),
-                            key=_RANGE_DTYPES.index)
+    inferred = builtins.max((range_dtype(_numpy_scalar(v)) for v in (start, stop, step)),
+                            key=RANGE_DTYPES.index)
     start, stop, step = _scalar(start), _scalar(stop), _scalar(step)
     if step == 0:
         raise ValueError("arange: argument `step` got 0; expected a non-zero step")
