@@ -13,8 +13,8 @@ import math
 import numpy as np
 
 from ..ops import convolution as kernels
+from ..ops.checks import spatial_axes
 from ..ops.shape import bilinear_axis
-from ..ops.shape_rules import spatial_axes
 from .vjp import RULES, rule
 
 

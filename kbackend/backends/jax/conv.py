@@ -15,7 +15,7 @@ from jax import lax
 
 from ...ops.conv_rules import (effective_size, padding_amounts, spatial_of, split_output_shape, static_shape,
                                transpose_crops)
-from .variable import cast, precision, to_jax
+from .arrays import cast, precision, to_jax
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 

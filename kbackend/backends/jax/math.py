@@ -10,7 +10,7 @@ from jax import lax
 
 from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import ArrayImpl, always_x64, cast, is_tracer, jax_dtype, precision, to_jax, x64_enabled
+from .arrays import ArrayImpl, always_x64, cast, is_tracer, jax_dtype, precision, to_jax, x64_enabled
 
 _HALF = frozenset((jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16)))
 _BOOL = jnp.dtype(bool)
@@ -140,7 +140,8 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def square(x):
-    return jnp.square(to_jax(x))
+    x = to_jax(x)
+    return x if x.dtype == jnp.bool_ else jnp.square(x)  # bool stays bool (jnp.square gives int32)
 
 
 def abs(x):

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.array_bodies import padding_ops, shape_ops
 from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes
-from .variable import Variable, cast, to_jax
+from .arrays import Variable, cast, to_jax
 
 
 gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(jnp, to_jax)
