@@ -4,7 +4,7 @@ and its own conversion of an argument to an array, as array-api-compat's generic
 check (:mod:`.shape_rules`) has run before any of them.
 """
 
-from .shape_rules import spatial_widths, temporal_widths
+from .shape_rules import bilinear_taps, spatial_widths, temporal_widths
 
 
 def concat_axis(axis, rank):
@@ -48,3 +48,14 @@ def padding_ops(pad):
         return pad(x, spatial_widths(padding, data_format))
 
     return temporal_padding, spatial_2d_padding, spatial_2d_padding
+
+
+def bilinear_axis(xp, x, axis, size, factor, dtype, constant):
+    """Upsample ``axis`` (of length ``size``) of ``x`` by ``factor`` with linear interpolation at
+    half-pixel centres (:func:`.shape_rules.bilinear_taps`, in ``dtype``); ``constant`` turns the NumPy
+    weights into an ``xp`` array."""
+    lower, upper, weight = bilinear_taps(size, factor, dtype)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    below, above = xp.take(x, lower, axis=axis), xp.take(x, upper, axis=axis)
+    return below + (above - below) * constant(weight.reshape(shape))

@@ -9,8 +9,9 @@ import numpy as np
 from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 from . import shape_rules as rules
+from . import array_bodies
 from .array_bodies import concat_axis
-from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_widths
+from .shape_rules import spatial_axes, spatial_widths, temporal_widths
 from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
@@ -544,13 +545,9 @@ def slice(x, start, size):
 
 
 def bilinear_axis(x, axis, factor):
-    """Upsample ``axis`` of ``x`` by ``factor`` with linear interpolation at half-pixel centres
-    (:func:`.shape_rules.bilinear_taps`)."""
-    lower, upper, weight = bilinear_taps(x.shape[axis], factor, x.dtype)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    below, above = np.take(x, lower, axis=axis), np.take(x, upper, axis=axis)
-    return below + (above - below) * weight.reshape(shape)
+    """Upsample ``axis`` of ``x`` by ``factor`` with linear interpolation at half-pixel centres (the
+    sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
+    return array_bodies.bilinear_axis(np, x, axis, x.shape[axis], factor, x.dtype, np.asarray)
 
 
 @op(check=rules.resize_images, height_factor=_factor, width_factor=_factor, interpolation=_interpolation)

@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from ...ops.array_bodies import padding_ops, shape_ops
-from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes
+from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
+from ...ops.shape_rules import range_dtype, spatial_axes
 from .arrays import Variable, cast, to_jax
 
 
@@ -93,11 +93,7 @@ def slice(x, start, size):
 
 
 def _bilinear_axis(x, axis, factor):
-    lower, upper, weight = bilinear_taps(x.shape[axis], factor, np.dtype(x.dtype))
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    below, above = jnp.take(x, lower, axis=axis), jnp.take(x, upper, axis=axis)
-    return below + (above - below) * jnp.asarray(weight.reshape(shape))
+    return bilinear_axis(jnp, x, axis, x.shape[axis], factor, np.dtype(x.dtype), jnp.asarray)
 
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):

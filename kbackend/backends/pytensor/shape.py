@@ -8,8 +8,8 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.array_bodies import padding_ops, shape_ops
-from ...ops.shape_rules import bilinear_taps, range_dtype, spatial_axes
+from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
+from ...ops.shape_rules import range_dtype, spatial_axes
 from .variable import as_type, concrete, is_graph, to_pt
 
 
@@ -98,11 +98,7 @@ def slice(x, start, size):
 
 
 def _bilinear_axis(x, axis, factor):
-    lower, upper, weight = bilinear_taps(x.type.shape[axis], factor, x.dtype)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    below, above = pt.take(x, lower, axis=axis), pt.take(x, upper, axis=axis)
-    return below + (above - below) * pt.constant(weight.reshape(shape))
+    return bilinear_axis(pt, x, axis, x.type.shape[axis], factor, x.dtype, pt.constant)
 
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
