@@ -32,11 +32,17 @@ def static_shape(value):
             return None
     if isinstance(shape, tuple):  # torch.Size
         return tuple(shape)
+    as_list = getattr(shape, "as_list", None)  # TensorFlow's TensorShape: ints and None
+    if as_list is not None:
+        try:
+            return tuple(as_list())
+        except ValueError:  # an unknown rank
+            return None
     static = getattr(getattr(value, "type", None), "shape", None)  # a PyTensor graph variable
     if static.__class__ is tuple:
         return static
     try:
-        dims = tuple(shape)  # TensorFlow's TensorShape
+        dims = tuple(shape)
     except (TypeError, ValueError):
         return None
     return tuple(d if d.__class__ is int else None for d in dims)
@@ -108,7 +114,7 @@ def transpose_crops(in_spatial, out_spatial, window, strides, dilation, padding)
 
 def check_rank(func, name, value, rank, what="tensor"):
     """The static shape of ``value``, which must have ``rank`` dims (an unknown rank passes as None)."""
-    shape = static_shape(value)
+    shape = value.shape if value.__class__ is np.ndarray else static_shape(value)
     if shape is not None and len(shape) != rank:
         raise ValueError(f"{func}: argument `{name}` got a tensor of shape {tuple(shape)}; expected a {rank}-D {what}")
     return shape
@@ -123,7 +129,7 @@ def check_channels(func, name, got, expected):
 
 def check_strided_dilation(func, strides, dilation):
     """TensorFlow (the Keras 2 engine) refuses strides > 1 together with dilation > 1."""
-    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+    if max(strides) > 1 and max(dilation) > 1:
         raise ValueError(
             f"{func}: argument `dilation_rate` got {dilation}; expected all 1 when strides {strides} exceed 1"
         )
@@ -157,8 +163,11 @@ def _convolution(func, n, x, kernel, strides, padding, data_format, dilation_rat
         )
     if x_shape is None or k_shape is None:
         return
-    check_channels(func, "kernel", k_shape[n], channels_of(x_shape, data_format))
-    check_window(func, spatial_of(x_shape, data_format), k_shape[:n], dilation_rate, padding)
+    channels = x_shape[1] if data_format == "channels_first" else x_shape[-1]
+    if k_shape[n] != channels:
+        check_channels(func, "kernel", k_shape[n], channels)
+    if padding == "valid":
+        check_window(func, spatial_of(x_shape, data_format), k_shape[:n], dilation_rate, padding)
 
 
 def _depthwise(func, n, x_shape, k_shape, strides, padding, data_format, dilation_rate):
