@@ -227,11 +227,9 @@ def dtype_or_none(dtype: Any) -> Optional[str]:
 
 def data_format(value: Optional[str]) -> str:
     """None → the global image data format; otherwise checked and lower-cased."""
-    if value is None:
-        return config._image_data_format
-    normal = value.lower() if isinstance(value, str) else value
-    if normal not in config.DATA_FORMATS:
-        raise ArgError("'channels_first' or 'channels_last'")
+    normal = config.canonical_data_format(value)
+    if normal is None:
+        raise ArgError(config.DATA_FORMAT_EXPECTED)
     return normal
 
 

@@ -32,6 +32,7 @@ from . import dtypes
 
 FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 DATA_FORMATS = ("channels_first", "channels_last")
+DATA_FORMAT_EXPECTED = "'channels_first' or 'channels_last'"
 ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 BACKEND_ALIASES = {"theano": "pytensor"}
 #: The module each engine needs, for :func:`usable_engines`.
@@ -159,7 +160,8 @@ def set_image_data_format(data_format: str) -> None:
     """
     global _image_data_format
     if data_format not in DATA_FORMATS:
-        raise _choice_error("set_image_data_format", "data_format", data_format, DATA_FORMATS)
+        raise ValueError(f"set_image_data_format: argument `data_format` got {data_format!r}; expected "
+                         f"{DATA_FORMAT_EXPECTED}")
     _image_data_format = str(data_format)
 
 
@@ -178,12 +180,19 @@ def normalize_data_format(value: Optional[str]) -> str:
     >>> K.normalize_data_format('Channels_First')
     'channels_first'
     """
+    normal = canonical_data_format(value)
+    if normal is None:
+        raise ValueError(f"normalize_data_format: argument `value` got {value!r}; expected {DATA_FORMAT_EXPECTED}")
+    return normal
+
+
+def canonical_data_format(value):
+    """The one data-format rule (op arguments and :func:`normalize_data_format`): None → the global
+    format, a known name in any case → lower case, anything else → None (the caller names the error)."""
     if value is None:
         return _image_data_format
     normal = value.lower() if isinstance(value, str) else value
-    if normal not in DATA_FORMATS:
-        raise _choice_error("normalize_data_format", "data_format", value, DATA_FORMATS)
-    return normal
+    return normal if normal in DATA_FORMATS else None
 
 
 def image_dim_ordering() -> str:
@@ -362,6 +371,19 @@ def set_learning_phase(value: int) -> None:
         raise ValueError(f"set_learning_phase: expected 0 or 1, got {value!r}")
     _learning_phase = int(value)
 
+
+
+def fixed_learning_phase():
+    """The learning phase fixed by :func:`set_learning_phase` or :func:`learning_phase_scope`, or None
+    when it was never set (functions then feed their placeholder's default, 0)."""
+    return _learning_phase
+
+
+def clear_learning_phase():
+    """Forget the learning phase set (``K.clear_session``): it reads 0 again, or the placeholder while
+    graphs are built."""
+    global _learning_phase
+    _learning_phase = None
 
 
 @contextlib.contextmanager

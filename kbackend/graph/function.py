@@ -183,7 +183,7 @@ class Function:
                 raise ValueError(
                     f"function: input {tensor.name} of shape {tensor.shape} got a value of shape {tuple(shape)}"
                 )
-        phase = config._learning_phase
+        phase = config.fixed_learning_phase()
         for tensor in self.defaults:
             feeds.append((tensor, tensor.default if phase is None else phase))
         return feeds

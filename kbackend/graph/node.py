@@ -192,7 +192,7 @@ def reset():
     with _names_lock:
         _name_counts.clear()
     config.reset_uids()
-    config._learning_phase = None
+    config.clear_learning_phase()
 
 
 def graph_learning_phase():
