@@ -13,6 +13,7 @@ import numpy as np
 from .. import config
 from .._dispatch import K, dtype_or_none, op
 from . import ctc  # noqa: F401  (declares the CTC ops)
+from .math import promoted
 from .variables import _array
 
 
@@ -60,7 +61,7 @@ def switch(condition, then_expression, else_expression):
             f"`then_expression` ({then_value.ndim})"
         )
     condition = condition.astype(bool).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
-    return np.where(condition, then_value, else_value)
+    return np.where(condition, *promoted(then_value, else_value))  # int32 and float32 branches give float32
 
 
 @op(composite=True)

@@ -5,9 +5,11 @@ Kernels are channels-last whatever ``data_format`` says: ``(spatial..., in, out)
 'same' padding is TensorFlow's: output length ``ceil(length / stride)``, the odd padding element after.
 """
 
+import math
+
 import numpy as np
 
-from .._dispatch import ArgError, causal_padding, int_tuple, op, symbolic
+from .._dispatch import ArgError, causal_padding, check_size, int_tuple, op, symbolic
 from . import convolution as kernels
 
 
@@ -22,6 +24,20 @@ def _static_value(tensor):
     if len(values) != 1:
         raise ValueError("an entry that depends on an unknown dimension")
     return values.pop()
+
+
+def _window(n):
+    """Canonicaliser factory: ``pool_size`` → a tuple of ``n`` positive ints whose window fits in memory
+    (with 'same' padding the padded input is at least that large; TensorFlow's kernel crashes on it)."""
+    sizes = int_tuple(n)
+
+    def canonical(value):
+        value = sizes(value)
+        check_size(math.prod(value))
+        return value
+
+    canonical.__name__ = f"window_{n}"
+    return canonical
 
 
 def _transpose_output_shape(rank):
@@ -372,7 +388,7 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(pool_size=int_tuple(2), strides=int_tuple(2))
+@op(pool_size=_window(2), strides=int_tuple(2))
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
     """2-D max or average pooling.  ``strides`` defaults to ``(1, 1)``, not to ``pool_size``.
 
@@ -407,7 +423,7 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(pool_size=int_tuple(3), strides=int_tuple(3))
+@op(pool_size=_window(3), strides=int_tuple(3))
 def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
     """3-D max or average pooling.  ``strides`` defaults to ``(1, 1, 1)``, not to ``pool_size``.
 

@@ -458,7 +458,7 @@ def logsumexp(x, axis=None, keepdims=False):
 
 @op
 def square(x):
-    """Return ``x ** 2`` elementwise.
+    """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
 
     Args:
         x: Tensor, variable, NumPy array or Python number.
@@ -470,7 +470,8 @@ def square(x):
     >>> K.square(np.array([-3, 2]))
     array([9, 4])
     """
-    return np.square(_tensor(x))
+    x = _tensor(x)
+    return x.copy() if x.dtype == np.bool_ else np.square(x)  # NumPy's square of bool is int8
 
 
 @op

@@ -30,6 +30,33 @@ def drop_rate(level):
     return level
 
 
+def saturation(max_value):
+    """relu's ``max_value``: a number below 0 becomes 0.  Keras 2 clips to ``[0, max_value]`` with
+    ``tf.clip_by_value``, whose lower bound wins when the bounds cross (NumPy's and torch's clip let the
+    upper one win).  Tensors and None pass as they are."""
+    if isinstance(max_value, numbers.Real) and not isinstance(max_value, bool) and max_value < 0:
+        return max_value.__class__(0)
+    if max_value.__class__ is np.ndarray and max_value.ndim == 0 and max_value.dtype.kind in "if" and max_value < 0:
+        return np.zeros_like(max_value)
+    return max_value
+
+
+def noise_mask_shape(x_shape, noise_shape):
+    """The shape of dropout's keep/drop mask: ``noise_shape`` with its None entries read from ``x_shape``.
+
+    Raises ``ValueError`` unless the mask broadcasts to ``x`` without enlarging it (one entry per axis,
+    each 1 or that axis's size), as Keras 2's dropout layers build it: a larger mask would make the
+    output larger than ``x``.  Axes of unknown size (None in ``x_shape``) are not checked."""
+    if noise_shape is None:
+        return tuple(x_shape)
+    dims = tuple(size if d is None else d for size, d in zip(x_shape, noise_shape))
+    if len(noise_shape) != len(x_shape) or any(size is not None and d not in (1, size)
+                                               for size, d in zip(x_shape, dims)):
+        raise ValueError(f"dropout: argument `noise_shape` got {noise_shape!r}; expected {len(x_shape)} entries, "
+                         f"each None, 1 or the size of that axis of x {tuple(x_shape)}")
+    return dims
+
+
 def seed_or_random(seed):
     """None → a fresh seed drawn from NumPy's global RNG (as Keras 2 does); else an int."""
     if seed is None:
@@ -114,13 +141,14 @@ def _in_dtype_of(value, like):
 # activations
 
 
-@op
+@op(max_value=saturation)
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, generalised: leaky slope, saturation and threshold.
 
     ``max_value`` where ``x >= max_value``, ``x`` where ``threshold < x < max_value``, and
     ``alpha * (x - threshold)`` where ``x <= threshold``.  With ``max_value`` set, the positive part is
-    also clipped at 0 (so a negative ``threshold`` maps ``threshold < x < 0`` to 0), as in Keras 2.
+    also clipped at 0 (so a negative ``threshold`` maps ``threshold < x < 0`` to 0, and a negative
+    ``max_value`` saturates at 0), as in Keras 2.
 
     Args:
         x: tensor.
@@ -505,10 +533,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     ([0.0, 2.0], True)
     """
     x = _array(x)
-    if noise_shape is None:
-        noise_shape = x.shape
-    else:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    noise_shape = noise_mask_shape(x.shape, noise_shape)
     keep = np.random.default_rng(seed).uniform(size=noise_shape) >= level
     scale = np.asarray(1.0 / (1.0 - level), dtype=x.dtype)
     return (x * scale * keep).astype(x.dtype)
@@ -545,7 +570,9 @@ def in_top_k(predictions, targets, k):
         k: number of top entries to consider.
 
     Returns:
-        A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.
+        A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.  As in
+        Keras 2 (TensorFlow's InTopK), a target outside ``[0, classes)`` or whose prediction is not finite
+        is not in the top k.
 
     Raises:
         TypeError: ``k`` has the wrong type (a ValueError when its value is out of range).
@@ -557,10 +584,13 @@ def in_top_k(predictions, targets, k):
     array([ True, False])
     """
     classes = K.int_shape(predictions)[-1]
-    hot = K.cast(K.one_hot(K.cast(targets, "int32"), classes), K.dtype(predictions))
-    target_value = K.sum(predictions * hot, axis=-1, keepdims=True)
+    hot = K.one_hot(K.cast(targets, "int32"), classes)  # a row of zeros for a target out of range
+    chosen = K.switch(K.cast(hot, "bool"), predictions, K.zeros_like(predictions))  # no inf * 0 from other classes
+    target_value = K.sum(chosen, axis=-1, keepdims=True)
     larger = K.sum(K.cast(K.greater(predictions, target_value), "int32"), axis=-1)
-    return K.less(larger, k)
+    finite = K.less(K.abs(target_value[..., 0]), np.inf)  # False for inf and NaN
+    valid = K.cast(finite, "int32") * K.cast(K.sum(K.cast(hot, "int32"), axis=-1), "int32")
+    return K.less(larger + (1 - valid) * k, k)
 
 
 def _broadcast_to_rank(value, shape, like=None):
@@ -568,8 +598,8 @@ def _broadcast_to_rank(value, shape, like=None):
     dtype of ``like`` (a normalisation's parameters compute in the dtype of its input)."""
     if value is None:
         return value
-    if like is not None and K.dtype(value) != K.dtype(like):
-        value = K.cast(value, K.dtype(like))
+    if like is not None and (not hasattr(value, "dtype") or K.dtype(value) != K.dtype(like)):
+        value = K.cast(value, K.dtype(like))  # a Python list too: it has no dtype to keep
     if K.ndim(value) != 1 or len(shape) == 1:
         return value
     return K.reshape(value, shape)

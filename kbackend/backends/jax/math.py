@@ -140,7 +140,8 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def square(x):
-    return jnp.square(to_jax(x))
+    x = to_jax(x)
+    return x if x.dtype == jnp.bool_ else jnp.square(x)  # bool stays bool (jnp.square gives int32)
 
 
 def abs(x):
