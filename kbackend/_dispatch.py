@@ -14,10 +14,13 @@ Design requirements, in order:
 5. Exactly one place branches off to the symbolic layer: :data:`symbolic` (see :mod:`kbackend.graph`).
 """
 
+import ast
 import contextlib
 import contextvars
 import importlib
 import inspect
+import linecache
+import re
 import numbers
 import operator
 import threading
@@ -223,11 +226,9 @@ def dtype_or_none(dtype):
 
 def data_format(value):
     """None → the global image data format; otherwise checked and lower-cased."""
-    if value is None:
-        return config._image_data_format
-    normal = value.lower() if isinstance(value, str) else value
-    if normal not in config.DATA_FORMATS:
-        raise ArgError("'channels_first' or 'channels_last'")
+    normal = config.canonical_data_format(value)
+    if normal is None:
+        raise ArgError(config.DATA_FORMAT_EXPECTED)
     return normal
 
 
@@ -257,8 +258,12 @@ def int_tuple(n):
     """Canonicaliser factory: an int or a sequence of ``n`` positive ints → a tuple of ``n`` ints."""
 
     def canonical(value):
-        if value.__class__ is tuple and len(value) == n and all(v.__class__ is int and v > 0 for v in value):
-            return value
+        if value.__class__ is tuple and len(value) == n:  # the usual form, checked without a generator
+            for v in value:
+                if v.__class__ is not int or v <= 0:
+                    break
+            else:
+                return value
         if is_integer(value):
             value = (int(value),) * n
         elif isinstance(value, (tuple, list)) and len(value) == n and all(is_integer(v) for v in value):
@@ -383,40 +388,59 @@ class _Suspension:
 
 symbolic = _Symbolic()
 
-_BINARY_OPERATORS = [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                     ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                     ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                     ("or", operator.or_), ("xor", operator.xor)]
-_OTHER_OPERATORS = [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                    ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                    ("invert", operator.invert), ("getitem", operator.getitem)]
+#: The one table of Python operators that symbolic tensors and every engine's variable support:
+#: ``(name, function, has a reflected form)``.  ``==`` and ``!=`` are not in it: a symbolic tensor
+#: compares by identity (Keras keeps tensors in sets and tests ``x in list``), and a variable's own
+#: comparison is never recorded, for the same reason.
+OPERATORS = (
+    ("add", operator.add, True), ("sub", operator.sub, True), ("mul", operator.mul, True),
+    ("truediv", operator.truediv, True), ("floordiv", operator.floordiv, True), ("mod", operator.mod, True),
+    ("pow", operator.pow, True), ("matmul", operator.matmul, True),
+    ("and", operator.and_, True), ("or", operator.or_, True), ("xor", operator.xor, True),
+    ("lt", operator.lt, False), ("le", operator.le, False), ("gt", operator.gt, False), ("ge", operator.ge, False),
+    ("neg", operator.neg, False), ("pos", operator.pos, False), ("abs", operator.abs, False),
+    ("invert", operator.invert, False), ("getitem", operator.getitem, False),
+)
 
 
-def defer_operators(variable_class, eager_class):
-    """Give an engine's variable class Python operators that are recorded, not run, while graphs are
-    being built (so expressions over the variable read its value when a function runs) and that are
-    ``eager_class``'s own operators otherwise."""
+def install_operators(cls, eager=None, eager_class=None):
+    """Give ``cls`` every operator of :data:`OPERATORS`, generated here for all tensor types.
 
-    def install(name, fn, reflected=False):
-        dunder = f"__{'r' if reflected else ''}{name}__"
-        eager = getattr(eager_class, dunder, None)
-        if eager is None:
-            return
+    While the calling thread builds graphs, an operator is recorded (``symbolic.record_operator``), so
+    that an expression over a variable reads its value when a function runs.  Otherwise it runs
+    eagerly: ``eager(name, function, reflected)`` returns the method that computes it on concrete
+    values (or None to leave the operator out), or, with ``eager_class``, that class's own method is
+    used.  With neither (a symbolic tensor), every operator is recorded.
+    """
+    for name, fn, reflectable in OPERATORS:
+        for reflected in ((False, True) if reflectable else (False,)):
+            dunder = f"__{'r' if reflected else ''}{name}__"
+            if eager is not None:
+                run = eager(name, fn, reflected)
+            elif eager_class is not None:
+                run = getattr(eager_class, dunder, None)
+            else:
+                run = _record_only(name, fn, reflected)
+            if run is None:
+                continue
+            method = run if eager is None and eager_class is None else _recorded_or(run, name, fn, reflected)
+            method.__name__ = method.__qualname__ = dunder
+            setattr(cls, dunder, method)
 
-        def method(self, *others):
-            if symbolic.active and symbolic.recording():
-                args = (others[0], self) if reflected else (self,) + others
-                return symbolic.record_operator(name, fn, *args)
-            return eager(self, *others)
 
-        method.__name__ = dunder
-        setattr(variable_class, dunder, method)
+def _record_only(name, fn, reflected):
+    if reflected:
+        return lambda self, other: symbolic.record_operator(name, fn, other, self)
+    return lambda self, *others: symbolic.record_operator(name, fn, self, *others)
 
-    for name, fn in _BINARY_OPERATORS:
-        install(name, fn)
-        install(name, fn, reflected=True)
-    for name, fn in _OTHER_OPERATORS:
-        install(name, fn)
+
+def _recorded_or(eager, name, fn, reflected):
+    def method(self, *others):
+        if symbolic.active and symbolic.recording():
+            return symbolic.record_operator(name, fn, *((others[0], self) if reflected else (self,) + others))
+        return eager(self, *others)
+
+    return method
 
 
 #: Parameters that carry tensors (checked for symbolic values); list-valued ones included.
@@ -510,14 +534,55 @@ def _generate(spec):
     namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, "_named": named_error,
                  "_callback": callback, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
-    exec(compile("\n".join(lines), f"<kbackend op {spec.name}>", "exec"), namespace)
-    public = namespace[spec.name]
+    public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)
     public.__doc__ = spec.reference.__doc__
     public.__module__ = "kbackend"
     public.__qualname__ = spec.name
     public.__wrapped__ = spec.reference
     public.__signature__ = spec.signature
     return public
+
+
+def declaration_line(fn):
+    """``(file, line)`` of the ``def`` statement of ``fn`` (below its decorators), or ``(None, 0)``
+    when ``fn`` has no Python source file."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if code is None:
+        return None, 0
+    filename, first = code.co_filename, code.co_firstlineno
+    lines = linecache.getlines(filename)
+    pattern = re.compile(rf"\s*(async\s+)?def\s+{re.escape(code.co_name)}\b")
+    for number in range(first, min(first + 40, len(lines)) + 1):
+        if pattern.match(lines[number - 1]):
+            return filename, number
+    return filename, first
+
+
+def compile_function(source, name, namespace, origin):
+    """Compile generated ``source``, which defines function ``name``, in ``namespace`` and return it.
+
+    The generated code is attributed to ``origin``, the function it stands for: its file name is
+    ``origin``'s source file and every line of it is ``origin``'s ``def`` line, so that tracebacks
+    show the declaration and ``inspect.getsourcefile`` names the real file.  The generated text itself
+    is kept in ``linecache`` under ``<kbackend generated NAME for FILE:LINE>`` for a reader who wants
+    to see it (``linecache.getlines`` on the function's ``__kbackend_source__``).
+    """
+    filename, line = declaration_line(origin)
+    tree = ast.parse(source)
+    if filename is not None:
+        text = linecache.getline(filename, line)
+        start, end = len(text) - len(text.lstrip()), len(text.rstrip())  # the whole line: no carets
+        for node in ast.walk(tree):
+            if "lineno" in node._attributes:
+                node.lineno = node.end_lineno = line
+                node.col_offset, node.end_col_offset = start, end
+    code = compile(tree, filename or f"<kbackend generated {name}>", "exec")
+    exec(code, namespace)
+    function = namespace[name]
+    generated = f"<kbackend generated {name} for {filename}:{line}>"
+    linecache.cache[generated] = (len(source), None, source.splitlines(True), generated)
+    function.__kbackend_source__ = generated
+    return function
 
 
 #: Parameters that take the caller's callables (their exceptions reach the caller untouched); with
@@ -811,6 +876,12 @@ K = Namespace()
 @contextlib.contextmanager
 def backend_scope(name):
     """Run the enclosed block on backend ``name`` (this thread / async task only).
+
+    Args:
+        name: 'numpy', 'torch', 'jax', 'tensorflow', 'pytensor' or 'theano'.
+
+    Raises:
+        ValueError: ``name`` is not a known backend; ImportError when its engine is not installed.
 
     >>> import kbackend as K
     >>> with K.backend_scope('numpy'):

@@ -31,6 +31,7 @@ from . import dtypes
 
 FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 DATA_FORMATS = ("channels_first", "channels_last")
+DATA_FORMAT_EXPECTED = "'channels_first' or 'channels_last'"
 ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 BACKEND_ALIASES = {"theano": "pytensor"}
 #: The module each engine needs, for :func:`usable_engines`.
@@ -81,6 +82,12 @@ dtypes.floatx = floatx  # the dtype rules read the configured default from here 
 def set_floatx(value):
     """Set the default float type: one of ``'float16'``, ``'bfloat16'``, ``'float32'``, ``'float64'``.
 
+    Args:
+        value: 'float16', 'bfloat16', 'float32' or 'float64'.
+
+    Raises:
+        ValueError: ``value`` is not a float dtype name; the message names it.
+
     >>> import kbackend as K
     >>> K.set_floatx('float64'); K.floatx()
     'float64'
@@ -111,6 +118,12 @@ def _check_epsilon(func, value):
 def set_epsilon(value):
     """Set the fuzz factor used in numeric expressions.
 
+    Args:
+        value: The new fuzz factor (a positive float).
+
+    Raises:
+        ValueError: ``value`` is not a positive number; the message names it.
+
     >>> import kbackend as K
     >>> K.set_epsilon(1e-05); K.epsilon()
     1e-05
@@ -133,6 +146,12 @@ def image_data_format():
 def set_image_data_format(data_format):
     """Set the default image data format: ``'channels_first'`` or ``'channels_last'``.
 
+    Args:
+        data_format: 'channels_last' or 'channels_first'.
+
+    Raises:
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
+
     >>> import kbackend as K
     >>> K.set_image_data_format('channels_first'); K.image_data_format()
     'channels_first'
@@ -140,12 +159,19 @@ def set_image_data_format(data_format):
     """
     global _image_data_format
     if data_format not in DATA_FORMATS:
-        raise _choice_error("set_image_data_format", "data_format", data_format, DATA_FORMATS)
+        raise ValueError(f"set_image_data_format: argument `data_format` got {data_format!r}; expected "
+                         f"{DATA_FORMAT_EXPECTED}")
     _image_data_format = str(data_format)
 
 
 def normalize_data_format(value):
     """Return ``value`` lower-cased and checked, or the global data format when ``value`` is None.
+
+    Args:
+        value: 'channels_last', 'channels_first' (any case), or None for the global format.
+
+    Raises:
+        ValueError: ``value`` is not 'channels_first', 'channels_last' or None.
 
     >>> import kbackend as K
     >>> K.normalize_data_format(None)
@@ -153,12 +179,19 @@ def normalize_data_format(value):
     >>> K.normalize_data_format('Channels_First')
     'channels_first'
     """
+    normal = canonical_data_format(value)
+    if normal is None:
+        raise ValueError(f"normalize_data_format: argument `value` got {value!r}; expected {DATA_FORMAT_EXPECTED}")
+    return normal
+
+
+def canonical_data_format(value):
+    """The one data-format rule (op arguments and :func:`normalize_data_format`): None → the global
+    format, a known name in any case → lower case, anything else → None (the caller names the error)."""
     if value is None:
         return _image_data_format
     normal = value.lower() if isinstance(value, str) else value
-    if normal not in DATA_FORMATS:
-        raise _choice_error("normalize_data_format", "data_format", value, DATA_FORMATS)
-    return normal
+    return normal if normal in DATA_FORMATS else None
 
 
 def image_dim_ordering():
@@ -174,6 +207,12 @@ def image_dim_ordering():
 def set_image_dim_ordering(dim_ordering):
     """Legacy setter: ``'th'`` selects channels_first, ``'tf'`` channels_last.
 
+    Args:
+        dim_ordering: 'th' (channels_first) or 'tf' (channels_last).
+
+    Raises:
+        ValueError: ``dim_ordering`` is not 'th' or 'tf'.
+
     >>> import kbackend as K
     >>> K.set_image_dim_ordering('tf'); K.image_data_format()
     'channels_last'
@@ -185,6 +224,12 @@ def set_image_dim_ordering(dim_ordering):
 
 def cast_to_floatx(x):
     """Return ``x`` as a NumPy array of the default float type (a new array; ``x`` is unchanged).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: ``x`` cannot be converted to an array of ``floatx()``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cast_to_floatx(np.array([1.0, 2.0], dtype='float64')).dtype
@@ -258,6 +303,12 @@ _uid_lock = threading.Lock()
 def get_uid(prefix=""):
     """Return 1, 2, 3, … on successive calls with the same ``prefix``.
 
+    Args:
+        prefix: The prefix whose counter is incremented.
+
+    Raises:
+        TypeError: ``prefix`` is not hashable.
+
     >>> import kbackend as K
     >>> K.reset_uids(); K.get_uid('dense'), K.get_uid('dense'), K.get_uid('conv')
     (1, 2, 1)
@@ -301,6 +352,12 @@ def graph_learning_phase():
 def set_learning_phase(value):
     """Set the learning phase to 0 (test) or 1 (train) for every later call.
 
+    Args:
+        value: 0 (test) or 1 (training).
+
+    Raises:
+        ValueError: ``value`` is not 0 or 1.
+
     >>> import kbackend as K
     >>> K.set_learning_phase(1); K.learning_phase()
     1
@@ -315,10 +372,29 @@ def set_learning_phase(value):
 
 
 
+def fixed_learning_phase():
+    """The learning phase fixed by :func:`set_learning_phase` or :func:`learning_phase_scope`, or None
+    when it was never set (functions then feed their placeholder's default, 0)."""
+    return _learning_phase
+
+
+def clear_learning_phase():
+    """Forget the learning phase set (``K.clear_session``): it reads 0 again, or the placeholder while
+    graphs are built."""
+    global _learning_phase
+    _learning_phase = None
+
+
 @contextlib.contextmanager
 def learning_phase_scope(value):
     """Run the enclosed block in learning phase ``value`` (0: test, 1: train), then restore the phase
     in force before (Keras 2's ``K.learning_phase_scope``; like ``set_learning_phase`` it is global).
+
+    Args:
+        value: 0 (test) or 1 (training) for the block.
+
+    Raises:
+        ValueError: ``value`` is not 0 or 1.
 
     >>> import kbackend as K
     >>> with K.learning_phase_scope(1):

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..ops import convolution as kernels
+from ..ops.checks import spatial_axes
 from ..ops.shape import bilinear_axis
 from .vjp import RULES, rule
 
@@ -234,11 +235,6 @@ def _local_conv2d(g, out, inputs, kernel, kernel_size, strides, output_shape, da
 
 # --- resizing and zero padding -------------------------------------------------------------------
 
-def _spatial_axes(data_format, count):
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + count))
-
-
 @rule("resize_images")
 def _resize_images(g, out, x, height_factor, width_factor, data_format, interpolation="nearest"):
     """Nearest: each pixel collects its block.  Bilinear: the transposed interpolation matrix of each
@@ -246,7 +242,7 @@ def _resize_images(g, out, x, height_factor, width_factor, data_format, interpol
     x = np.asarray(x)
     if not (x.dtype.kind == "f" or x.dtype.name == "bfloat16"):
         return {}
-    rows, cols = _spatial_axes(data_format, 2)
+    rows, cols = spatial_axes(data_format, 2)
     grad = np.asarray(g)
     for axis, factor in ((rows, height_factor), (cols, width_factor)):
         size = x.shape[axis]
@@ -273,9 +269,9 @@ def _temporal_padding(g, out, x, padding):
 
 @rule("spatial_2d_padding")
 def _spatial_2d_padding(g, out, x, padding, data_format):
-    return {"x": _unpad(g, _spatial_axes(data_format, 2), padding)}
+    return {"x": _unpad(g, spatial_axes(data_format, 2), padding)}
 
 
 @rule("spatial_3d_padding")
 def _spatial_3d_padding(g, out, x, padding, data_format):
-    return {"x": _unpad(g, _spatial_axes(data_format, 3), padding)}
+    return {"x": _unpad(g, spatial_axes(data_format, 3), padding)}

@@ -149,6 +149,15 @@ def max(x, axis=None, keepdims=False):
 
     ``keepdims=True`` keeps each reduced axis with length 1.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``max:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.max(np.array([[1, 5, 2], [7, 0, 3]]), axis=1)
     array([5, 7])
@@ -161,6 +170,15 @@ def max(x, axis=None, keepdims=False):
 def min(x, axis=None, keepdims=False):
     """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``min:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.min(np.array([[1, 5, 2], [7, 0, 3]]), axis=0)
     array([1, 0, 2])
@@ -172,6 +190,15 @@ def min(x, axis=None, keepdims=False):
 @op(axis=axes)
 def sum(x, axis=None, keepdims=False):
     """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``sum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sum(np.array([[1, 2], [3, 4]]), axis=1, keepdims=True)
@@ -186,6 +213,15 @@ def sum(x, axis=None, keepdims=False):
 def prod(x, axis=None, keepdims=False):
     """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``prod:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.prod(np.array([[2, 4, 6], [2, 4, 6]]), axis=1)
     array([48, 48])
@@ -197,6 +233,14 @@ def prod(x, axis=None, keepdims=False):
 @op(axis=one_axis)
 def cumsum(x, axis=0):
     """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``cumsum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumsum(np.array([[1, 2], [3, 4]]))
@@ -210,6 +254,14 @@ def cumsum(x, axis=0):
 @op(axis=one_axis)
 def cumprod(x, axis=0):
     """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``cumprod:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumprod(np.array([[1, 2], [3, 4]]), axis=1)
@@ -232,6 +284,15 @@ def var(x, axis=None, keepdims=False):
 
     Bool and integer inputs are cast to ``floatx()`` first.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``var:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 4.])
@@ -245,6 +306,15 @@ def std(x, axis=None, keepdims=False):
 
     Bool and integer inputs are cast to ``floatx()`` first.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``std:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 2.])
@@ -256,6 +326,15 @@ def std(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``mean:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
     array([1. , 0.5], dtype=float32)
@@ -266,6 +345,15 @@ def mean(x, axis=None, keepdims=False):
 @op(axis=axes)
 def any(x, axis=None, keepdims=False):
     """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``any:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.any(np.array([[0.0, 2.0], [0.0, 0.0]]), axis=1)
@@ -279,6 +367,15 @@ def any(x, axis=None, keepdims=False):
 def all(x, axis=None, keepdims=False):
     """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``all:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.all(np.array([[1, 2], [0, 3]]), axis=1)
     array([ True, False])
@@ -290,6 +387,14 @@ def all(x, axis=None, keepdims=False):
 @op(axis=one_axis)
 def argmax(x, axis=-1):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``argmax:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
@@ -303,6 +408,14 @@ def argmax(x, axis=-1):
 def argmin(x, axis=-1):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``argmin:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
@@ -314,6 +427,15 @@ def argmin(x, axis=-1):
 @op(axis=axes)
 def logsumexp(x, axis=None, keepdims=False):
     """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``logsumexp:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.logsumexp(np.array([1e4, 1e-4]))
@@ -338,6 +460,12 @@ def logsumexp(x, axis=None, keepdims=False):
 def square(x):
     """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``square:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.square(np.array([-3, 2]))
     array([9, 4])
@@ -350,6 +478,12 @@ def square(x):
 def abs(x):
     """Return the absolute value of ``x`` elementwise.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``abs:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.abs(np.array([-3.5, 2.0]))
     array([3.5, 2. ])
@@ -360,6 +494,12 @@ def abs(x):
 @op
 def sqrt(x):
     """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sqrt:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sqrt(np.array([-1.0, 4.0]))
@@ -373,6 +513,12 @@ def sqrt(x):
 def exp(x):
     """Return ``e ** x`` elementwise.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``exp:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.exp(np.array([0.0, 1.0]))
     array([1.        , 2.71828183])
@@ -384,6 +530,12 @@ def exp(x):
 @op
 def log(x):
     """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``log:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.log(np.array([1.0, 0.0]))
@@ -397,6 +549,12 @@ def log(x):
 def round(x):
     """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``round:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.round(np.array([0.5, 1.5, 2.5, -0.4]))
     array([ 0.,  2.,  2., -0.])
@@ -408,6 +566,12 @@ def round(x):
 def sign(x):
     """Return the sign of ``x`` elementwise: -1, 0 or 1.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sign:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.sign(np.array([-2.0, 0.0, 3.0]))
     array([-1.,  0.,  1.])
@@ -418,6 +582,13 @@ def sign(x):
 @op
 def pow(x, a):
     """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        a: The lower bound.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``pow:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.pow(np.array([1.0, 2.0, 3.0]), 2)
@@ -441,6 +612,14 @@ def clip(x, min_value, max_value):
     ``max_value < min_value``, ``max_value`` is raised to ``min_value``; with tensor bounds the lower
     bound wins where they cross.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        min_value: The lower bound (None for none).
+        max_value: The upper bound (None for none).
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``clip:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
     array([0. , 0.5, 1. ])
@@ -460,6 +639,13 @@ def clip(x, min_value, max_value):
 def maximum(x, y):
     """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``maximum:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.maximum(np.array([1.0, 4.0]), np.array([3.0, 2.0]))
     array([3., 4.])
@@ -470,6 +656,13 @@ def maximum(x, y):
 @op
 def minimum(x, y):
     """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``minimum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.minimum(np.array([1.0, 4.0]), 2.0)
@@ -482,6 +675,12 @@ def minimum(x, y):
 def sin(x):
     """Return the sine of ``x`` elementwise.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sin:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.sin(np.array([0.0]))
     array([0.])
@@ -492,6 +691,12 @@ def sin(x):
 @op
 def cos(x):
     """Return the cosine of ``x`` elementwise.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``cos:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cos(np.array([0.0]))
@@ -508,6 +713,13 @@ def cos(x):
 def equal(x, y):
     """Return the bool tensor ``x == y`` elementwise (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``equal:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.equal(np.array([1.0, 2.0]), 2.0)
     array([False,  True])
@@ -518,6 +730,13 @@ def equal(x, y):
 @op
 def not_equal(x, y):
     """Return the bool tensor ``x != y`` elementwise (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``not_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.not_equal(np.array([1.0, 2.0]), 2.0)
@@ -530,6 +749,13 @@ def not_equal(x, y):
 def greater(x, y):
     """Return the bool tensor ``x > y`` elementwise (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``greater:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.greater(np.array([1.0, 2.0, 3.0]), 2.0)
     array([False, False,  True])
@@ -540,6 +766,13 @@ def greater(x, y):
 @op
 def greater_equal(x, y):
     """Return the bool tensor ``x >= y`` elementwise (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``greater_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.greater_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -552,6 +785,13 @@ def greater_equal(x, y):
 def less(x, y):
     """Return the bool tensor ``x < y`` elementwise (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``less:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.less(np.array([1.0, 2.0, 3.0]), 2.0)
     array([ True, False, False])
@@ -562,6 +802,13 @@ def less(x, y):
 @op
 def less_equal(x, y):
     """Return the bool tensor ``x <= y`` elementwise (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``less_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.less_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -589,6 +836,13 @@ def dot(x, y):
     is 1-D): the output shape is ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``.  A sparse ``x`` is
     multiplied sparse-dense.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``dot:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
     (2, 4, 5)
@@ -603,6 +857,10 @@ def batch_axes(axes):
     """Canonicaliser of ``batch_dot``'s ``axes``: None, or a pair of ints (an int ``n`` is ``(n, n)``)."""
     if axes is None:
         return None
+    if axes.__class__ is int:
+        return (axes, axes)
+    if axes.__class__ is tuple and len(axes) == 2 and axes[0].__class__ is int and axes[1].__class__ is int:
+        return axes
     if isinstance(axes, numbers.Integral) and not isinstance(axes, bool):
         return (int(axes), int(axes))
     if isinstance(axes, (list, tuple)):
@@ -651,6 +909,11 @@ def batch_dot_axes(x_shape, y_shape, axes):
     return ax, ay
 
 
+#: ``axes`` of a 2-D batch_dot that contract the last axis of both inputs.
+_LAST_AXES = frozenset((None, (1, 1), (1, -1), (-1, 1), (-1, -1)))
+_EINSUM_DTYPES = frozenset(np.dtype(name) for name in ("float32", "float64", "int32", "int64"))
+
+
 @op(axes=batch_axes)
 def batch_dot(x, y, axes=None):
     """Return the dot product of each sample of ``x`` with the same sample of ``y`` (batch axis 0).
@@ -661,11 +924,23 @@ def batch_dot(x, y, axes=None):
     remaining axes of ``x``, then those of ``y`` past the batch axis; ``(batch, 1)`` when nothing else
     remains (two 2-D inputs).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+        axes: The axes to contract: an int or a pair of ints.
+
+    Raises:
+        TypeError: ``axes`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``batch_dot:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.batch_dot(np.ones((4, 2, 3)), np.ones((4, 5, 3)), axes=(2, 2)).shape
     (4, 2, 5)
     """
     a, b = _tensor(x), _tensor(y)
+    if axes in _LAST_AXES and a.ndim == 2 and a.shape == b.shape and a.dtype == b.dtype and \
+            a.dtype in _EINSUM_DTYPES:
+        return np.einsum("ij,ij->i", a, b)[:, None]  # two batches of vectors: one pass, no reshapes
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
     dtype = _product_dtype(a, b)
     a = np.moveaxis(_wide(a), ax, -1)
@@ -680,6 +955,12 @@ def batch_dot(x, y, axes=None):
 @op
 def transpose(x):
     """Return ``x`` with the order of all its axes reversed.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``transpose:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.transpose(np.array([[1, 2, 3], [4, 5, 6]]))

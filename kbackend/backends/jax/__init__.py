@@ -23,9 +23,9 @@ products and convolutions run at full float32 precision (GPUs would otherwise us
 
 from ..._dispatch import OPS, collect
 from . import control, conv, math, nn, random, shape, variables
-from .variable import Variable, wrap
-from .variables import feed
+from .arrays import Variable, wrap
 from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
+from .variables import feed
 
 
 VARIABLE_TYPES = (Variable,)

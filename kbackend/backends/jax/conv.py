@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ...ops.convolution import split_output_shape
-from .variable import cast, precision, to_jax
+from .arrays import cast, precision, to_jax
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 

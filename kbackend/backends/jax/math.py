@@ -10,7 +10,7 @@ from jax import lax
 
 from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import ArrayImpl, always_x64, cast, is_tracer, jax_dtype, precision, to_jax, x64_enabled
+from .arrays import ArrayImpl, always_x64, cast, is_tracer, jax_dtype, precision, to_jax, x64_enabled
 
 _HALF = frozenset((jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16)))
 _BOOL = jnp.dtype(bool)

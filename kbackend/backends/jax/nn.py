@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 
 from ...ops.nn import noise_mask_shape
-from .variable import cast, to_jax
+from .arrays import cast, to_jax
 from .variables import key
 
 

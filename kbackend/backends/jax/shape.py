@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.checks import check_rank, spatial_axes  # one wording for the errors on every engine
-from .variable import Variable, cast, to_jax
+from .arrays import Variable, cast, to_jax
 
 
 def _static(value):

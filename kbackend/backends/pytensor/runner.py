@@ -16,15 +16,12 @@ from ...dtypes import numpy_dtype
 from ...graph.node import SymbolicTensor, is_symbolic, map_structure
 from ...graph.program import FED, GRADIENT, UPDATE_KINDS, UPDATED_VALUE
 from ...graph.runners import Gradients, combined, function_outputs, value_of
+from .variable import FUNCTION_MODE, HALF_FUNCTION_MODE, as_type as cast, is_graph, to_pt, tracing, weak_operands
+from .variables import feed
 
 
 def make_runner(fn, compile=False, jit=True):
-    engine = fn.backend.module  # the backend package: its graph helpers and compile modes
-    cast, is_graph, to_pt, tracing, weak_operands = (engine.as_type, engine.is_graph, engine.to_pt, engine.tracing,
-                                                     engine.weak_operands)
-
     backend = fn.backend
-    feed = backend.module.feed
     grads = Gradients(fn.nodes)
     streams = fn.seed_streams
     fed = list(fn.inputs) + list(fn.defaults)
@@ -100,7 +97,7 @@ def make_runner(fn, compile=False, jit=True):
         from pytensor.graph.basic import ancestors
     half = any(getattr(v, "dtype", None) == "float16"
                for v in ancestors([o for _, o in graph_outputs] + [u for _, u in updates]))
-    mode = engine.HALF_FUNCTION_MODE if half else engine.FUNCTION_MODE
+    mode = HALF_FUNCTION_MODE if half else FUNCTION_MODE
     compiled = pytensor.function(inputs, [o for _, o in graph_outputs], updates=updates, mode=mode,
                                  on_unused_input="ignore", accept_inplace=True)
 

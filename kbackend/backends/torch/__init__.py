@@ -9,8 +9,8 @@ function: ops also accept NumPy arrays and Python values, so each one starts wit
 from ..._dispatch import collect
 from . import control, conv, math, nn, random, shape, variables
 from .operators import OPERATORS
-from .variables import Variable, feed
 from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
+from .variables import Variable, feed
 
 VARIABLE_TYPES = (Variable,)
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...ops.checks import check_rank
 from ...ops.shape import RANGE_DTYPES, range_dtype
 from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
@@ -17,13 +18,6 @@ from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 def _owned(out, x):
     """``out``, a view of ``x``, copied when ``x`` is a variable."""
     return out.clone() if x.__class__ is Variable else out
-
-
-def _check_rank(func, x, rank):
-    if x.dim() != rank:
-        raise ValueError(
-            f"{func}: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-{rank} tensor"
-        )
 
 
 def _int(value):
@@ -186,7 +180,7 @@ def _back(y, data_format):
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    _check_rank("resize_images", x, 4)
+    check_rank("resize_images", x, 4)
     if interpolation == "nearest" and not x.is_floating_point():
         first = 2 if data_format == "channels_first" else 1
         return torch.repeat_interleave(torch.repeat_interleave(x, height_factor, first), width_factor, first + 1)
@@ -225,7 +219,7 @@ def _pad(func, x, rank, first, pairs):
     """Zero-pad the axes ``first, first + 1, ...`` of a rank-``rank`` tensor by ``pairs``."""
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    _check_rank(func, x, rank)
+    check_rank(func, x, rank)
     widths = [0, 0] * (rank - first - len(pairs))
     for before, after in reversed(pairs):
         widths += [before, after]
