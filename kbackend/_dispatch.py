@@ -24,6 +24,7 @@ import re
 import numbers
 import operator
 import threading
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, Union
 
 import numpy as np
 
@@ -46,7 +47,7 @@ class ArgError(Exception):
         return self.kind(f"{func}: argument `{arg}` got {got!r}; expected {self.expected}")
 
 
-def axes(axis):
+def axes(axis: Any) -> Union[int, Tuple[int, ...], None]:
     """None, an int, or a tuple of ints (lists and 1-D NumPy int arrays become tuples; ``[]`` is the
     empty tuple: a reduction over no axis returns its input, as on TensorFlow)."""
     if axis is None or axis.__class__ is int:
@@ -65,7 +66,7 @@ def _is_int_array(value):
     return value.__class__ is np.ndarray and value.dtype.kind in "iu" and value.ndim <= 1
 
 
-def one_axis(axis):
+def one_axis(axis: Any) -> int:
     """A single int axis."""
     if axis.__class__ is int:
         return axis
@@ -76,17 +77,17 @@ def one_axis(axis):
     raise ArgError("an int", TypeError)
 
 
-def is_integer(value):
+def is_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 # Shapes of new tensors: checked once here, so that no engine is asked for a tensor it cannot make
 # (JAX aborts the process on some; torch accepted strings and floats).
 
-_memory = []
+_memory: List[int] = []
 
 
-def memory_bytes():
+def memory_bytes() -> int:
     """The machine's physical memory (read once); a request above it cannot be met."""
     if not _memory:
         try:
@@ -98,7 +99,7 @@ def memory_bytes():
     return _memory[0]
 
 
-def available_bytes():
+def available_bytes() -> int:
     """The memory free now (one system call; only asked about requests above 1 GiB)."""
     try:
         import os
@@ -108,7 +109,7 @@ def available_bytes():
         return memory_bytes()
 
 
-def check_size(count, itemsize=4):
+def check_size(count: int, itemsize: int = 4) -> None:
     """Raise ``ArgError(MemoryError)`` when ``count`` elements of ``itemsize`` bytes cannot be allocated:
     above the machine's memory, or (for requests above 1 GiB) above the memory free now."""
     size = count * itemsize
@@ -137,7 +138,7 @@ def _dim(value):
     return int(array)
 
 
-def new_shape(value):
+def new_shape(value: Any) -> Tuple[Any, ...]:
     """The shape of a new tensor: an int, a list/tuple of ints (entries may be scalar int tensors), or a
     1-D int tensor → a tuple of non-negative ints whose size fits in memory; a symbolic or traced shape
     passes through (the engine checks it when it runs)."""
@@ -172,12 +173,12 @@ def new_shape(value):
     return dims
 
 
-def new_shape_or_none(value):
+def new_shape_or_none(value: Any) -> Optional[Tuple[Any, ...]]:
     """None, or a :func:`new_shape`."""
     return None if value is None else new_shape(value)
 
 
-def real(x):
+def real(x: Any) -> Any:
     """The input of a float op (an activation): an int or bool tensor, or a Python number or list, is
     cast to floatx() first.  Keras 2 declares these ops on floats (TensorFlow refuses ints); casting
     gives every engine the same float answer instead of NumPy's truncated ints or an engine's refusal."""
@@ -204,10 +205,10 @@ def real(x):
 
 
 _REAL_NAMES = frozenset(("float16", "bfloat16", "float32", "float64", "complex64", "complex128"))
-_REAL_KIND = {}  # dtype object → is it real (a float or complex dtype)?
+_REAL_KIND: Dict[Any, bool] = {}  # dtype object → is it real (a float or complex dtype)?
 
 
-def dtype_or_floatx(dtype):
+def dtype_or_floatx(dtype: Any) -> str:
     """None → floatx() at call time; anything else → its canonical name."""
     if dtype is None:
         return config._floatx
@@ -217,14 +218,14 @@ def dtype_or_floatx(dtype):
         raise ArgError("a dtype name such as 'float32', 'int64' or 'bool'", TypeError) from None
 
 
-def dtype_or_none(dtype):
+def dtype_or_none(dtype: Any) -> Optional[str]:
     """None stays None (the op picks); anything else → its canonical name."""
     if dtype is None:
         return None
     return dtype_or_floatx(dtype)
 
 
-def data_format(value):
+def data_format(value: Optional[str]) -> str:
     """None → the global image data format; otherwise checked and lower-cased."""
     normal = config.canonical_data_format(value)
     if normal is None:
@@ -232,7 +233,7 @@ def data_format(value):
     return normal
 
 
-def padding(value):
+def padding(value: str) -> str:
     """'valid' or 'same' (case-insensitive)."""
     normal = value.lower() if isinstance(value, str) else value
     if normal not in ("valid", "same"):
@@ -240,7 +241,7 @@ def padding(value):
     return normal
 
 
-def causal_padding(value):
+def causal_padding(value: str) -> str:
     """'valid', 'same' or 'causal' (case-insensitive)."""
     normal = value.lower() if isinstance(value, str) else value
     if normal not in ("valid", "same", "causal"):
@@ -248,13 +249,13 @@ def causal_padding(value):
     return normal
 
 
-def pool_mode(value):
+def pool_mode(value: str) -> str:
     if value not in ("max", "avg"):
         raise ArgError("'max' or 'avg'")
     return value
 
 
-def int_tuple(n):
+def int_tuple(n: int) -> Callable[[Any], Tuple[int, ...]]:
     """Canonicaliser factory: an int or a sequence of ``n`` positive ints → a tuple of ``n`` ints."""
 
     def canonical(value):
@@ -306,7 +307,7 @@ class OpSpec:
 
 
 #: name → OpSpec, in declaration order.
-OPS = {}
+OPS: Dict[str, OpSpec] = {}
 
 
 class _Symbolic:
@@ -404,7 +405,8 @@ OPERATORS = (
 )
 
 
-def install_operators(cls, eager=None, eager_class=None):
+def install_operators(cls: type, eager: Optional[Callable[..., Any]] = None,
+                      eager_class: Optional[type] = None) -> None:
     """Give ``cls`` every operator of :data:`OPERATORS`, generated here for all tensor types.
 
     While the calling thread builds graphs, an operator is recorded (``symbolic.record_operator``), so
@@ -454,7 +456,8 @@ TENSOR_PARAMS = frozenset(
 )
 
 
-def op(fn=None, *, composite=False, check=None, **canonicalisers):
+def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False,
+       check: Optional[Callable[..., Any]] = None, **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
     ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
@@ -549,7 +552,7 @@ def _generate(spec):
     return public
 
 
-def declaration_line(fn):
+def declaration_line(fn: Callable[..., Any]) -> Tuple[Optional[str], int]:
     """``(file, line)`` of the ``def`` statement of ``fn`` (below its decorators), or ``(None, 0)``
     when ``fn`` has no Python source file."""
     code = getattr(inspect.unwrap(fn), "__code__", None)
@@ -564,7 +567,8 @@ def declaration_line(fn):
     return filename, first
 
 
-def compile_function(source, name, namespace, origin):
+def compile_function(source: str, name: str, namespace: Dict[str, Any],
+                     origin: Callable[..., Any]) -> Callable[..., Any]:
     """Compile generated ``source``, which defines function ``name``, in ``namespace`` and return it.
 
     The generated code is attributed to ``origin``, the function it stands for: its file name is
@@ -580,8 +584,9 @@ def compile_function(source, name, namespace, origin):
         start, end = len(text) - len(text.lstrip()), len(text.rstrip())  # the whole line: no carets
         for node in ast.walk(tree):
             if "lineno" in node._attributes:
-                node.lineno = node.end_lineno = line
-                node.col_offset, node.end_col_offset = start, end
+                for attribute, value in (("lineno", line), ("end_lineno", line), ("col_offset", start),
+                                         ("end_col_offset", end)):
+                    setattr(node, attribute, value)
     code = compile(tree, filename or f"<kbackend generated {name}>", "exec")
     exec(code, namespace)
     function = namespace[name]
@@ -597,7 +602,7 @@ CALLBACK_PARAMS = frozenset(("fn", "step_function", "then_expression", "else_exp
 REQUIRED_CALLBACKS = frozenset(("fn", "step_function"))
 
 
-def callback(fn):
+def callback(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` wrapped so that an exception it raises is marked as the caller's own: the op that called
     it re-raises it untouched instead of naming it."""
     if getattr(fn, "_kbackend_callback", False):
@@ -613,8 +618,8 @@ def callback(fn):
                 pass
             raise
 
-    call._kbackend_callback = True
-    call.__wrapped__ = fn
+    setattr(call, "_kbackend_callback", True)
+    setattr(call, "__wrapped__", fn)
     call.__name__ = getattr(fn, "__name__", "callback")
     return call
 
@@ -622,7 +627,7 @@ def callback(fn):
 _CONTRACT = (ValueError, TypeError, NotImplementedError, MemoryError)
 
 
-def named_error(name, exc):
+def named_error(name: str, exc: BaseException) -> BaseException:
     """The exception an op raises for ``exc`` raised inside it: ``exc`` itself when it is already a
     ``ValueError``/``TypeError``/``NotImplementedError``/``MemoryError`` whose message starts with the
     op's name (or an ImportError naming a missing engine), else one of those four whose message is
@@ -637,7 +642,7 @@ def named_error(name, exc):
         return exc
     if isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in message or \
             exc.__class__.__name__ == "ResourceExhaustedError":
-        kind = MemoryError
+        kind: Type[Exception] = MemoryError
     elif isinstance(exc, NotImplementedError):
         kind = NotImplementedError
     elif isinstance(exc, (TypeError, AttributeError)):
@@ -773,7 +778,7 @@ def _keras_variable(make):
     return variable
 
 
-def collect(*modules, renames=None):
+def collect(*modules: Any, renames: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Build a backend's table from topic modules (functions named like ops) and a rename table."""
     table = dict(renames or {})
     for module in modules:
@@ -784,11 +789,11 @@ def collect(*modules, renames=None):
     return table
 
 
-_backends = {}
+_backends: Dict[str, "Backend"] = {}
 _backends_lock = threading.Lock()
 
 
-def get_backend(name):
+def get_backend(name: str) -> "Backend":
     """The (possibly not yet loaded) Backend object for ``name``."""
     name = config.canonical_backend_name(name, "backend_scope")
     backend = _backends.get(name)
@@ -838,12 +843,12 @@ def _default_backend():
 _current = contextvars.ContextVar("kbackend_backend", default=_default_backend())
 
 
-def active_backend():
+def active_backend() -> "Backend":
     """The Backend object in force for this thread / task."""
     return _current.get()
 
 
-def backend():
+def backend() -> str:
     """Return the name of the backend chosen at import (``'numpy'`` unless configured).
 
     Inside :func:`backend_scope` this is the scoped backend.
@@ -880,7 +885,7 @@ K = Namespace()
 
 
 @contextlib.contextmanager
-def backend_scope(name):
+def backend_scope(name: str) -> Iterator["Backend"]:
     """Run the enclosed block on backend ``name`` (this thread / async task only).
 
     Args:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def _choice_error(func, arg, value, allowed):
 # floatx / epsilon / data format
 
 
-def floatx():
+def floatx() -> str:
     """Return the default float type as a string: ``'float32'`` unless changed.
 
     >>> import kbackend as K
@@ -79,7 +80,7 @@ def floatx():
 dtypes.floatx = floatx  # the dtype rules read the configured default from here on
 
 
-def set_floatx(value):
+def set_floatx(value: str) -> None:
     """Set the default float type: one of ``'float16'``, ``'bfloat16'``, ``'float32'``, ``'float64'``.
 
     Args:
@@ -99,7 +100,7 @@ def set_floatx(value):
     _floatx = value
 
 
-def epsilon():
+def epsilon() -> float:
     """Return the fuzz factor used in numeric expressions (default ``1e-07``).
 
     >>> import kbackend as K
@@ -115,7 +116,7 @@ def _check_epsilon(func, value):
     return float(value)
 
 
-def set_epsilon(value):
+def set_epsilon(value: float) -> None:
     """Set the fuzz factor used in numeric expressions.
 
     Args:
@@ -133,7 +134,7 @@ def set_epsilon(value):
     _epsilon = _check_epsilon("set_epsilon", value)
 
 
-def image_data_format():
+def image_data_format() -> str:
     """Return the default image data format: ``'channels_last'`` (default) or ``'channels_first'``.
 
     >>> import kbackend as K
@@ -143,7 +144,7 @@ def image_data_format():
     return _image_data_format
 
 
-def set_image_data_format(data_format):
+def set_image_data_format(data_format: str) -> None:
     """Set the default image data format: ``'channels_first'`` or ``'channels_last'``.
 
     Args:
@@ -164,7 +165,7 @@ def set_image_data_format(data_format):
     _image_data_format = str(data_format)
 
 
-def normalize_data_format(value):
+def normalize_data_format(value: Optional[str]) -> str:
     """Return ``value`` lower-cased and checked, or the global data format when ``value`` is None.
 
     Args:
@@ -194,7 +195,7 @@ def canonical_data_format(value):
     return normal if normal in DATA_FORMATS else None
 
 
-def image_dim_ordering():
+def image_dim_ordering() -> str:
     """Legacy getter: ``'th'`` for channels_first, ``'tf'`` for channels_last.
 
     >>> import kbackend as K
@@ -204,7 +205,7 @@ def image_dim_ordering():
     return "th" if _image_data_format == "channels_first" else "tf"
 
 
-def set_image_dim_ordering(dim_ordering):
+def set_image_dim_ordering(dim_ordering: str) -> None:
     """Legacy setter: ``'th'`` selects channels_first, ``'tf'`` channels_last.
 
     Args:
@@ -222,7 +223,7 @@ def set_image_dim_ordering(dim_ordering):
     set_image_data_format("channels_first" if dim_ordering == "th" else "channels_last")
 
 
-def cast_to_floatx(x):
+def cast_to_floatx(x: Any) -> np.ndarray:
     """Return ``x`` as a NumPy array of the default float type (a new array; ``x`` is unchanged).
 
     Args:
@@ -244,7 +245,7 @@ def cast_to_floatx(x):
 # backend name
 
 
-def canonical_backend_name(name, func="backend"):
+def canonical_backend_name(name: str, func: str = "backend") -> str:
     """Map a user-facing backend name to the name kbackend loads.
 
     ``'theano'`` → ``'pytensor'``; ``'kbackend.torch'`` (the name Keras 2 is given to run on kbackend)
@@ -281,7 +282,7 @@ def canonical_backend_name(name, func="backend"):
     return BACKEND_ALIASES.get(name, name)
 
 
-def usable_engines():
+def usable_engines() -> List[str]:
     """The engines kbackend can run here: a backend package exists and its engine is importable.
 
     >>> import kbackend as K
@@ -296,11 +297,11 @@ def usable_engines():
 # ---------------------------------------------------------------------------------------------------
 # uids and learning phase
 
-_uids = {}
+_uids: Dict[str, int] = {}
 _uid_lock = threading.Lock()
 
 
-def get_uid(prefix=""):
+def get_uid(prefix: str = "") -> int:
     """Return 1, 2, 3, … on successive calls with the same ``prefix``.
 
     Args:
@@ -318,7 +319,7 @@ def get_uid(prefix=""):
         return _uids[prefix]
 
 
-def reset_uids():
+def reset_uids() -> None:
     """Reset every counter of :func:`get_uid`.
 
     >>> import kbackend as K
@@ -329,7 +330,7 @@ def reset_uids():
         _uids.clear()
 
 
-def learning_phase():
+def learning_phase() -> Any:
     """Return the learning phase: 0 (test, the default) or 1 (train).
 
     >>> import kbackend as K
@@ -343,13 +344,13 @@ def learning_phase():
     return _learning_phase
 
 
-def graph_learning_phase():
+def graph_learning_phase() -> Any:
     """The learning-phase placeholder while the calling thread builds graphs, else None.  This module
     stands below the symbolic layer: :mod:`kbackend.graph` installs its own function here when it loads."""
     return None
 
 
-def set_learning_phase(value):
+def set_learning_phase(value: int) -> None:
     """Set the learning phase to 0 (test) or 1 (train) for every later call.
 
     Args:
@@ -386,7 +387,7 @@ def clear_learning_phase():
 
 
 @contextlib.contextmanager
-def learning_phase_scope(value):
+def learning_phase_scope(value: int) -> Iterator[int]:
     """Run the enclosed block in learning phase ``value`` (0: test, 1: train), then restore the phase
     in force before (Keras 2's ``K.learning_phase_scope``; like ``set_learning_phase`` it is global).
 
@@ -419,7 +420,7 @@ def learning_phase_scope(value):
 # keras.json
 
 
-def keras_dir():
+def keras_dir() -> str:
     """The directory holding ``keras.json``: ``$KERAS_HOME``, else ``~/.keras``, else ``/tmp/.keras``."""
     home = os.environ.get("KERAS_HOME")
     if home:
@@ -470,7 +471,7 @@ def _file_kind(mode):
     return "not a regular file"
 
 
-def read_json(path):
+def read_json(path: str) -> Optional[dict]:
     """Return the JSON object held by the keras.json at ``path``, or None when there is no file.
 
     Only a regular file is opened (never a FIFO, which would block, nor a device), and at most
@@ -525,7 +526,7 @@ def read_json(path):
     return config
 
 
-def read_config_file(path):
+def read_config_file(path: str) -> Optional[dict]:
     """Return the validated kbackend keys of the keras.json at ``path``: None when there is no file,
     {} (after one warning) when the file cannot be used; a bad value raises ``ValueError``."""
     try:
@@ -553,7 +554,7 @@ def _started_by_command_line():
     return False
 
 
-def load(strict=None):
+def load(strict: Optional[bool] = None) -> None:
     """Apply keras.json and KERAS_BACKEND to the module state (run once, at import).
 
     A bad value raises ``ValueError``; with ``strict=False`` (the command line) it is kept in
@@ -594,7 +595,7 @@ def load(strict=None):
         config_source += "; backend from KERAS_BACKEND"
 
 
-def checked_setting(key, text):
+def checked_setting(key: str, text: str) -> Any:
     """Turn ``text`` (from the command line) into the value of ``key`` kbackend would accept in
     keras.json, or raise ``ValueError`` naming the key, the value and what is allowed."""
     if key not in CONFIG_KEYS:
@@ -621,7 +622,7 @@ def checked_setting(key, text):
     return text
 
 
-def write_config(key, value, path=None):
+def write_config(key: str, value: Any, path: Optional[str] = None) -> str:
     """Set ``key`` to ``value`` in keras.json, keeping the other keys and the file's permissions.
 
     The value is checked first (:func:`checked_setting`); the file is replaced atomically (temp file

@@ -52,7 +52,7 @@ TOLERANCE = {"float16": (2e-2, 2e-2), "bfloat16": (5e-2, 5e-2), "float32": (2e-4
 # running the worker
 
 
-def run_engine(engine):
+def run_engine(engine, worker=HERE / "fuzz_worker.py", call_limit=None):
     """Run every fuzz call on ``engine``; returns the list of records (crashes and hangs included).
 
     The worker's lines are read by a thread into a queue, so that the time limit applies to the call
@@ -62,7 +62,7 @@ def run_engine(engine):
                TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
     while total is None or start < total:
         with tempfile.TemporaryFile() as stderr:
-            proc = subprocess.Popen([sys.executable, str(HERE / "fuzz_worker.py"), engine, MODE, str(start),
+            proc = subprocess.Popen([sys.executable, str(worker), engine, MODE, str(start),
                                      str(RECYCLE)],
                                     stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, bufsize=1)
             lines = queue.Queue()
@@ -70,7 +70,7 @@ def run_engine(engine):
             current, finished, ids = None, False, {}
             try:
                 while True:
-                    limit = CALL_LIMIT if current is not None else 300  # the first call imports the engine
+                    limit = (call_limit or CALL_LIMIT) if current is not None else 300  # the first imports the engine
                     try:
                         line = lines.get(timeout=limit)
                     except queue.Empty:
@@ -269,6 +269,35 @@ def test_fuzz(engine):
             kind = (record.get("payload") or {}).get("type", "")
             problems.append(f"{column}: {record['id']}: {kind} {detail}"[:300])
     assert not problems, f"{engine}: {counts}\n" + "\n".join(problems)
+
+
+FAKE_WORKER = """
+import json, os, sys, time
+start = int(sys.argv[3])
+print("N 5", flush=True)
+for index in range(start, 5):
+    print(f"B {index} fake/{index}", flush=True)
+    if index == 1:
+        time.sleep(60)  # a hang
+    if index == 2:
+        os.abort()  # a crash
+    print(f"R {index} " + json.dumps({"id": f"fake/{index}", "status": "ok"}), flush=True)
+    if index == 3:
+        print("S 4", flush=True)  # recycled: the next worker starts at 4
+        sys.exit(0)
+print("E", flush=True)
+"""
+
+
+def test_the_runner_names_hangs_and_crashes_and_goes_on(tmp_path):
+    """A hung or crashed call is recorded under its own id, and a fresh worker goes on after it (the
+    runner once waited for a line it had already read, and restarted at the wrong call)."""
+    worker = tmp_path / "worker.py"
+    worker.write_text(FAKE_WORKER)
+    records = run_engine("numpy", worker=worker, call_limit=3)
+    assert [(r["id"], r["status"]) for r in records] == [
+        ("fake/0", "ok"), ("fake/1", "hang"), ("fake/2", "crash"), ("fake/3", "ok"), ("fake/4", "ok")]
+    assert records[2]["payload"]["type"] == "exit -6"
 
 
 def test_allowed_differences_have_reasons():
