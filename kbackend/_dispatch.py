@@ -293,10 +293,11 @@ DEFAULT_CANONICALISERS = {
 class OpSpec:
     """What is known about one K function: its declaration and how to call it."""
 
-    __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "public")
+    __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "public", "check")
 
-    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite):
+    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, check=None):
         self.name = name
+        self.check = check
         self.reference = reference
         self.signature = signature
         self.canonicalisers = canonicalisers
@@ -456,14 +457,17 @@ TENSOR_PARAMS = frozenset(
 
 
 def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False,
-       **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
+       check: Optional[Callable[..., Any]] = None, **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
     ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
     ``composite=True`` marks a body written only in K calls, which then runs on every backend.
+    ``check``, called with the canonical arguments (in signature order) before the symbolic branch and
+    before dispatch, raises the op's errors that depend on the arguments' shapes, so that neither the
+    reference body nor an engine restates them.
     """
     if fn is None:
-        return lambda f: op(f, composite=composite, **canonicalisers)
+        return lambda f: op(f, composite=composite, check=check, **canonicalisers)
     signature = inspect.signature(fn)
     names = list(signature.parameters)
     chosen = {}
@@ -477,7 +481,7 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False,
     if unknown:
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
-    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite)
+    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, check)
     spec.public = _generate(spec)
     OPS[spec.name] = spec
     return spec.public
@@ -509,7 +513,7 @@ def _generate(spec):
             "    except _ArgError as exc:",
             f"        raise exc.at({spec.name!r}, {name!r}, {name}) from None",
         ]
-    body = []
+    body = [f"    _check({', '.join(call)})"] if spec.check is not None else []
     if spec.tensor_params:
         probe = ", ".join(spec.tensor_params) + ","
         values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
@@ -537,6 +541,8 @@ def _generate(spec):
     namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, "_named": named_error,
                  "_callback": callback, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
+    if spec.check is not None:
+        namespace["_check"] = spec.check
     public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)
     public.__doc__ = spec.reference.__doc__
     public.__module__ = "kbackend"
