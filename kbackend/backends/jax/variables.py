@@ -31,8 +31,8 @@ def to_dense(tensor):
         return jnp.asarray(tensor.toarray())
     if _is_jax_sparse(tensor):
         return tensor.todense()
-    if tensor.__class__ is Variable:
-        return tensor
+    if tensor.__class__ is Variable or tensor.__class__ in (bool, int, float):
+        return tensor  # a Python number is not sparse: returned as given, as on the reference
     return to_jax(tensor)
 
 
