@@ -261,6 +261,9 @@ def promote_pair(x, y):
         return x, y
     x, a = _operand(x, a)
     y, b = _operand(y, b)
+    if a is _WEAK and b is _WEAK:  # two Python numbers: tensors of Keras 2's types (K.pow(2.5, 2) is float32)
+        x, y = from_python(x), from_python(y)
+        a, b = canonical_dtype(x.dtype), canonical_dtype(y.dtype)
     if a == b or a == "?" or b == "?":
         return x, y
     if a is _WEAK:

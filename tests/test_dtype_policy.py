@@ -90,6 +90,8 @@ def _python_values():
     return [
         ("tanh-pyfloat", lambda: K.tanh(2.5), "float32"),
         ("exp-pyint", lambda: K.exp(1), "float32"),
+        ("pow-two-pynumbers", lambda: K.pow(2.5, 2), "float32"),
+        ("maximum-two-pyints", lambda: K.maximum(2, 3), "int32"),
         ("reshape-pyfloat-list", lambda: K.reshape([[1.0, 2.0], [3.0, 4.0]], (4,)), "float32"),
         ("reshape-pyint-list", lambda: K.reshape([[1, 2], [3, 4]], (4,)), "int32"),
         ("maximum-list-float32", lambda: K.maximum([1.0, 5.0], np.array([2.0, 3.0], "float32")), "float32"),
