@@ -20,15 +20,15 @@ if _config._backend_name == "kbackend" and "keras.backend.load_backend" in _sys.
                      "kbackend.<engine>, for example KERAS_BACKEND=kbackend.torch (engines: "
                      f"{', '.join('kbackend.' + e for e in _config.ENGINES)})")
 
-from ._dispatch import OPS as _OPS, backend_scope  # noqa: E402
+from ._dispatch import OPS as _OPS, backend, backend_scope  # noqa: E402
 from . import ops as _ops  # noqa: E402  (declares every op)
 from .config import (  # noqa: E402
-    backend, cast_to_floatx, epsilon, floatx, get_uid, image_data_format, image_dim_ordering,
+    cast_to_floatx, epsilon, floatx, get_uid, image_data_format, image_dim_ordering,
     learning_phase, learning_phase_scope, normalize_data_format, reset_uids, set_epsilon, set_floatx,
     set_image_data_format, set_image_dim_ordering, set_learning_phase,
 )
 from ._names import EXTRA_NAMES as _EXTRA, KERAS2_NAMES as _KERAS2  # noqa: E402
-from .ops.graph import (  # noqa: E402
+from .graph.api import (  # noqa: E402
     clear_session, control_dependencies, eager, function, gradients, name_scope, placeholder, symbolic,
 )
 from .ops.variables import get_variable_shape  # noqa: E402

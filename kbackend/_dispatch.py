@@ -48,9 +48,9 @@ def axes(axis):
     empty tuple: a reduction over no axis returns its input, as on TensorFlow)."""
     if axis is None or axis.__class__ is int:
         return axis
-    if isinstance(axis, (tuple, list)) and all(_is_int(a) for a in axis):
+    if isinstance(axis, (tuple, list)) and all(is_integer(a) for a in axis):
         return tuple(int(a) for a in axis)
-    if _is_int(axis):
+    if is_integer(axis):
         return int(axis)
     if _is_int_array(axis):  # Keras 2 code writes axis=np.arange(1, ndim)
         return int(axis) if axis.ndim == 0 else tuple(int(a) for a in axis)
@@ -66,14 +66,14 @@ def one_axis(axis):
     """A single int axis."""
     if axis.__class__ is int:
         return axis
-    if _is_int(axis):
+    if is_integer(axis):
         return int(axis)
     if _is_int_array(axis) and axis.ndim == 0:
         return int(axis)
     raise ArgError("an int", TypeError)
 
 
-def _is_int(value):
+def is_integer(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -119,7 +119,7 @@ def check_size(count, itemsize=4):
 
 def _dim(value):
     """One dimension: a non-negative int or a concrete int scalar tensor (``K.shape(x)[0]``)."""
-    if _is_int(value):
+    if is_integer(value):
         return int(value)
     if isinstance(value, (bool, float, str, bytes, tuple, list, dict, set)) or value is None:
         raise ArgError("a tuple of non-negative ints", TypeError)
@@ -140,7 +140,7 @@ def new_shape(value):
     passes through (the engine checks it when it runs)."""
     if value.__class__ is tuple and all(v.__class__ is int and v >= 0 for v in value):
         dims = value
-    elif _is_int(value):
+    elif is_integer(value):
         dims = (int(value),)
     elif isinstance(value, (tuple, list)):
         dims = tuple(_dim(v) for v in value)
@@ -357,11 +357,9 @@ def dtype_or_none(dtype):
 
 def data_format(value):
     """None → the global image data format; otherwise checked and lower-cased."""
-    if value is None:
-        return config._image_data_format
-    normal = value.lower() if isinstance(value, str) else value
-    if normal not in config.DATA_FORMATS:
-        raise ArgError("'channels_first' or 'channels_last'")
+    normal = config.canonical_data_format(value)
+    if normal is None:
+        raise ArgError(config.DATA_FORMAT_EXPECTED)
     return normal
 
 
@@ -393,9 +391,9 @@ def int_tuple(n):
     def canonical(value):
         if value.__class__ is tuple and len(value) == n and all(v.__class__ is int and v > 0 for v in value):
             return value
-        if _is_int(value):
+        if is_integer(value):
             value = (int(value),) * n
-        elif isinstance(value, (tuple, list)) and len(value) == n and all(_is_int(v) for v in value):
+        elif isinstance(value, (tuple, list)) and len(value) == n and all(is_integer(v) for v in value):
             value = tuple(int(v) for v in value)
         else:
             raise ArgError(f"an int or a tuple of {n} ints", TypeError)
@@ -727,16 +725,10 @@ def named_error(name, exc):
     return kind(message if message.startswith(name + ":") else f"{name}: {message}")
 
 
-def call_reference(name, **kwargs):
-    """Run the NumPy reference of op ``name`` on canonicalised keyword arguments."""
-    return OPS[name].reference(**kwargs)
-
-
 # ---------------------------------------------------------------------------------------------------
 # backends
 
 
-_ENGINE_EXTRA = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor"}
 _ENGINE_MODULES = {"torch": ("torch",), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow",),
                    "pytensor": ("pytensor",)}
 
@@ -788,7 +780,7 @@ def _import_backend_module(name):
             if exc.name and exc.name.split(".")[0] in _ENGINE_MODULES.get(name, ()):
                 raise ImportError(
                     f"the {name!r} backend needs its engine, which is not installed: "
-                    f"pip install 'kbackend[{_ENGINE_EXTRA[name]}]'"
+                    f"pip install 'kbackend[{name}]'"
                 ) from exc
             raise
     try:
@@ -931,6 +923,42 @@ _current = contextvars.ContextVar("kbackend_backend", default=_default_backend()
 def active_backend():
     """The Backend object in force for this thread / task."""
     return _current.get()
+
+
+def backend():
+    """Return the name of the backend chosen at import (``'numpy'`` unless configured).
+
+    Inside :func:`backend_scope` this is the scoped backend.
+
+    >>> import kbackend as K
+    >>> K.backend() in ('numpy', 'torch', 'jax', 'tensorflow', 'pytensor') or True
+    True
+    """
+    return _current.get().name
+
+
+class Namespace:
+    """The K functions by name, for op bodies written in K calls (``K.sum(K.square(x))``): every
+    declared op, the configuration functions and :func:`backend`.  Op modules call through this object
+    instead of importing the package face, which they stand below; each name is looked up once and
+    then bound on the instance, so a call costs what a module attribute does."""
+
+    def __getattr__(self, name):
+        spec = OPS.get(name)
+        if spec is not None:
+            value = spec.public
+        elif name == "backend":
+            value = backend
+        elif not name.startswith("_") and callable(getattr(config, name, None)):
+            value = getattr(config, name)
+        else:
+            raise AttributeError(f"K has no function {name!r}")
+        setattr(self, name, value)
+        return value
+
+
+#: The namespace composite op bodies call through: ``from .._dispatch import K``.
+K = Namespace()
 
 
 @contextlib.contextmanager

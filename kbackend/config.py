@@ -27,8 +27,11 @@ import warnings
 
 import numpy as np
 
+from . import dtypes
+
 FLOATX_CHOICES = ("float16", "bfloat16", "float32", "float64")
 DATA_FORMATS = ("channels_first", "channels_last")
+DATA_FORMAT_EXPECTED = "'channels_first' or 'channels_last'"
 ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 BACKEND_ALIASES = {"theano": "pytensor"}
 #: The module each engine needs, for :func:`usable_engines`.
@@ -71,6 +74,9 @@ def floatx():
     'float32'
     """
     return _floatx
+
+
+dtypes.floatx = floatx  # the dtype rules read the configured default from here on
 
 
 def set_floatx(value):
@@ -135,7 +141,8 @@ def set_image_data_format(data_format):
     """
     global _image_data_format
     if data_format not in DATA_FORMATS:
-        raise _choice_error("set_image_data_format", "data_format", data_format, DATA_FORMATS)
+        raise ValueError(f"set_image_data_format: argument `data_format` got {data_format!r}; expected "
+                         f"{DATA_FORMAT_EXPECTED}")
     _image_data_format = str(data_format)
 
 
@@ -148,12 +155,19 @@ def normalize_data_format(value):
     >>> K.normalize_data_format('Channels_First')
     'channels_first'
     """
+    normal = canonical_data_format(value)
+    if normal is None:
+        raise ValueError(f"normalize_data_format: argument `value` got {value!r}; expected {DATA_FORMAT_EXPECTED}")
+    return normal
+
+
+def canonical_data_format(value):
+    """The one data-format rule (op arguments and :func:`normalize_data_format`): None → the global
+    format, a known name in any case → lower case, anything else → None (the caller names the error)."""
     if value is None:
         return _image_data_format
     normal = value.lower() if isinstance(value, str) else value
-    if normal not in DATA_FORMATS:
-        raise _choice_error("normalize_data_format", "data_format", value, DATA_FORMATS)
-    return normal
+    return normal if normal in DATA_FORMATS else None
 
 
 def image_dim_ordering():
@@ -185,11 +199,9 @@ def cast_to_floatx(x):
     >>> K.cast_to_floatx(np.array([1.0, 2.0], dtype='float64')).dtype
     dtype('float32')
     """
-    from .dtypes import numpy_dtype
-
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
-    return np.array(x, dtype=numpy_dtype(_floatx), copy=True)
+    return np.array(x, dtype=dtypes.numpy_dtype(_floatx), copy=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -245,20 +257,6 @@ def usable_engines():
             if os.path.isdir(os.path.join(here, name)) and importlib.util.find_spec(ENGINE_MODULES[name])]
 
 
-def backend():
-    """Return the name of the backend chosen at import (``'numpy'`` unless configured).
-
-    Inside :func:`backend_scope` this is the scoped backend.
-
-    >>> import kbackend as K
-    >>> K.backend() in ('numpy', 'torch', 'jax', 'tensorflow', 'pytensor') or True
-    True
-    """
-    from ._dispatch import active_backend
-
-    return active_backend().name
-
-
 # ---------------------------------------------------------------------------------------------------
 # uids and learning phase
 
@@ -297,15 +295,16 @@ def learning_phase():
     0
     """
     if _learning_phase is None:
-        from ._dispatch import symbolic
-
-        # Graphs exist: a scalar placeholder that K.function feeds (default 0).
-        if symbolic.active and symbolic.recording():
-            from .graph import symbolic_learning_phase
-
-            return symbolic_learning_phase()
-        return 0
+        # While this thread builds graphs: a scalar placeholder that K.function feeds (default 0).
+        phase = graph_learning_phase()
+        return 0 if phase is None else phase
     return _learning_phase
+
+
+def graph_learning_phase():
+    """The learning-phase placeholder while the calling thread builds graphs, else None.  This module
+    stands below the symbolic layer: :mod:`kbackend.graph` installs its own function here when it loads."""
+    return None
 
 
 def set_learning_phase(value):
@@ -323,6 +322,19 @@ def set_learning_phase(value):
         raise ValueError(f"set_learning_phase: expected 0 or 1, got {value!r}")
     _learning_phase = int(value)
 
+
+
+def fixed_learning_phase():
+    """The learning phase fixed by :func:`set_learning_phase` or :func:`learning_phase_scope`, or None
+    when it was never set (functions then feed their placeholder's default, 0)."""
+    return _learning_phase
+
+
+def clear_learning_phase():
+    """Forget the learning phase set (``K.clear_session``): it reads 0 again, or the placeholder while
+    graphs are built."""
+    global _learning_phase
+    _learning_phase = None
 
 
 @contextlib.contextmanager

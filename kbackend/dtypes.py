@@ -17,6 +17,12 @@ _PY_TYPES = {float: None, int: "int32", bool: "bool", str: "string"}
 _cache = {}
 
 
+def floatx():
+    """The default float type.  This module stands below the configuration and never imports it:
+    :mod:`kbackend.config` installs its own ``floatx`` here when it loads."""
+    return "float32"
+
+
 def canonical_dtype(dtype):
     """Return the canonical name of ``dtype``; ``float`` → floatx(); raise ``TypeError`` if unknown.
 
@@ -28,8 +34,6 @@ def canonical_dtype(dtype):
     except (KeyError, TypeError):
         pass
     if dtype is float:
-        from .config import floatx
-
         return floatx()
     name = _name_of(dtype)
     if name is None:
@@ -116,9 +120,8 @@ def from_python(x):
         return np.asarray(x)
     array = np.asarray(x)
     if array.dtype == np.float64:
-        from .config import _floatx
-
-        return array.astype(numpy_dtype(_floatx)) if _floatx != "float64" else array
+        default = floatx()
+        return array.astype(numpy_dtype(default)) if default != "float64" else array
     if array.dtype == np.int64 and (array.size == 0 or _INT32.min <= array.min() and array.max() <= _INT32.max):
         return array.astype(np.int32)
     return array
@@ -139,3 +142,8 @@ def numpy_dtype(name):
     if name == "string":
         return np.dtype(object)
     return np.dtype(name)
+
+
+def is_floating(dtype):
+    """Any float NumPy dtype, bfloat16 included."""
+    return dtype.kind == "f" or dtype.char == "E"

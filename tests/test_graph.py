@@ -383,3 +383,17 @@ def test_learning_phase_scope():
     with pytest.raises(ValueError, match="^learning_phase_scope: argument `value` got 2; expected 0 or 1"):
         with K.learning_phase_scope(2):
             pass
+
+
+def test_the_graph_walker_keeps_namedtuples():
+    """One walker over nested arguments: namedtuples are walked like tuples and rebuilt as their type."""
+    from collections import namedtuple
+
+    from kbackend.graph.node import leaves, map_structure
+
+    Pair = namedtuple("Pair", "a b")
+    value = [Pair(1, (2, {"k": 3})), 4]
+    assert list(leaves(value)) == [1, 2, 3, 4]
+    doubled = map_structure(lambda v: v * 2, value)
+    assert doubled == [Pair(2, (4, {"k": 6})), 8]
+    assert type(doubled[0]) is Pair

@@ -1,193 +1,28 @@
-"""Symbolic tensors and the recording of op nodes.
+"""Recording op nodes: the dispatcher's symbolic branch.
 
-A :class:`SymbolicTensor` is only a shape (None for unknown dims), a dtype name and the :class:`Node`
-that produces it.  Every op called with a symbolic argument lands in :func:`record` (the one branch in
-the dispatcher): composite ops run their K-call bodies on the symbolic values, so they decompose into
-primitive nodes; primitive ops become nodes whose output shape and dtype come from running the NumPy
-reference on stand-in arrays — the same code that computes eager results, so the two cannot disagree.
+Every op called with a symbolic argument lands in :func:`record` (the one branch in the dispatcher):
+composite ops run their K-call bodies on the symbolic values, so they decompose into primitive nodes;
+primitive ops become nodes whose output shape and dtype come from running the NumPy reference on
+stand-in arrays — the same code that computes eager results, so the two cannot disagree.
 """
 
 import contextlib
-import itertools
-import operator
-import threading
 import warnings
 
 import numpy as np
 
 from .. import config
-from .._dispatch import OPS, active_backend, backend_scope, name_scopes, symbolic
+from .._dispatch import OPS, active_backend, backend_scope, symbolic
 from ..dtypes import canonical_dtype, numpy_dtype
-
-
-_node_serials = itertools.count()  # creation order of nodes (a loop body's nodes come after its start)
-
-
-class Node:
-    """One recorded call: ``fn`` is an op name (dispatched on the backend) or a Python operator.
-
-    ``deps`` are the tensors that must be computed first (:func:`control_dependencies` around the
-    call): an update among them is applied before this node reads any variable."""
-
-    __slots__ = ("fn", "kwargs", "backend", "outputs", "name", "deps", "serial")
-
-    def __init__(self, fn, kwargs, backend, name):
-        self.fn = fn
-        self.kwargs = kwargs
-        self.backend = backend
-        self.outputs = None
-        self.name = name
-        self.deps = getattr(_control, "deps", ())
-        self.serial = next(_node_serials)
-
-    def inputs(self):
-        """The symbolic tensors this node reads or waits for."""
-        found = [v for v in _leaves(self.kwargs) if isinstance(v, SymbolicTensor)]
-        return found + list(self.deps) if self.deps else found
-
-
-#: This thread's control dependencies: ``deps``, the tensors every node recorded now waits for.
-_control = threading.local()
-
-
-@contextlib.contextmanager
-def control_dependencies(control_inputs):
-    """Nodes recorded inside the block wait for the symbolic tensors in ``control_inputs`` (nested
-    lists allowed); eager values have already run, so they add nothing."""
-    found = tuple(v for v in _leaves(control_inputs or ()) if isinstance(v, SymbolicTensor))
-    outer = getattr(_control, "deps", ())
-    _control.deps = outer + tuple(v for v in found if all(v is not o for o in outer))
-    try:
-        yield
-    finally:
-        _control.deps = outer
-
-
-def _leaves(value):
-    if isinstance(value, SymbolicTensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _leaves(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    else:
-        yield value
-
-
-def _map(fn, value):
-    if isinstance(value, SymbolicTensor):
-        return fn(value)
-    if isinstance(value, list):
-        return [_map(fn, v) for v in value]
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return tuple(_map(fn, v) for v in value)
-    if isinstance(value, dict):
-        return {k: _map(fn, v) for k, v in value.items()}
-    return fn(value)
-
-
-_names_lock = threading.Lock()
-_name_counts = {}
-_name_scopes = name_scopes
-
-
-def unique_name(prefix):
-    """'Placeholder_1:0', 'Cast_2:0', … (per-prefix counters, inside the current name scopes)."""
-    scopes = getattr(_name_scopes, "stack", [])
-    base = "/".join(scopes + [prefix])
-    with _names_lock:
-        count = _name_counts[base] = _name_counts.get(base, 0) + 1
-    return f"{base}_{count}"
+from .function import evaluate
+from .node import (Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
+                   node_serials, unique_name)
+from .program import compile_program, replay, seed_streams, topological
+from .vjp import BackwardPlan
 
 
 def _camel(name):
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-class SymbolicTensor:
-    """A tensor known only by shape and dtype until :func:`kbackend.function` evaluates it."""
-
-    __array_priority__ = 1000
-    __array_ufunc__ = None  # NumPy operators defer to ours
-
-    def __init__(self, shape, dtype, node=None, index=None, name=None):
-        self.shape = tuple(shape)
-        self.dtype = dtype
-        self.node = node
-        self.index = index  # path of this output inside the node's output structure
-        self.name = name
-        self.default = None  # placeholders with a default value (the learning phase)
-        self.stand_ins = {}  # probe → value computed at record time, or (shape, dtype) if large (see `infer`)
-        self.dynamic = None in self.shape  # depends on an unknown dim (its shape or its values)
-
-    def __repr__(self):
-        return f"<kbackend.SymbolicTensor '{self.name}' shape={self.shape} dtype={self.dtype}>"
-
-    ndim = property(lambda self: len(self.shape))
-
-    def __len__(self):
-        if not self.shape or self.shape[0] is None:
-            raise TypeError(f"len() of symbolic tensor {self.name} with unknown first dimension")
-        return self.shape[0]
-
-    def __iter__(self):
-        raise TypeError(f"symbolic tensor {self.name} is not iterable; index it or use K ops")
-
-    def __bool__(self):
-        raise TypeError(
-            f"symbolic tensor {self.name} has no truth value; use K.switch / K.in_train_phase"
-        )
-
-    __hash__ = object.__hash__
-
-    def __getitem__(self, index):
-        return record_operator("getitem", operator.getitem, self, index)
-
-    def eval(self):
-        from .function import evaluate
-
-        return evaluate(self)
-
-
-def _binary(name, fn, reflected=False):
-    if reflected:
-        return lambda self, other: record_operator(name, fn, other, self)
-    return lambda self, other: record_operator(name, fn, self, other)
-
-
-for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow), ("matmul", operator.matmul)]:
-    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
-    setattr(SymbolicTensor, f"__r{_name}__", _binary(_name, _fn, reflected=True))
-for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor)]:
-    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
-for _name, _fn in [("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                   ("invert", operator.invert)]:
-    setattr(SymbolicTensor, f"__{_name}__", (lambda n, f: lambda self: record_operator(n, f, self))(_name, _fn))
-
-
-def is_symbolic(value):
-    return value.__class__ is SymbolicTensor
-
-
-class SeedStream:
-    """The seed of a random op inside a graph: each run of a function draws the next one, so dropout
-    masks and noise change from step to step (as a seeded TensorFlow op does across session runs)
-    while a given seed still reproduces the same sequence."""
-
-    __slots__ = ("base", "count")
-
-    def __init__(self, base):
-        self.base = int(base)
-        self.count = 0
-
-    def next(self):
-        self.count += 1
-        return (self.base * 1_000_003 + self.count) % (2 ** 31 - 1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -241,7 +76,7 @@ def _is_engine_tensor(value, backend):
 
 
 def _run_reference(fn, kwargs, probe, backend):
-    concrete = {k: _map(lambda v: _stand_in(v, probe, backend), v) for k, v in kwargs.items()}
+    concrete = {k: map_structure(lambda v: _stand_in(v, probe, backend), v) for k, v in kwargs.items()}
     with symbolic.suspended(), backend_scope("numpy"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fn(**concrete)
@@ -261,7 +96,7 @@ def infer(fn, kwargs, backend):
     others None.  Each symbolic output keeps its stand-in values, so a later op fed with, say,
     ``K.shape(x)[0]`` sees the matching size rather than an arbitrary one.
     """
-    has_unknown = any(isinstance(v, SymbolicTensor) and v.dynamic for v in _leaves(kwargs))
+    has_unknown = any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     wanted = 2 if has_unknown else 1
     values, error = {}, None
     for probe in _candidates(kwargs) if has_unknown else _PROBES[:1]:
@@ -273,7 +108,7 @@ def infer(fn, kwargs, backend):
             break
     if not values:
         raise error
-    if len(values) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in _leaves(kwargs)):
+    if len(values) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
         wide = (next(iter(values)), _WIDE)
         try:
             values[wide] = _run_reference(fn, kwargs, wide, backend)
@@ -297,7 +132,7 @@ def _candidates(kwargs):
     """Probe sizes: the defaults, then the static dims of the other inputs (an unknown batch dim
     often has to match another input's known one)."""
     static = set()
-    for value in _leaves(kwargs):
+    for value in leaves(kwargs):
         shape = value.shape if isinstance(value, SymbolicTensor) else getattr(value, "shape", ())
         static.update(d for d in shape if isinstance(d, int) and d > 0)
     return _PROBES + tuple(sorted(static - set(_PROBES)))
@@ -373,17 +208,13 @@ IMMEDIATE = frozenset(
 
 def record(name, kwargs):
     """The dispatcher's symbolic branch: answer, decompose or record op ``name``."""
-    if name in IMMEDIATE and not any(is_symbolic(v) for v in _leaves(kwargs)):
+    if name in IMMEDIATE and not any(is_symbolic(v) for v in leaves(kwargs)):
         return getattr(active_backend(), name)(*kwargs.values())
     if name in STATIC:
         return STATIC[name](_static_arg(name, kwargs))
     if name in ("eval", "get_value"):
-        from .function import evaluate
-
         return evaluate(kwargs["x"])
     if name == "batch_get_value":
-        from .function import evaluate
-
         return [evaluate(x) if is_symbolic(x) else active_backend().eval(x) for x in kwargs["ops"]]
     spec = OPS[name]
     rule = SPECIAL.get(name)
@@ -474,11 +305,9 @@ def _loop_rule(name, tensor_arg, axis):
 
 def _reads_learning_phase(tensor):
     """True when the learning phase placeholder is among what ``tensor`` is computed from."""
-    if not _phase or not is_symbolic(tensor):
+    phase = existing_learning_phase()
+    if phase is None or not is_symbolic(tensor):
         return False
-    from .function import topological
-
-    phase = _phase[0]
     return any(value is phase for node in topological(tensor) for value in node.inputs())
 
 
@@ -495,24 +324,22 @@ class _Loop:
 
     def __init__(self, name, kwargs):
         self.name = self.__name__ = name
-        start = next(_node_serials)
+        start = next(node_serials)
         self.params, self.outputs = self._trace(name, kwargs)
-        inner = [t for t in _leaves(self.params) if is_symbolic(t)]
+        inner = [t for t in leaves(self.params) if is_symbolic(t)]
         inner_ids = {id(t) for t in inner}
-        from .function import seed_streams, topological
-
         self.nodes = [n for n in topological(self.outputs) if n.serial > start]
         own = {id(n) for n in self.nodes}
         captured, variables = {}, {}
         backend = active_backend()
         for node in self.nodes:
-            for value in _leaves(node.kwargs):
+            for value in leaves(node.kwargs):
                 if is_symbolic(value):
                     if id(value) not in inner_ids and (value.node is None or id(value.node) not in own):
                         captured[id(value)] = value
                 elif value.__class__ in symbolic.variable_types and backend.is_variable(value):
                     variables[id(value)] = value
-        for value in _leaves(self.outputs):  # a body may return an outside tensor as it is
+        for value in leaves(self.outputs):  # a body may return an outside tensor as it is
             if is_symbolic(value) and id(value) not in inner_ids and (value.node is None or id(value.node) not in own):
                 captured[id(value)] = value
         self.captured = list(captured.values())
@@ -555,8 +382,6 @@ class _Loop:
 
     def step(self, captured_values, variable_values, seed_values):
         """The body as a function of one step's arguments, replaying the traced sub-graph."""
-        from .function import compile_program, replay
-
         backend = active_backend()
         program = self._programs.get(backend.name)
         if program is None:
@@ -568,10 +393,10 @@ class _Loop:
 
         def body(*args):
             env = dict(outer)
-            for placeholder, value in zip(_leaves(params), _leaves(_aligned(params, args))):
+            for placeholder, value in zip(leaves(params), leaves(_aligned(params, args))):
                 env[id(placeholder)] = value
             replay(program, env, _NO_GRADIENT, substitute or None)
-            return _map(lambda t: env[id(t)] if is_symbolic(t) else substitute.get(id(t), t), self.outputs)
+            return map_structure(lambda t: env[id(t)] if is_symbolic(t) else substitute.get(id(t), t), self.outputs)
 
         return body
 
@@ -590,9 +415,6 @@ class _Loop:
         without autodiff of their own.  The traced body is cloned, step after step, into a graph of
         the length this run had (cached per shapes), whose gradients the per-op rules give; random
         ops in the body get this run's seeds, so they draw the masks the forward pass drew."""
-        from .function import compile_program, replay, seed_streams, topological
-        from .vjp import BackwardPlan
-
         names = ["inputs", "initial_states", "mask"] if self.name == "rnn" else ["elems", "initializer"]
         tensors = {n: args.get(n) for n in names}
         key = tuple((n, _signature(tensors[n])) for n in names) + (_signature(args["captured"]),)
@@ -603,25 +425,22 @@ class _Loop:
         placeholders, cotangent_slots, streams, targets, loss, program, backward = plan
         env = {}
         for name, slots in placeholders.items():
-            for slot, given in zip(_leaves(slots), _leaves(tensors[name] if name != "captured" else args["captured"])):
+            for slot, given in zip(leaves(slots), leaves(tensors[name] if name != "captured" else args["captured"])):
                 env[id(slot)] = given
         flat_g = g if isinstance(g, list) else [g]
-        for slot, cotangent, out in zip(cotangent_slots, flat_g, _leaves(value) if isinstance(g, list) else [value]):
+        for slot, cotangent, out in zip(cotangent_slots, flat_g, leaves(value) if isinstance(g, list) else [value]):
             env[id(slot)] = np.zeros_like(out) if cotangent is None else cotangent
         for stream in streams:
             env[id(stream)] = args["seeds"][stream.base]
         with symbolic.suspended():
             replay(program, env, None)
         cotangents = backward.sweep(env)
-        grads = {name: _map(lambda slot: None if slot is None else BackwardPlan.gradient(slot, cotangents, env),
+        grads = {name: map_structure(lambda slot: None if slot is None else BackwardPlan.gradient(slot, cotangents, env),
                             slots) for name, slots in placeholders.items()}
         grads["variables"] = [BackwardPlan.gradient(v, cotangents, env) for v in self.variables]
         return grads
 
     def _unrolled(self, tensors, args, g):
-        from .function import compile_program, seed_streams, topological
-        from .vjp import BackwardPlan
-
         with _recording():
             def slot(value):
                 if value is None:
@@ -629,7 +448,7 @@ class _Loop:
                 array = np.asarray(value)
                 return placeholder(array.shape, dtype=canonical_dtype(array.dtype))
 
-            placeholders = {name: _map(slot, value) for name, value in tensors.items()}
+            placeholders = {name: map_structure(slot, value) for name, value in tensors.items()}
             placeholders["captured"] = [slot(v) for v in args["captured"]]
             outer = {id(t): p for t, p in zip(self.captured, placeholders["captured"])}
             seeds = {id(s): i for i, s in enumerate(self.seeds)}
@@ -638,7 +457,7 @@ class _Loop:
             for extra in ("captured", "variables", "seeds"):
                 loop_args.pop(extra)
             outputs = OPS[self.name].reference(**loop_args)
-            flat = [t for t in _leaves(outputs)]
+            flat = [t for t in leaves(outputs)]
             cotangent_slots = [placeholder(tuple(t.shape), dtype=t.dtype) if is_symbolic(t) else None for t in flat]
             loss = None
             for out, cot in zip(flat, cotangent_slots):
@@ -646,7 +465,7 @@ class _Loop:
                     term = OPS["sum"].public(out * cot)
                     loss = term if loss is None else loss + term
         nodes = topological(loss)
-        targets = [t for t in _leaves(placeholders) if is_symbolic(t)] + list(self.variables)
+        targets = [t for t in leaves(placeholders) if is_symbolic(t)] + list(self.variables)
         backend = active_backend()
         return (placeholders, cotangent_slots, seed_streams(nodes), targets, loss,
                 compile_program(nodes, backend), BackwardPlan(loss, nodes, targets, backend))
@@ -659,7 +478,7 @@ class _Loop:
 
         def body(*step_args):
             env = dict(outer)
-            for placeholder_, value in zip(_leaves(params), _leaves(_aligned(params, step_args))):
+            for placeholder_, value in zip(leaves(params), leaves(_aligned(params, step_args))):
                 env[id(placeholder_)] = value
 
             def swap(value):
@@ -668,20 +487,20 @@ class _Loop:
                 return env.get(id(value), value) if is_symbolic(value) else value
 
             for node in nodes:  # recorded as they were, not through the public ops' graph rules again
-                kwargs = {k: _map(swap, v) for k, v in node.kwargs.items()}
+                kwargs = {k: map_structure(swap, v) for k, v in node.kwargs.items()}
                 fn = node.fn
                 reference = OPS[fn].reference if isinstance(fn, str) else fn if isinstance(fn, _Loop) else \
                     (lambda f: lambda **kw: f(*kw.values()))(fn)
                 result = record_node(fn, kwargs, reference, prefix=_camel(fn if isinstance(fn, str) else "clone"))
-                for old, new in zip(_leaves(node.outputs), _leaves(result)):
+                for old, new in zip(leaves(node.outputs), leaves(result)):
                     env[id(old)] = new
-            return _map(lambda t: env.get(id(t), t) if is_symbolic(t) else t, outputs)
+            return map_structure(lambda t: env.get(id(t), t) if is_symbolic(t) else t, outputs)
 
         return body
 
 
 def _signature(value):
-    return tuple((np.shape(v), np.asarray(v).dtype.str) if v is not None else None for v in _leaves(value))
+    return tuple((np.shape(v), np.asarray(v).dtype.str) if v is not None else None for v in leaves(value))
 
 
 @contextlib.contextmanager
@@ -731,7 +550,8 @@ def _switch_rule(kwargs):
         if callable(kwargs[key]):
             kwargs[key] = kwargs[key]()
     result = record_node("switch", kwargs, OPS["switch"].reference)
-    if _phase and kwargs["condition"] is _phase[0]:
+    phase = existing_learning_phase()
+    if phase is not None and kwargs["condition"] is phase:
         result._uses_learning_phase = True  # in_train_phase: Keras 2 must feed the phase
     return result
 
@@ -797,29 +617,6 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     tensor._uses_learning_phase = False
     activate()
     return tensor
-
-
-_phase_lock = threading.Lock()
-_phase = []
-
-
-def symbolic_learning_phase():
-    """The scalar placeholder for the learning phase (default 0) that functions feed."""
-    with _phase_lock:
-        if not _phase:
-            tensor = SymbolicTensor((), "int32", None, None, "keras_learning_phase:0")
-            tensor.default = 0
-            _phase.append(tensor)
-        return _phase[0]
-
-
-def reset():
-    """Leave graph mode and forget the name counters, uids and learning phase (``K.clear_session``)."""
-    symbolic.leave()
-    with _names_lock:
-        _name_counts.clear()
-    config.reset_uids()
-    config._learning_phase = None
 
 
 def activate():

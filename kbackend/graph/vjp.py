@@ -13,12 +13,26 @@ import operator
 
 import numpy as np
 
+from ..dtypes import is_floating
 from ..ops.ctc import ctc_batch_cost_vjp
 from ..ops.math import batch_dot_axes
-from ..ops.nn import _log_softmax
-from .function import GRADIENT
-from .tensor import SeedStream, SymbolicTensor, _leaves
-from .vjp_conv import RULES, rule  # one registry: op name or Python operator → VJP rule
+from ..ops.nn import log_softmax
+from .node import SeedStream, SymbolicTensor, leaves, map_structure
+from .program import FED, GRADIENT
+
+#: The one registry of gradient rules: op name (or Python operator) → vector-Jacobian rule.  The rules
+#: of elementwise, reduction, shape and loss ops are below; those of convolutions, pooling and padding
+#: register from :mod:`.vjp_conv`, which the package imports with this module.
+RULES = {}
+
+
+def rule(*names):
+    def register(fn):
+        for name in names:
+            RULES[name] = fn
+        return fn
+
+    return register
 
 #: Ops whose outputs carry no gradient (integer/boolean results or piecewise constant).
 NON_DIFFERENTIABLE = frozenset(
@@ -40,11 +54,6 @@ def unbroadcast(g, shape):
         if d == 1 and g.shape[i] != 1:
             g = g.sum(axis=i, keepdims=True)
     return g
-
-
-def is_floating(dtype):
-    """Float NumPy dtypes, bfloat16 (an ml_dtypes extension type of kind 'V') included."""
-    return dtype.kind == "f" or dtype.name == "bfloat16"
 
 
 def _like(g, x):
@@ -228,7 +237,7 @@ def _bias_add(g, out, x, bias, data_format=None):
 def _softmax_xent(g, out, target, output, axis=-1):
     """loss = -sum(t * log_softmax(z)): dz = g * (softmax(z) * sum(t) - t), dt = -g * log_softmax(z)."""
     z, t = np.asarray(output), np.asarray(target)
-    log_probabilities = _log_softmax(z, axis)
+    log_probabilities = log_softmax(z, axis)
     g = g[..., None] if axis in (-1, z.ndim - 1) else np.expand_dims(g, axis)
 
     def grad_output():
@@ -244,7 +253,7 @@ def _sparse_softmax_xent(g, out, target, output):
     z = np.asarray(output)
     ids = np.asarray(target).astype(np.int64)
     valid = (ids >= 0) & (ids < z.shape[-1])
-    grad = np.exp(_log_softmax(z, -1))
+    grad = np.exp(log_softmax(z, -1))
     np.put_along_axis(grad, np.where(valid, ids, 0)[..., None], np.take_along_axis(
         grad, np.where(valid, ids, 0)[..., None], axis=-1) - 1, axis=-1)
     return {"output": (np.where(valid, g, 0)[..., None] * grad).astype(z.dtype)}
@@ -473,13 +482,7 @@ RULES["ctc_batch_cost"] = ctc_batch_cost_vjp
 
 def _value(value, env, is_variable):
     """``value`` with symbolic tensors (and seeds) looked up in ``env`` and variables read."""
-    if value.__class__ is SymbolicTensor or value.__class__ is SeedStream:
-        return env[id(value)]
-    if isinstance(value, list):
-        return [_value(v, env, is_variable) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_value(v, env, is_variable) for v in value)
-    return value.value if is_variable(value) else value
+    return map_structure(lambda v: env[id(v)] if v.__class__ in FED else v.value if is_variable(v) else v, value)
 
 
 def _accumulate(cotangents, key, grad):
@@ -487,7 +490,7 @@ def _accumulate(cotangents, key, grad):
 
 
 def _flat_outputs(outputs):
-    return [t for t in _leaves(outputs) if isinstance(t, SymbolicTensor)]
+    return [t for t in leaves(outputs) if isinstance(t, SymbolicTensor)]
 
 
 class BackwardPlan:
@@ -503,7 +506,7 @@ class BackwardPlan:
         self.is_variable = backend.is_variable
         relevant = {id(t) for t in targets}
         for node in loss_nodes:
-            if any(id(v) in relevant for v in _leaves(node.kwargs)):
+            if any(id(v) in relevant for v in leaves(node.kwargs)):
                 relevant.update(id(o) for o in _flat_outputs(node.outputs))
 
         def wanted(original):

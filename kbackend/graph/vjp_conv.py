@@ -1,7 +1,7 @@
 """Vector-Jacobian rules of convolutions, pooling, local convolutions, resizing and zero padding.
 
 Same contract as :mod:`.vjp` (``RULES[op](g, out, **args)`` → cotangents by parameter name), written
-with the reference kernels of :mod:`kbackend.ops._convolution` on channels-last arrays: the input
+with the reference kernels of :mod:`kbackend.ops.convolution` on channels-last arrays: the input
 gradient of a convolution is a transposed convolution and that of a transposed convolution is a
 convolution; kernel gradients contract the sliding windows of one side with the other.  Pooling and
 local convolutions scatter per-window cotangents back with one strided slice per window tap, so no
@@ -12,20 +12,10 @@ import math
 
 import numpy as np
 
-from ..ops import _convolution as kernels
-from ..ops.shape import _bilinear_axis
-
-#: op name (or Python operator) → vector-Jacobian rule, for these and the ops in :mod:`.vjp`.
-RULES = {}
-
-
-def rule(*names):
-    def register(fn):
-        for name in names:
-            RULES[name] = fn
-        return fn
-
-    return register
+from ..ops import convolution as kernels
+from ..ops.checks import spatial_axes
+from ..ops.shape import bilinear_axis
+from .vjp import RULES, rule
 
 
 def _channels_last(value, data_format, work):
@@ -245,11 +235,6 @@ def _local_conv2d(g, out, inputs, kernel, kernel_size, strides, output_shape, da
 
 # --- resizing and zero padding -------------------------------------------------------------------
 
-def _spatial_axes(data_format, count):
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + count))
-
-
 @rule("resize_images")
 def _resize_images(g, out, x, height_factor, width_factor, data_format, interpolation="nearest"):
     """Nearest: each pixel collects its block.  Bilinear: the transposed interpolation matrix of each
@@ -257,7 +242,7 @@ def _resize_images(g, out, x, height_factor, width_factor, data_format, interpol
     x = np.asarray(x)
     if not (x.dtype.kind == "f" or x.dtype.name == "bfloat16"):
         return {}
-    rows, cols = _spatial_axes(data_format, 2)
+    rows, cols = spatial_axes(data_format, 2)
     grad = np.asarray(g)
     for axis, factor in ((rows, height_factor), (cols, width_factor)):
         size = x.shape[axis]
@@ -265,7 +250,7 @@ def _resize_images(g, out, x, height_factor, width_factor, data_format, interpol
             grad = grad.reshape(grad.shape[:axis] + (size, factor) + grad.shape[axis + 1:]).sum(axis=axis + 1)
         else:
             work = np.float64 if x.dtype == np.float64 else np.float32
-            matrix = _bilinear_axis(np.eye(size, dtype=work), 0, factor)
+            matrix = bilinear_axis(np.eye(size, dtype=work), 0, factor)
             grad = np.moveaxis(np.tensordot(grad, matrix, axes=([axis], [0])), -1, axis)
     return {"x": _cast(grad, x)}
 
@@ -284,9 +269,9 @@ def _temporal_padding(g, out, x, padding):
 
 @rule("spatial_2d_padding")
 def _spatial_2d_padding(g, out, x, padding, data_format):
-    return {"x": _unpad(g, _spatial_axes(data_format, 2), padding)}
+    return {"x": _unpad(g, spatial_axes(data_format, 2), padding)}
 
 
 @rule("spatial_3d_padding")
 def _spatial_3d_padding(g, out, x, padding, data_format):
-    return {"x": _unpad(g, _spatial_axes(data_format, 3), padding)}
+    return {"x": _unpad(g, spatial_axes(data_format, 3), padding)}

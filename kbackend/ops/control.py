@@ -10,10 +10,8 @@ import numbers
 
 import numpy as np
 
-import kbackend as K
-
 from .. import config
-from .._dispatch import dtype_or_none, op
+from .._dispatch import K, dtype_or_none, op
 from . import ctc  # noqa: F401  (declares the CTC ops)
 from .variables import _array
 

@@ -8,7 +8,7 @@ Kernels are channels-last whatever ``data_format`` says: ``(spatial..., in, out)
 import numpy as np
 
 from .._dispatch import ArgError, causal_padding, int_tuple, op, symbolic
-from . import _convolution as kernels
+from . import convolution as kernels
 
 
 def _is_graph_tensor(value):

@@ -63,7 +63,7 @@ def _positive_int(value):
     return int(value)
 
 
-def _lengths(func, arg, value, batch):
+def sample_lengths(func, arg, value, batch):
     """Per-sample lengths given as ``(batch,)`` or ``(batch, 1)`` → an int64 vector."""
     lengths = _array(value)
     if lengths.ndim == 2 and lengths.shape[1] == 1:
@@ -75,8 +75,8 @@ def _lengths(func, arg, value, batch):
     return lengths.astype(np.int64)
 
 
-def _checked_input_length(func, input_length, batch, steps):
-    lengths = _lengths(func, "input_length", input_length, batch)
+def checked_input_length(func, input_length, batch, steps):
+    lengths = sample_lengths(func, "input_length", input_length, batch)
     if lengths.size and (lengths.min() < 0 or lengths.max() > steps):
         raise ValueError(
             f"{func}: argument `input_length` got {lengths.tolist()}; expected lengths in [0, {steps}] "
@@ -128,7 +128,7 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
             f"ctc_label_dense_to_sparse: argument `labels` got shape {dense.shape}; "
             f"expected (batch, max_label_len)"
         )
-    lengths = _lengths("ctc_label_dense_to_sparse", "label_lengths", label_lengths, dense.shape[0])
+    lengths = sample_lengths("ctc_label_dense_to_sparse", "label_lengths", label_lengths, dense.shape[0])
     kept = np.arange(dense.shape[1])[None, :] < lengths[:, None]
     indices = np.argwhere(kept).astype(np.int64)
     return SparseTensor((indices, dense[kept], np.array(dense.shape, dtype=np.int64)))
@@ -202,8 +202,8 @@ def _ctc_arguments(y_true, y_pred, input_length, label_length):
         raise ValueError(
             f"{func}: argument `y_true` got shape {labels.shape}; expected ({batch}, max_label_len)"
         )
-    inputs = _checked_input_length(func, input_length, batch, steps)
-    lengths = _lengths(func, "label_length", label_length, batch)
+    inputs = checked_input_length(func, input_length, batch, steps)
+    lengths = sample_lengths(func, "label_length", label_length, batch)
     labels = labels.astype(np.int64)
     kept = check_labels(func, labels, lengths, inputs, classes, shortest=0)
     return logits, dtype, np.where(kept, labels, classes - 1), inputs, lengths
@@ -328,7 +328,7 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     func = "ctc_decode"
     logits, dtype = _logits(func, y_pred)
     batch, steps, classes = logits.shape
-    lengths = _checked_input_length(func, input_length, batch, steps)
+    lengths = checked_input_length(func, input_length, batch, steps)
     if greedy:
         paths, scores = _greedy(logits, lengths)
         paths = [paths]

@@ -18,8 +18,8 @@ import types
 import numpy as np
 
 from .._dispatch import ArgError, axes, one_axis, op
-from ..backends.numpy.variable import Variable
 from ..dtypes import from_python
+from .variable import Variable
 
 
 def _tensor(x):

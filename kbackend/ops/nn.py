@@ -10,10 +10,9 @@ import numbers
 
 import numpy as np
 
-import kbackend as K
-
 from .. import config
-from .._dispatch import ArgError, axes, check_size, one_axis, op, real, symbolic
+from .._dispatch import K, ArgError, axes, check_size, one_axis, op, real, symbolic
+from .checks import checked_axis
 from .variables import _array
 
 # ---------------------------------------------------------------------------------------------------
@@ -100,13 +99,6 @@ def _in_dtype_of(value, like):
     if not hasattr(value, "dtype") or K.dtype(value) != K.dtype(like):
         return K.cast(value, K.dtype(like))
     return value
-
-
-def _checked_axis(func, axis, rank, arg="axis"):
-    if not -rank <= axis < rank:
-        raise ValueError(f"{func}: argument `{arg}` got {axis!r}; expected an axis of a rank-{rank} tensor "
-                         f"(-{rank} to {rank - 1})")
-    return axis % rank
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,7 +243,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     >>> K.eval(K.categorical_crossentropy(target, output)).round(5)
     array([0.10536, 0.11653, 0.06188], dtype=float32)
     """
-    axis = _checked_axis("categorical_crossentropy", axis, K.ndim(output))
+    axis = checked_axis("categorical_crossentropy", axis, K.ndim(output))
     output = real(output)
     target = _in_dtype_of(target, output)
     if from_logits:
@@ -277,7 +269,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     array([0.10536, 0.11653], dtype=float32)
     """
     rank = K.ndim(output)
-    axis = _checked_axis("sparse_categorical_crossentropy", axis, rank)
+    axis = checked_axis("sparse_categorical_crossentropy", axis, rank)
     _check_class_ids("sparse_categorical_crossentropy", target, K.int_shape(output)[axis])
     if not from_logits:
         epsilon = config.epsilon()
@@ -336,7 +328,7 @@ def _check_class_ids(func, target, classes):
 # its fused kernel and a graph differentiates them with one rule instead of five.
 
 
-def _log_softmax(z, axis):
+def log_softmax(z, axis):
     """log(softmax(z)) along ``axis``."""
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # the sum is at least 1
@@ -355,7 +347,7 @@ def _softmax_cross_entropy(target, output, axis=-1):
     """
     output = _array(output)
     target = _array(target)
-    log_probabilities = _log_softmax(output, axis)
+    log_probabilities = log_softmax(output, axis)
     return (-np.sum(target.astype(log_probabilities.dtype) * log_probabilities, axis=axis)).astype(output.dtype)
 
 
@@ -373,7 +365,7 @@ def _sparse_softmax_cross_entropy(target, output):
     classes = output.shape[-1]
     ids = _array(target).astype(np.int64)
     valid = (ids >= 0) & (ids < classes)
-    log_probabilities = _log_softmax(output, -1)
+    log_probabilities = log_softmax(output, -1)
     picked = np.take_along_axis(log_probabilities, np.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
     return np.where(valid, -picked, 0).astype(output.dtype)
 
@@ -493,7 +485,7 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     """
     rank = K.ndim(x)
     reduced = sorted(
-        _checked_axis("normalize_batch_in_training", a, rank, "reduction_axes") for a in reduction_axes
+        checked_axis("normalize_batch_in_training", a, rank, "reduction_axes") for a in reduction_axes
     )
     mean = K.mean(x, axis=reduced)
     var = K.var(x, axis=reduced)
@@ -523,7 +515,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
            [  1.,  10.]], dtype=float32)
     """
     rank = K.ndim(x)
-    axis = _checked_axis("batch_normalization", axis, rank)
+    axis = checked_axis("batch_normalization", axis, rank)
     shape = tuple(-1 if a == axis else 1 for a in range(rank))
     mean, var = _broadcast_to_rank(mean, shape, x), _broadcast_to_rank(var, shape, x)
     normed = (x - mean) / K.sqrt(var + _scalar(epsilon, var))

@@ -9,9 +9,7 @@ statistics only.
 
 import numpy as np
 
-import kbackend as K
-
-from .._dispatch import ArgError, dtype_or_floatx, new_shape, op
+from .._dispatch import K, ArgError, dtype_or_floatx, new_shape, op
 from ..dtypes import is_float, numpy_dtype
 from .nn import seed_or_random
 

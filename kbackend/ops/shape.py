@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 
-import kbackend as K
-
-from .._dispatch import ArgError, _is_int, check_size, dtype_or_floatx, one_axis, op
-from ..backends.numpy.variable import Variable
+from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
+from .checks import check_rank, spatial_axes
+from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
@@ -18,30 +17,30 @@ from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promot
 
 def _count(value):
     """A non-negative int (repetitions, classes) that does not alone exceed memory."""
-    if _is_int(value) and value >= 0:
+    if is_integer(value) and value >= 0:
         check_size(int(value))
         return int(value)
-    raise ArgError("a non-negative int", TypeError if not _is_int(value) else ValueError)
+    raise ArgError("a non-negative int", TypeError if not is_integer(value) else ValueError)
 
 
 def _factor(value):
     """A positive int (an upsampling factor) that does not alone exceed memory."""
-    if _is_int(value) and value > 0:
+    if is_integer(value) and value > 0:
         check_size(int(value))
         return int(value)
-    raise ArgError("a positive int", TypeError if not _is_int(value) else ValueError)
+    raise ArgError("a positive int", TypeError if not is_integer(value) else ValueError)
 
 
 def _int_sequence(value):
     """A list or tuple of ints → a tuple of ints."""
-    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+    if isinstance(value, (tuple, list)) and all(is_integer(v) for v in value):
         return tuple(int(v) for v in value)
     raise ArgError("a list or tuple of ints", TypeError)
 
 
 def _axis_list(value):
     """An int or a list/tuple of ints → a tuple of ints."""
-    if _is_int(value):
+    if is_integer(value):
         return (int(value),)
     return _int_sequence(value)
 
@@ -49,16 +48,16 @@ def _axis_list(value):
 def _multiples(value):
     """An int → a 1-tuple; a list/tuple of ints or scalar tensors (``K.shape(x)[1]``) → a tuple; a
     tensor passes through."""
-    if _is_int(value):
+    if is_integer(value):
         check_size(abs(int(value)))
         return (int(value),)
     if isinstance(value, (tuple, list)):
-        if all(_is_int(v) for v in value):
+        if all(is_integer(v) for v in value):
             check_size(math.prod(abs(int(v)) for v in value))  # the output is at least this large
             return tuple(int(v) for v in value)
         if any(isinstance(v, (str, bytes, float, bool, list, tuple, dict)) or v is None for v in value):
             raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
-        return tuple(int(v) if _is_int(v) else v for v in value)
+        return tuple(int(v) if is_integer(v) else v for v in value)
     if isinstance(value, (str, bytes, float, bool, dict, set)) or value is None:
         raise ArgError("an int, a list/tuple of ints or an int tensor", TypeError)
     return value
@@ -71,7 +70,7 @@ def _interpolation(value):
 
 
 def _pad_pair(value):
-    if not isinstance(value, (tuple, list)) or not all(_is_int(v) for v in value):
+    if not isinstance(value, (tuple, list)) or not all(is_integer(v) for v in value):
         raise ArgError("a pair of non-negative ints (before, after)", TypeError)
     if len(value) != 2 or any(v < 0 for v in value):
         raise ArgError("a pair of non-negative ints (before, after)")
@@ -111,17 +110,6 @@ def _array(x):
     if x.__class__ is Variable:
         return x.value.copy()
     return from_python(x)  # Python values take Keras 2's types (floatx, int32)
-
-
-def _check_rank(func, x, rank):
-    if x.ndim != rank:
-        raise ValueError(f"{func}: argument `x` got a tensor of shape {x.shape}; expected a rank-{rank} tensor")
-
-
-def _spatial_axes(data_format, count):
-    """The spatial axes of a (batch, ..., channels) tensor with ``count`` spatial dims."""
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + count))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -243,17 +231,17 @@ def repeat(x, n):
     return K.tile(K.expand_dims(x, 1), (1, n, 1))
 
 
-_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
+RANGE_DTYPES = ("int32", "int64", "float32", "float64")
 
 
-def _range_dtype(value):
+def range_dtype(value):
     """The dtype TensorFlow's range infers for one argument: Python int → int32, float → float32."""
     if isinstance(value, int):
         return "int32"
     if isinstance(value, float):
         return "float32"
     name = canonical_dtype(_array(value).dtype)
-    if name in _RANGE_DTYPES:
+    if name in RANGE_DTYPES:
         return name
     return "float32" if name in ("float16", "bfloat16") else "int32"
 
@@ -264,7 +252,7 @@ def _range_value(value):
         raise ArgError("a number or a scalar tensor", TypeError)
     if isinstance(value, float) and not math.isfinite(value):
         raise ArgError("a finite number")
-    if _is_int(value) and not -2**63 <= value < 2**63:
+    if is_integer(value) and not -2**63 <= value < 2**63:
         raise ArgError("a number within the int64 range")
     if isinstance(value, (int, float)) and abs(value) > 2**24:
         check_size(int(abs(value)))  # a range up to it: refused before an engine allocates it
@@ -296,7 +284,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     """
     if stop is None:
         start, stop = 0, (0 if _array(start) < 0 else start)
-    inferred = max((_range_dtype(v) for v in (start, stop, step)), key=_RANGE_DTYPES.index)
+    inferred = max((range_dtype(v) for v in (start, stop, step)), key=RANGE_DTYPES.index)
     values = np.arange(_array(start), _array(stop), _array(step), dtype=inferred)
     if dtype != "int32":
         values = values.astype(numpy_dtype(dtype))
@@ -385,7 +373,7 @@ def stack(x, axis=0):
 
 def _classes(value):
     """A non-negative int whose one-hot row fits in memory (TensorFlow's depth is an int32)."""
-    if _is_int(value) and value >= 2**31:
+    if is_integer(value) and value >= 2**31:
         raise ArgError("a non-negative int below 2**31")
     return _count(value)
 
@@ -448,7 +436,7 @@ def slice(x, start, size):
 # resizing
 
 
-def _bilinear_axis(x, axis, factor):
+def bilinear_axis(x, axis, factor):
     """Upsample ``axis`` by ``factor`` with linear interpolation at half-pixel centres (the sampling of
     TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
     size = x.shape[axis]
@@ -477,13 +465,13 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     array([0.  , 0.25, 0.75, 1.  ])
     """
     x = _array(x)
-    _check_rank("resize_images", x, 4)
-    rows, cols = _spatial_axes(data_format, 2)
+    check_rank("resize_images", x, 4)
+    rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return np.repeat(np.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     out_dtype = x.dtype if is_float(canonical_dtype(x.dtype)) else np.dtype(np.float32)
     work = x.astype(np.float64 if out_dtype == np.float64 else np.float32)
-    work = _bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor)
+    work = bilinear_axis(bilinear_axis(work, rows, height_factor), cols, width_factor)
     return work.astype(out_dtype)
 
 
@@ -499,7 +487,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
         raise ValueError(
             f"resize_volumes: argument `x` got a tensor of shape {K.int_shape(x)}; expected a rank-5 tensor"
         )
-    depth, height, width = _spatial_axes(data_format, 3)
+    depth, height, width = spatial_axes(data_format, 3)
     x = K.repeat_elements(x, depth_factor, axis=depth)
     x = K.repeat_elements(x, height_factor, axis=height)
     return K.repeat_elements(x, width_factor, axis=width)
@@ -511,7 +499,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
 
 def _pad(func, x, rank, axes, pairs):
     x = _array(x)
-    _check_rank(func, x, rank)
+    check_rank(func, x, rank)
     widths = [(0, 0)] * rank
     for axis, pair in zip(axes, pairs):
         widths[axis] = pair
@@ -538,7 +526,7 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
     (1, 3, 4, 3)
     """
-    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
 
 
 @op(padding=_pad_pairs(3))
@@ -550,4 +538,4 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape
     (1, 3, 4, 2, 4)
     """
-    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)
+    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)

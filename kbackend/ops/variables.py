@@ -4,8 +4,8 @@ import numpy as np
 
 from .. import config
 from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op
-from ..backends.numpy.variable import Variable
 from ..dtypes import canonical_dtype, from_python, numpy_dtype
+from .variable import Variable
 
 
 def _array(x):

@@ -6,10 +6,9 @@ JAX's scoped ``jax.enable_x64(True)`` context only when one of its arguments is 
 variable, dtype name such as ``'float64'``, or a Python float while ``floatx()`` is float64) or when its
 result is 64-bit by definition (argmax → int64).  Arrays made in the scope keep their dtype afterwards,
 so float64 stays float64 from op to op.  The check is generated per op when the backend loads: a call
-whose tensor arguments are all ``jax.Array`` of at most 32 bits never enters the scope and pays about
-0.3 µs for the check.  A 64-bit call pays about 0.5 µs to enter and leave the scope and about 1 µs of
-slower JAX dispatch inside it (measured with JAX 0.11 on an idle 16-core host; whole-op overhead over
-the bare ``jnp`` call on a 2×3 float32 array: 0.8–2 µs).  Composite ops (bodies written in ``K.*``
+whose tensor arguments are all ``jax.Array`` of at most 32 bits never enters the scope and pays only
+for the check; a 64-bit call also pays for entering and leaving the scope and for JAX's slower
+dispatch inside it (``benchmarks/overhead.py`` measures both).  Composite ops (bodies written in ``K.*``
 calls and Python operators) and :class:`Variable` operators run in the same scope.  Arithmetic written
 on a float64 result *outside* kbackend follows the user's own JAX setting (JAX demotes it unless x64
 is on); ``K.*`` ops never do.  ``K.function`` traces with ``jax.jit``; its runner must call the jitted
@@ -24,7 +23,8 @@ products and convolutions run at full float32 precision (GPUs would otherwise us
 
 from ..._dispatch import OPS, collect
 from . import control, conv, math, nn, random, shape, variables
-from .variable import Variable, wrap
+from .arrays import Variable, wrap
+from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
 from .variables import feed
 
 

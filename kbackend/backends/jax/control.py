@@ -18,7 +18,7 @@ from jax import lax
 from ... import config
 from ..._dispatch import OPS
 from ...ops import ctc as reference_ctc
-from .variable import always_x64, cast, is_tracer, jax_dtype, to_jax, unwrap
+from .arrays import always_x64, cast, is_tracer, jax_dtype, to_jax, unwrap
 
 #: What a traced user function raises when it needs concrete values (JAX's tracer errors are
 #: TypeError/IndexError subclasses) or returns a carry of another type.

@@ -12,8 +12,8 @@ import numpy as np
 import jax.numpy as jnp
 from jax import lax
 
-from ...ops._convolution import split_output_shape
-from .variable import cast, precision, to_jax
+from ...ops.convolution import split_output_shape
+from .arrays import cast, precision, to_jax
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 

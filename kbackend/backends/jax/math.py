@@ -11,7 +11,7 @@ from jax import lax
 
 from ..._dispatch import OPS
 from ...ops.math import batch_dot_axes, check_axis, namespace
-from .variable import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
+from .arrays import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
 
 _BOOL = jnp.dtype(bool)
 

@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from .variable import cast, to_jax
+from .arrays import cast, to_jax
 from .variables import key
 
 

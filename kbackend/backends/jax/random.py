@@ -5,7 +5,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from .variable import cast, jax_dtype, to_jax, unwrap
+from .arrays import cast, jax_dtype, to_jax, unwrap
 from .variables import key
 
 

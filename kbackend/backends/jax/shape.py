@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from ...ops.shape import _check_rank, _spatial_axes  # one wording for the errors on every engine
-from .variable import Variable, cast, to_jax
+from ...ops.checks import check_rank, spatial_axes  # one wording for the errors on every engine
+from .arrays import Variable, cast, to_jax
 
 
 def _static(value):
@@ -151,8 +151,8 @@ def _bilinear_axis(x, axis, factor):
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_jax(x)
-    _check_rank("resize_images", x, 4)
-    rows, cols = _spatial_axes(data_format, 2)
+    check_rank("resize_images", x, 4)
+    rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return jnp.repeat(jnp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(jnp.float32)
@@ -164,15 +164,15 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
 
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     x = to_jax(x)
-    _check_rank("resize_volumes", x, 5)
-    for axis, factor in zip(_spatial_axes(data_format, 3), (depth_factor, height_factor, width_factor)):
+    check_rank("resize_volumes", x, 5)
+    for axis, factor in zip(spatial_axes(data_format, 3), (depth_factor, height_factor, width_factor)):
         x = jnp.repeat(x, factor, axis=axis)
     return x
 
 
 def _pad(func, x, rank, axes, pairs):
     x = to_jax(x)
-    _check_rank(func, x, rank)
+    check_rank(func, x, rank)
     widths = [(0, 0)] * rank
     for axis, pair in zip(axes, pairs):
         widths[axis] = pair
@@ -184,8 +184,8 @@ def temporal_padding(x, padding=(1, 1)):
 
 
 def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
 
 
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)
+    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)

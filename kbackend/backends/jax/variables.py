@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import config
-from .variable import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
+from .arrays import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
 
 
 def _name(name, prefix):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ...dtypes import numpy_dtype
-from .variable import Variable, unwrap
+from ...ops.variable import Variable, unwrap
 
 REFERENCE = True
 VARIABLE_TYPES = (Variable,)

@@ -13,6 +13,7 @@ is PyTensor's own (``~/.pytensor`` unless ``PYTENSOR_FLAGS=base_compiledir=...``
 from ..._dispatch import OPS, collect
 from . import control, conv, math, nn, shape, variables
 from .reference_op import reference_op
+from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
 from .variable import (FUNCTION_MODE, HALF_FUNCTION_MODE, Variable, as_type, eager, is_graph, to_pt, tracing,
                        weak_operands)
 from .variables import DIRECT, feed

@@ -18,7 +18,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-from ...ops._convolution import effective_size, same_padding
+from ...ops.convolution import effective_size, same_padding
 from .reference_op import reference_op
 from .variable import as_type, to_pt
 

@@ -8,7 +8,7 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.shape import _check_rank, _spatial_axes  # one wording for the errors on every engine
+from ...ops.checks import check_rank, spatial_axes  # one wording for the errors on every engine
 from .variable import as_type, concrete, is_graph, to_pt
 
 
@@ -92,7 +92,7 @@ def reverse(x, axes):
 
 def _pad(func, x, rank, axes, pairs):
     x = to_pt(x)
-    _check_rank(func, x, rank)
+    check_rank(func, x, rank)
     # zeros with x written inside: pt.pad compiles an inner graph on every call
     shape = [x.shape[i] for i in range(rank)]
     index = [builtins.slice(None)] * rank
@@ -107,11 +107,11 @@ def temporal_padding(x, padding=(1, 1)):
 
 
 def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
 
 
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)
+    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)
 
 
 _RANGE_DTYPES = ("int32", "int64", "float32", "float64")
@@ -167,8 +167,8 @@ def _bilinear_axis(x, axis, factor):
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_pt(x)
-    _check_rank("resize_images", x, 4)
-    rows, cols = _spatial_axes(data_format, 2)
+    check_rank("resize_images", x, 4)
+    rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return pt.repeat(pt.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     if x.type.shape[rows] is None or x.type.shape[cols] is None:

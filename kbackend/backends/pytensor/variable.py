@@ -30,7 +30,7 @@ from pytensor.graph.basic import Variable as _GraphVariable
 from pytensor.tensor.sharedvar import TensorSharedVariable
 
 from ... import config
-from ..._dispatch import OPS, symbolic
+from ..._dispatch import OPS, backend_scope, symbolic
 from ...dtypes import canonical_dtype, numpy_dtype
 
 #: Eager one-op graphs: no rewrites, Python implementations (a C compile per op would cost seconds).
@@ -330,8 +330,6 @@ _LEAF = _Leaf()
 
 def expected_dtypes(name, args):
     """The output dtypes of the NumPy reference for these (eager) arguments, leaf by leaf."""
-    from ... import backend_scope
-
     plain = [_map_values(concrete, a) for a in args]
     with backend_scope("numpy"), np.errstate(all="ignore"):
         result = OPS[name].reference(*plain)

@@ -6,6 +6,7 @@ import functools
 import tensorflow as tf
 
 from ...dtypes import numpy_dtype, promote
+from ...ops.checks import check_rank, spatial_axes
 from .variables import DTYPES, TENSORS, R, int32s, tensor
 
 repeat_elements = tf.repeat
@@ -33,18 +34,6 @@ def stack(x, axis=0):
 
 def reverse(x, axes):
     return R.ReverseV2(tensor=x, axis=int32s(axes))
-
-
-def _check_rank(func, x, rank):
-    if x.shape.rank != rank:
-        raise ValueError(
-            f"{func}: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-{rank} tensor"
-        )
-
-
-def _spatial_axes(data_format, count):
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + count))
 
 
 def concatenate(tensors, axis=-1):
@@ -150,8 +139,8 @@ def _bilinear_axis(x, axis, factor):
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = tensor(x)
-    _check_rank("resize_images", x, 4)
-    rows, cols = _spatial_axes(data_format, 2)
+    check_rank("resize_images", x, 4)
+    rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return tf.repeat(tf.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     if x.dtype is tf.float64:  # tf.image.resize computes in float32
@@ -170,7 +159,7 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
 
 def _pad(func, x, rank, axes, pairs):
     x = tensor(x)
-    _check_rank(func, x, rank)
+    check_rank(func, x, rank)
     widths = [(0, 0)] * rank
     for axis, pair in zip(axes, pairs):
         widths[axis] = pair
@@ -182,8 +171,8 @@ def temporal_padding(x, padding=(1, 1)):
 
 
 def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, _spatial_axes(data_format, 2), padding)
+    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
 
 
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, _spatial_axes(data_format, 3), padding)
+    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)

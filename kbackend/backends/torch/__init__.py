@@ -9,6 +9,7 @@ function: ops also accept NumPy arrays and Python values, so each one starts wit
 from ..._dispatch import collect
 from . import control, conv, math, nn, random, shape, variables
 from .operators import OPERATORS
+from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
 from .variables import Variable, feed
 
 VARIABLE_TYPES = (Variable,)

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from ... import config
 from ..._dispatch import OPS
-from ...ops.ctc import SparseTensor, _checked_input_length, _lengths, check_labels
+from ...ops.ctc import SparseTensor, checked_input_length, sample_lengths, check_labels
 from .variables import DTYPES, Tensor, Variable, from_numpy, to_numpy, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
@@ -167,8 +167,8 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
         raise ValueError(
             f"{func}: argument `y_true` got shape {tuple(labels.shape)}; expected ({batch}, max_label_len)"
         )
-    inputs = _checked_input_length(func, _host_ints(input_length), batch, steps)
-    lengths = _lengths(func, "label_length", _host_ints(label_length), batch)
+    inputs = checked_input_length(func, _host_ints(input_length), batch, steps)
+    lengths = sample_lengths(func, "label_length", _host_ints(label_length), batch)
     kept = check_labels(func, _host_ints(labels).astype(np.int64), lengths, inputs, classes, shortest=1)
     work = torch.float32 if dtype in _HALVES or not y_pred.is_floating_point() else y_pred.dtype
     logits = torch.log(y_pred.to(work) + config.epsilon())
@@ -192,7 +192,7 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
         )
         return [from_numpy(d).to(y_pred.device) for d in decoded], from_numpy(scores).to(y_pred.device)
     batch, steps, classes = y_pred.shape
-    lengths = torch.as_tensor(_checked_input_length(func, _host_ints(input_length), batch, steps),
+    lengths = torch.as_tensor(checked_input_length(func, _host_ints(input_length), batch, steps),
                               device=y_pred.device)
     logits = torch.log(y_pred.to(torch.float64) + config.epsilon())
     best_logit, best = logits.max(dim=-1)

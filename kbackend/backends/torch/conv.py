@@ -12,8 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ...ops._convolution import check_channels, check_strided_dilation, effective_size, same_padding
-from ...ops._convolution import split_output_shape
+from ...ops.convolution import check_channels, check_strided_dilation, effective_size, same_padding
+from ...ops.convolution import split_output_shape
 from .variables import Tensor, to_tensor
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}

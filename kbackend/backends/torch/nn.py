@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ..._dispatch import OPS
-from ...ops.nn import _checked_axis
+from ...ops.checks import checked_axis
 from .variables import Tensor, generator_on, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
@@ -104,7 +104,7 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     if not x.is_floating_point():
         return OPS["normalize_batch_in_training"].reference(x, gamma, beta, reduction_axes, epsilon)
     rank = x.dim()
-    reduced = sorted(_checked_axis("normalize_batch_in_training", a, rank, "reduction_axes")
+    reduced = sorted(checked_axis("normalize_batch_in_training", a, rank, "reduction_axes")
                      for a in reduction_axes)
     wide = x.to(torch.float32) if x.dtype in _HALVES else x
     var, mean = torch.var_mean(wide, dim=reduced, correction=0, keepdim=True)
@@ -128,7 +128,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     mean, var, beta, gamma = (v if v is None or v.__class__ is Tensor else to_tensor(v, x.device)
                               for v in (mean, var, beta, gamma))
     rank = x.dim()
-    axis = _checked_axis("batch_normalization", axis, rank)
+    axis = checked_axis("batch_normalization", axis, rank)
     # torch's fused kernel treats the statistics as constants: used only when nothing asks for their
     # gradient (inference with moving averages, the common case).
     if (rank >= 2 and x.is_floating_point() and mean is not None and var is not None

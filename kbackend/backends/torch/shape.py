@@ -10,20 +10,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...ops.shape import _RANGE_DTYPES, _range_dtype
+from ...ops.checks import check_rank
+from ...ops.shape import RANGE_DTYPES, range_dtype
 from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
 
 def _owned(out, x):
     """``out``, a view of ``x``, copied when ``x`` is a variable."""
     return out.clone() if x.__class__ is Variable else out
-
-
-def _check_rank(func, x, rank):
-    if x.dim() != rank:
-        raise ValueError(
-            f"{func}: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-{rank} tensor"
-        )
 
 
 def _int(value):
@@ -86,8 +80,8 @@ def repeat_elements(x, rep, axis):
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         start, stop = 0, (0 if _scalar(start) < 0 else start)
-    inferred = builtins.max((_range_dtype(_numpy_scalar(v)) for v in (start, stop, step)),
-                            key=_RANGE_DTYPES.index)
+    inferred = builtins.max((range_dtype(_numpy_scalar(v)) for v in (start, stop, step)),
+                            key=RANGE_DTYPES.index)
     start, stop, step = _scalar(start), _scalar(stop), _scalar(step)
     if step == 0:
         raise ValueError("arange: argument `step` got 0; expected a non-zero step")
@@ -186,7 +180,7 @@ def _back(y, data_format):
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    _check_rank("resize_images", x, 4)
+    check_rank("resize_images", x, 4)
     if interpolation == "nearest" and not x.is_floating_point():
         first = 2 if data_format == "channels_first" else 1
         return torch.repeat_interleave(torch.repeat_interleave(x, height_factor, first), width_factor, first + 1)
@@ -225,7 +219,7 @@ def _pad(func, x, rank, first, pairs):
     """Zero-pad the axes ``first, first + 1, ...`` of a rank-``rank`` tensor by ``pairs``."""
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    _check_rank(func, x, rank)
+    check_rank(func, x, rank)
     widths = [0, 0] * (rank - first - len(pairs))
     for before, after in reversed(pairs):
         widths += [before, after]

@@ -4,7 +4,7 @@ import operator
 
 import numpy as np
 
-from ..._dispatch import symbolic
+from .._dispatch import symbolic
 
 
 def unwrap(value):

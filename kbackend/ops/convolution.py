@@ -11,8 +11,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..backends.numpy.variable import Variable
 from ..dtypes import from_python
+from .variable import Variable
 
 
 def as_array(x):

@@ -1,4 +1,5 @@
-"""The JAX variable, input conversion and the 64-bit scope every op runs through.
+"""JAX arrays: the variable, input conversion and the 64-bit scope every op runs through (the K
+functions of the variables topic are in :mod:`.variables`).
 
 JAX arrays are immutable, so a :class:`Variable` is a named holder whose one attribute ``value`` is
 rebound by ``update``/``set_value``; a tracing layer can substitute tracers for ``value`` and take

@@ -5,10 +5,11 @@ import sys
 
 import numpy as np
 
-from .._dispatch import op
+from .._dispatch import name_scopes, op
 from ..dtypes import from_python
-from ..graph import function, gradients, placeholder  # noqa: F401  (public K names)
-from ..graph import tensor as _graph_tensor
+from . import node
+from .function import function, gradients  # noqa: F401  (public K names)
+from .tensor import placeholder  # noqa: F401  (a public K name)
 
 
 @op
@@ -47,7 +48,7 @@ def name_scope(name):
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name_scope: argument `name` got {name!r}; expected a non-empty string")
-    stack = _graph_tensor._name_scopes.__dict__.setdefault("stack", [])
+    stack = name_scopes.__dict__.setdefault("stack", [])
     stack.append(name)
     try:
         yield name
@@ -67,7 +68,7 @@ def control_dependencies(control_inputs):
     ...     K.eval(K.constant(1.0))
     array(1., dtype=float32)
     """
-    return _graph_tensor.control_dependencies(control_inputs)
+    return node.control_dependencies(control_inputs)
 
 
 def symbolic(func):
@@ -92,4 +93,4 @@ def clear_session():
     >>> _ = K.update_add(v, 1.0); K.get_value(v)
     array([2., 3.], dtype=float32)
     """
-    _graph_tensor.reset()
+    node.reset()

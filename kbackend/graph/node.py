@@ -1,0 +1,226 @@
+"""Symbolic tensors and the nodes that produce them: the data of a recorded graph.
+
+A :class:`SymbolicTensor` is only a shape (None for unknown dims), a dtype name and the :class:`Node`
+that produces it.  This module holds the data types, the one walker over nested arguments
+(:func:`leaves`, :func:`map_structure`) and the tensor names; recording ops into nodes is
+:mod:`.tensor`'s work, which stands above it.  Python operators on a symbolic tensor reach the
+recorder through the dispatcher's symbolic seam (``symbolic.record_operator``).
+"""
+
+import contextlib
+import itertools
+import operator
+import threading
+
+from .. import config
+from .._dispatch import OPS, name_scopes, symbolic
+
+
+node_serials = itertools.count()  # creation order of nodes (a loop body's nodes come after its start)
+
+
+class Node:
+    """One recorded call: ``fn`` is an op name (dispatched on the backend) or a Python operator.
+
+    ``deps`` are the tensors that must be computed first (:func:`control_dependencies` around the
+    call): an update among them is applied before this node reads any variable."""
+
+    __slots__ = ("fn", "kwargs", "backend", "outputs", "name", "deps", "serial")
+
+    def __init__(self, fn, kwargs, backend, name):
+        self.fn = fn
+        self.kwargs = kwargs
+        self.backend = backend
+        self.outputs = None
+        self.name = name
+        self.deps = getattr(_control, "deps", ())
+        self.serial = next(node_serials)
+
+    def inputs(self):
+        """The symbolic tensors this node reads or waits for."""
+        found = [v for v in leaves(self.kwargs) if isinstance(v, SymbolicTensor)]
+        return found + list(self.deps) if self.deps else found
+
+
+#: This thread's control dependencies: ``deps``, the tensors every node recorded now waits for.
+_control = threading.local()
+
+
+@contextlib.contextmanager
+def control_dependencies(control_inputs):
+    """Nodes recorded inside the block wait for the symbolic tensors in ``control_inputs`` (nested
+    lists allowed); eager values have already run, so they add nothing."""
+    found = tuple(v for v in leaves(control_inputs or ()) if isinstance(v, SymbolicTensor))
+    outer = getattr(_control, "deps", ())
+    _control.deps = outer + tuple(v for v in found if all(v is not o for o in outer))
+    try:
+        yield
+    finally:
+        _control.deps = outer
+
+
+def leaves(value):
+    """The leaves of a nested argument (lists, tuples, namedtuples, dict values), depth first; a
+    symbolic tensor is a leaf.  The one walker of the symbolic layer: :func:`map_structure` walks the
+    same way."""
+    if isinstance(value, SymbolicTensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    else:
+        yield value
+
+
+def map_structure(fn, value):
+    """``value`` with ``fn`` applied to each leaf (see :func:`leaves`); lists, tuples, namedtuples
+    (rebuilt as their own type) and dicts keep their structure."""
+    if isinstance(value, SymbolicTensor):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_structure(fn, v) for v in value]
+    if isinstance(value, tuple):
+        items = [map_structure(fn, v) for v in value]
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    if isinstance(value, dict):
+        return {k: map_structure(fn, v) for k, v in value.items()}
+    return fn(value)
+
+
+_names_lock = threading.Lock()
+_name_counts = {}
+_name_scopes = name_scopes
+
+
+def unique_name(prefix):
+    """'Placeholder_1:0', 'Cast_2:0', … (per-prefix counters, inside the current name scopes)."""
+    scopes = getattr(_name_scopes, "stack", [])
+    base = "/".join(scopes + [prefix])
+    with _names_lock:
+        count = _name_counts[base] = _name_counts.get(base, 0) + 1
+    return f"{base}_{count}"
+
+
+class SymbolicTensor:
+    """A tensor known only by shape and dtype until :func:`kbackend.function` evaluates it."""
+
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # NumPy operators defer to ours
+
+    def __init__(self, shape, dtype, node=None, index=None, name=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.node = node
+        self.index = index  # path of this output inside the node's output structure
+        self.name = name
+        self.default = None  # placeholders with a default value (the learning phase)
+        self.stand_ins = {}  # probe → value computed at record time, or (shape, dtype) if large (see `infer`)
+        self.dynamic = None in self.shape  # depends on an unknown dim (its shape or its values)
+
+    def __repr__(self):
+        return f"<kbackend.SymbolicTensor '{self.name}' shape={self.shape} dtype={self.dtype}>"
+
+    ndim = property(lambda self: len(self.shape))
+
+    def __len__(self):
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(f"len() of symbolic tensor {self.name} with unknown first dimension")
+        return self.shape[0]
+
+    def __iter__(self):
+        raise TypeError(f"symbolic tensor {self.name} is not iterable; index it or use K ops")
+
+    def __bool__(self):
+        raise TypeError(
+            f"symbolic tensor {self.name} has no truth value; use K.switch / K.in_train_phase"
+        )
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return symbolic.record_operator("getitem", operator.getitem, self, index)
+
+    def eval(self):
+        return OPS["eval"].public(self)
+
+
+def _binary(name, fn, reflected=False):
+    if reflected:
+        return lambda self, other: symbolic.record_operator(name, fn, other, self)
+    return lambda self, other: symbolic.record_operator(name, fn, self, other)
+
+
+for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                   ("pow", operator.pow), ("matmul", operator.matmul)]:
+    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
+    setattr(SymbolicTensor, f"__r{_name}__", _binary(_name, _fn, reflected=True))
+for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+                   ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor)]:
+    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
+for _name, _fn in [("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
+                   ("invert", operator.invert)]:
+    setattr(SymbolicTensor, f"__{_name}__", (lambda n, f: lambda self: symbolic.record_operator(n, f, self))(_name, _fn))
+
+
+def is_symbolic(value):
+    return value.__class__ is SymbolicTensor
+
+
+class SeedStream:
+    """The seed of a random op inside a graph: each run of a function draws the next one, so dropout
+    masks and noise change from step to step (as a seeded TensorFlow op does across session runs)
+    while a given seed still reproduces the same sequence."""
+
+    __slots__ = ("base", "count")
+
+    def __init__(self, base):
+        self.base = int(base)
+        self.count = 0
+
+    def next(self):
+        self.count += 1
+        return (self.base * 1_000_003 + self.count) % (2 ** 31 - 1)
+
+
+
+_phase_lock = threading.Lock()
+_phase = []
+
+
+def symbolic_learning_phase():
+    """The scalar placeholder for the learning phase (default 0) that functions feed."""
+    with _phase_lock:
+        if not _phase:
+            tensor = SymbolicTensor((), "int32", None, None, "keras_learning_phase:0")
+            tensor.default = 0
+            _phase.append(tensor)
+        return _phase[0]
+
+
+def existing_learning_phase():
+    """The learning-phase placeholder if one was made in this session, else None."""
+    return _phase[0] if _phase else None
+
+
+def reset():
+    """Leave graph mode and forget the name counters, uids and learning phase (``K.clear_session``)."""
+    symbolic.leave()
+    with _names_lock:
+        _name_counts.clear()
+    config.reset_uids()
+    config.clear_learning_phase()
+
+
+def graph_learning_phase():
+    """The learning-phase placeholder while the calling thread builds graphs, else None
+    (installed as :func:`kbackend.config.graph_learning_phase`)."""
+    if symbolic.active and symbolic.recording():
+        return symbolic_learning_phase()
+    return None
+
+
+config.graph_learning_phase = graph_learning_phase

@@ -1,0 +1,30 @@
+"""Argument checks shared by the op declarations, the symbolic layer and the engines, so that a bad
+argument raises the same message everywhere: ``<op>: argument `<name>` got <value>; expected <what>``.
+"""
+
+
+def checked_axis(func, axis, rank, arg="axis"):
+    """``axis`` of a rank-``rank`` tensor, made non-negative."""
+    if not -rank <= axis < rank:
+        raise ValueError(f"{func}: argument `{arg}` got {axis!r}; expected an axis of a rank-{rank} tensor "
+                         f"(-{rank} to {rank - 1})")
+    return axis % rank
+
+
+def check_rank(func, x, rank):
+    """``x`` (an array or any engine's tensor) has ``rank`` dimensions."""
+    if x.ndim != rank:
+        raise ValueError(f"{func}: argument `x` got a tensor of shape {shape_of(x)}; expected a rank-{rank} tensor")
+
+
+def shape_of(x):
+    """The shape of an array or an engine's tensor as a tuple, for messages (a PyTensor variable gives
+    its static shape, None where a dim is not known yet)."""
+    static = getattr(getattr(x, "type", None), "shape", None)
+    return tuple(static) if isinstance(static, tuple) else tuple(x.shape)
+
+
+def spatial_axes(data_format, count):
+    """The spatial axes of a (batch, ..., channels) tensor with ``count`` spatial dims."""
+    first = 2 if data_format == "channels_first" else 1
+    return tuple(range(first, first + count))
