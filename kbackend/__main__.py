@@ -17,6 +17,7 @@ import numpy as np
 
 import kbackend as K
 from kbackend import config
+from kbackend._dispatch import declaration_line
 
 #: The distributions that provide each engine, for the versions shown.
 _ENGINE_DISTRIBUTIONS = {
@@ -91,10 +92,9 @@ def seed_examples():
 
 def _location(fn):
     """``file:line`` of ``fn``'s source (relative to the package's parent), or its qualified name."""
-    fn = inspect.unwrap(fn, stop=lambda f: not hasattr(f, "__wrapped__"))
-    try:
-        path, line = inspect.getsourcefile(fn), inspect.getsourcelines(fn)[1]
-    except (TypeError, OSError):
+    fn = inspect.unwrap(fn)
+    path, line = declaration_line(fn)  # the def line, below any decorators (as tracebacks show it)
+    if path is None or not os.path.isfile(path):
         return f"{getattr(fn, '__module__', None) or '?'}.{getattr(fn, '__qualname__', fn)} (the engine's own)"
     root = os.path.dirname(os.path.dirname(os.path.abspath(K.__file__)))
     return f"{os.path.relpath(path, root) if path.startswith(root) else path}:{line}"

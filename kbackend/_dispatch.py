@@ -14,13 +14,17 @@ Design requirements, in order:
 5. Exactly one place branches off to the symbolic layer: :data:`symbolic` (see :mod:`kbackend.graph`).
 """
 
+import ast
 import contextlib
 import contextvars
 import importlib
 import inspect
+import linecache
+import re
 import numbers
 import operator
 import threading
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, Union
 
 import numpy as np
 
@@ -43,7 +47,7 @@ class ArgError(Exception):
         return self.kind(f"{func}: argument `{arg}` got {got!r}; expected {self.expected}")
 
 
-def axes(axis):
+def axes(axis: Any) -> Union[int, Tuple[int, ...], None]:
     """None, an int, or a tuple of ints (lists and 1-D NumPy int arrays become tuples; ``[]`` is the
     empty tuple: a reduction over no axis returns its input, as on TensorFlow)."""
     if axis is None or axis.__class__ is int:
@@ -62,7 +66,7 @@ def _is_int_array(value):
     return value.__class__ is np.ndarray and value.dtype.kind in "iu" and value.ndim <= 1
 
 
-def one_axis(axis):
+def one_axis(axis: Any) -> int:
     """A single int axis."""
     if axis.__class__ is int:
         return axis
@@ -73,17 +77,17 @@ def one_axis(axis):
     raise ArgError("an int", TypeError)
 
 
-def is_integer(value):
+def is_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 # Shapes of new tensors: checked once here, so that no engine is asked for a tensor it cannot make
 # (JAX aborts the process on some; torch accepted strings and floats).
 
-_memory = []
+_memory: List[int] = []
 
 
-def memory_bytes():
+def memory_bytes() -> int:
     """The machine's physical memory (read once); a request above it cannot be met."""
     if not _memory:
         try:
@@ -95,7 +99,7 @@ def memory_bytes():
     return _memory[0]
 
 
-def available_bytes():
+def available_bytes() -> int:
     """The memory free now (one system call; only asked about requests above 1 GiB)."""
     try:
         import os
@@ -105,7 +109,7 @@ def available_bytes():
         return memory_bytes()
 
 
-def check_size(count, itemsize=4):
+def check_size(count: int, itemsize: int = 4) -> None:
     """Raise ``ArgError(MemoryError)`` when ``count`` elements of ``itemsize`` bytes cannot be allocated:
     above the machine's memory, or (for requests above 1 GiB) above the memory free now."""
     size = count * itemsize
@@ -134,7 +138,7 @@ def _dim(value):
     return int(array)
 
 
-def new_shape(value):
+def new_shape(value: Any) -> Tuple[Any, ...]:
     """The shape of a new tensor: an int, a list/tuple of ints (entries may be scalar int tensors), or a
     1-D int tensor → a tuple of non-negative ints whose size fits in memory; a symbolic or traced shape
     passes through (the engine checks it when it runs)."""
@@ -169,12 +173,12 @@ def new_shape(value):
     return dims
 
 
-def new_shape_or_none(value):
+def new_shape_or_none(value: Any) -> Optional[Tuple[Any, ...]]:
     """None, or a :func:`new_shape`."""
     return None if value is None else new_shape(value)
 
 
-def real(x):
+def real(x: Any) -> Any:
     """The input of a float op (an activation): an int or bool tensor, or a Python number or list, is
     cast to floatx() first.  Keras 2 declares these ops on floats (TensorFlow refuses ints); casting
     gives every engine the same float answer instead of NumPy's truncated ints or an engine's refusal."""
@@ -201,7 +205,7 @@ def real(x):
 
 
 _REAL_NAMES = frozenset(("float16", "bfloat16", "float32", "float64", "complex64", "complex128"))
-_REAL_KIND = {}  # dtype object → is it real (a float or complex dtype)?
+_REAL_KIND: Dict[Any, bool] = {}  # dtype object → is it real (a float or complex dtype)?
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -242,13 +246,30 @@ def _operand(value, dtype):
 
 def _meets_number(tensor, name, number):
     """A tensor of dtype ``name`` ready to meet a weak Python number: unchanged when the number takes its
-    dtype; an int or bool tensor meeting a float is cast to float64, a bool tensor meeting an int to
-    int32 (the number would otherwise lose its fraction or its value)."""
+    dtype; an int or bool tensor meeting a float is cast to ``floatx()`` (the float's own type as a
+    tensor), a bool tensor meeting an int to int32 (the number would otherwise lose its fraction or its
+    value)."""
     if number.__class__ is bool or name not in _INT_OR_BOOL:
         return tensor
     if number.__class__ is float:
-        return _cast(tensor, "float64")
+        return _cast(tensor, config._floatx)
     return _cast(tensor, "int32") if name == "bool" else tensor
+
+
+_TAKES_FLOAT = {}  # dtype object → whether a Python float takes that dtype (float and complex dtypes)
+_TAKES_INT = {}  # dtype object → whether a Python int takes that dtype (every dtype but bool)
+
+
+def _learn(dtype):
+    """Fill the two tables above for ``dtype`` (an engine's dtype object), once."""
+    try:
+        if dtype is None or dtype in _TAKES_INT:
+            return
+        name = canonical_dtype(dtype)
+    except TypeError:
+        return
+    _TAKES_FLOAT[dtype] = name not in _INT_OR_BOOL and name != "string"
+    _TAKES_INT[dtype] = name != "bool" and name != "string"
 
 
 def promote_pair(x, y):
@@ -256,9 +277,17 @@ def promote_pair(x, y):
     number takes the tensor's dtype; two tensors of different dtypes meet in
     :func:`kbackend.dtypes.promote` (float32 + int32 → float32)."""
     a = getattr(x, "dtype", None)
+    number = y.__class__
+    if number is float or number is int:  # the common weak case, answered per dtype object
+        try:
+            if (_TAKES_FLOAT if number is float else _TAKES_INT).get(a):
+                return x, y
+        except TypeError:  # an unhashable dtype: the general path below
+            pass
     b = getattr(y, "dtype", None)
     if a is b and a is not None:
         return x, y
+    _learn(a)
     x, a = _operand(x, a)
     y, b = _operand(y, b)
     if a is _WEAK and b is _WEAK:  # two Python numbers: tensors of Keras 2's types (K.pow(2.5, 2) is float32)
@@ -338,7 +367,7 @@ def _policy_lines(spec, call):
     return lines
 
 
-def dtype_or_floatx(dtype):
+def dtype_or_floatx(dtype: Any) -> str:
     """None → floatx() at call time; anything else → its canonical name."""
     if dtype is None:
         return config._floatx
@@ -348,14 +377,14 @@ def dtype_or_floatx(dtype):
         raise ArgError("a dtype name such as 'float32', 'int64' or 'bool'", TypeError) from None
 
 
-def dtype_or_none(dtype):
+def dtype_or_none(dtype: Any) -> Optional[str]:
     """None stays None (the op picks); anything else → its canonical name."""
     if dtype is None:
         return None
     return dtype_or_floatx(dtype)
 
 
-def data_format(value):
+def data_format(value: Optional[str]) -> str:
     """None → the global image data format; otherwise checked and lower-cased."""
     normal = config.canonical_data_format(value)
     if normal is None:
@@ -363,7 +392,7 @@ def data_format(value):
     return normal
 
 
-def padding(value):
+def padding(value: str) -> str:
     """'valid' or 'same' (case-insensitive)."""
     normal = value.lower() if isinstance(value, str) else value
     if normal not in ("valid", "same"):
@@ -371,7 +400,7 @@ def padding(value):
     return normal
 
 
-def causal_padding(value):
+def causal_padding(value: str) -> str:
     """'valid', 'same' or 'causal' (case-insensitive)."""
     normal = value.lower() if isinstance(value, str) else value
     if normal not in ("valid", "same", "causal"):
@@ -379,18 +408,22 @@ def causal_padding(value):
     return normal
 
 
-def pool_mode(value):
+def pool_mode(value: str) -> str:
     if value not in ("max", "avg"):
         raise ArgError("'max' or 'avg'")
     return value
 
 
-def int_tuple(n):
+def int_tuple(n: int) -> Callable[[Any], Tuple[int, ...]]:
     """Canonicaliser factory: an int or a sequence of ``n`` positive ints → a tuple of ``n`` ints."""
 
     def canonical(value):
-        if value.__class__ is tuple and len(value) == n and all(v.__class__ is int and v > 0 for v in value):
-            return value
+        if value.__class__ is tuple and len(value) == n:  # the usual form, checked without a generator
+            for v in value:
+                if v.__class__ is not int or v <= 0:
+                    break
+            else:
+                return value
         if is_integer(value):
             value = (int(value),) * n
         elif isinstance(value, (tuple, list)) and len(value) == n and all(is_integer(v) for v in value):
@@ -434,7 +467,7 @@ class OpSpec:
 
 
 #: name → OpSpec, in declaration order.
-OPS = {}
+OPS: Dict[str, OpSpec] = {}
 
 
 class _Symbolic:
@@ -517,40 +550,60 @@ class _Suspension:
 
 symbolic = _Symbolic()
 
-_BINARY_OPERATORS = [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                     ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                     ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                     ("or", operator.or_), ("xor", operator.xor)]
-_OTHER_OPERATORS = [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                    ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                    ("invert", operator.invert), ("getitem", operator.getitem)]
+#: The one table of Python operators that symbolic tensors and every engine's variable support:
+#: ``(name, function, has a reflected form)``.  ``==`` and ``!=`` are not in it: a symbolic tensor
+#: compares by identity (Keras keeps tensors in sets and tests ``x in list``), and a variable's own
+#: comparison is never recorded, for the same reason.
+OPERATORS = (
+    ("add", operator.add, True), ("sub", operator.sub, True), ("mul", operator.mul, True),
+    ("truediv", operator.truediv, True), ("floordiv", operator.floordiv, True), ("mod", operator.mod, True),
+    ("pow", operator.pow, True), ("matmul", operator.matmul, True),
+    ("and", operator.and_, True), ("or", operator.or_, True), ("xor", operator.xor, True),
+    ("lt", operator.lt, False), ("le", operator.le, False), ("gt", operator.gt, False), ("ge", operator.ge, False),
+    ("neg", operator.neg, False), ("pos", operator.pos, False), ("abs", operator.abs, False),
+    ("invert", operator.invert, False), ("getitem", operator.getitem, False),
+)
 
 
-def defer_operators(variable_class, eager_class):
-    """Give an engine's variable class Python operators that are recorded, not run, while graphs are
-    being built (so expressions over the variable read its value when a function runs) and that are
-    ``eager_class``'s own operators otherwise."""
+def install_operators(cls: type, eager: Optional[Callable[..., Any]] = None,
+                      eager_class: Optional[type] = None) -> None:
+    """Give ``cls`` every operator of :data:`OPERATORS`, generated here for all tensor types.
 
-    def install(name, fn, reflected=False):
-        dunder = f"__{'r' if reflected else ''}{name}__"
-        eager = getattr(eager_class, dunder, None)
-        if eager is None:
-            return
+    While the calling thread builds graphs, an operator is recorded (``symbolic.record_operator``), so
+    that an expression over a variable reads its value when a function runs.  Otherwise it runs
+    eagerly: ``eager(name, function, reflected)`` returns the method that computes it on concrete
+    values (or None to leave the operator out), or, with ``eager_class``, that class's own method is
+    used.  With neither (a symbolic tensor), every operator is recorded.
+    """
+    for name, fn, reflectable in OPERATORS:
+        for reflected in ((False, True) if reflectable else (False,)):
+            dunder = f"__{'r' if reflected else ''}{name}__"
+            if eager is not None:
+                run = eager(name, fn, reflected)
+            elif eager_class is not None:
+                run = getattr(eager_class, dunder, None)
+            else:
+                run = _record_only(name, fn, reflected)
+            if run is None:
+                continue
+            method = run if eager is None and eager_class is None else _recorded_or(run, name, fn, reflected)
+            method.__name__ = method.__qualname__ = dunder
+            setattr(cls, dunder, method)
 
-        def method(self, *others):
-            if symbolic.active and symbolic.recording():
-                args = (others[0], self) if reflected else (self,) + others
-                return symbolic.record_operator(name, fn, *args)
-            return eager(self, *others)
 
-        method.__name__ = dunder
-        setattr(variable_class, dunder, method)
+def _record_only(name, fn, reflected):
+    if reflected:
+        return lambda self, other: symbolic.record_operator(name, fn, other, self)
+    return lambda self, *others: symbolic.record_operator(name, fn, self, *others)
 
-    for name, fn in _BINARY_OPERATORS:
-        install(name, fn)
-        install(name, fn, reflected=True)
-    for name, fn in _OTHER_OPERATORS:
-        install(name, fn)
+
+def _recorded_or(eager, name, fn, reflected):
+    def method(self, *others):
+        if symbolic.active and symbolic.recording():
+            return symbolic.record_operator(name, fn, *((others[0], self) if reflected else (self,) + others))
+        return eager(self, *others)
+
+    return method
 
 
 #: Parameters that carry tensors (checked for symbolic values); list-valued ones included.
@@ -563,7 +616,8 @@ TENSOR_PARAMS = frozenset(
 )
 
 
-def op(fn=None, *, composite=False, policy=(), **canonicalisers):
+def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, policy: Any = (),
+       **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
     ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
@@ -656,8 +710,7 @@ def _generate(spec):
                  "_callback": callback, "_promote_pair": promote_pair, "_promote_all": promote_all,
                  "_half_name": half_name, "_cast": _cast, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
-    exec(compile("\n".join(lines), f"<kbackend op {spec.name}>", "exec"), namespace)
-    public = namespace[spec.name]
+    public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)
     public.__doc__ = spec.reference.__doc__
     public.__module__ = "kbackend"
     public.__qualname__ = spec.name
@@ -666,13 +719,57 @@ def _generate(spec):
     return public
 
 
+def declaration_line(fn: Callable[..., Any]) -> Tuple[Optional[str], int]:
+    """``(file, line)`` of the ``def`` statement of ``fn`` (below its decorators), or ``(None, 0)``
+    when ``fn`` has no Python source file."""
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if code is None:
+        return None, 0
+    filename, first = code.co_filename, code.co_firstlineno
+    lines = linecache.getlines(filename)
+    pattern = re.compile(rf"\s*(async\s+)?def\s+{re.escape(code.co_name)}\b")
+    for number in range(first, min(first + 40, len(lines)) + 1):
+        if pattern.match(lines[number - 1]):
+            return filename, number
+    return filename, first
+
+
+def compile_function(source: str, name: str, namespace: Dict[str, Any],
+                     origin: Callable[..., Any]) -> Callable[..., Any]:
+    """Compile generated ``source``, which defines function ``name``, in ``namespace`` and return it.
+
+    The generated code is attributed to ``origin``, the function it stands for: its file name is
+    ``origin``'s source file and every line of it is ``origin``'s ``def`` line, so that tracebacks
+    show the declaration and ``inspect.getsourcefile`` names the real file.  The generated text itself
+    is kept in ``linecache`` under ``<kbackend generated NAME for FILE:LINE>`` for a reader who wants
+    to see it (``linecache.getlines`` on the function's ``__kbackend_source__``).
+    """
+    filename, line = declaration_line(origin)
+    tree = ast.parse(source)
+    if filename is not None:
+        text = linecache.getline(filename, line)
+        start, end = len(text) - len(text.lstrip()), len(text.rstrip())  # the whole line: no carets
+        for node in ast.walk(tree):
+            if "lineno" in node._attributes:
+                for attribute, value in (("lineno", line), ("end_lineno", line), ("col_offset", start),
+                                         ("end_col_offset", end)):
+                    setattr(node, attribute, value)
+    code = compile(tree, filename or f"<kbackend generated {name}>", "exec")
+    exec(code, namespace)
+    function = namespace[name]
+    generated = f"<kbackend generated {name} for {filename}:{line}>"
+    linecache.cache[generated] = (len(source), None, source.splitlines(True), generated)
+    function.__kbackend_source__ = generated
+    return function
+
+
 #: Parameters that take the caller's callables (their exceptions reach the caller untouched); with
 #: ``alt``, ``x`` is one too (in_train_phase, in_test_phase).
 CALLBACK_PARAMS = frozenset(("fn", "step_function", "then_expression", "else_expression", "alt"))
 REQUIRED_CALLBACKS = frozenset(("fn", "step_function"))
 
 
-def callback(fn):
+def callback(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` wrapped so that an exception it raises is marked as the caller's own: the op that called
     it re-raises it untouched instead of naming it."""
     if getattr(fn, "_kbackend_callback", False):
@@ -688,8 +785,8 @@ def callback(fn):
                 pass
             raise
 
-    call._kbackend_callback = True
-    call.__wrapped__ = fn
+    setattr(call, "_kbackend_callback", True)
+    setattr(call, "__wrapped__", fn)
     call.__name__ = getattr(fn, "__name__", "callback")
     return call
 
@@ -697,7 +794,7 @@ def callback(fn):
 _CONTRACT = (ValueError, TypeError, NotImplementedError, MemoryError)
 
 
-def named_error(name, exc):
+def named_error(name: str, exc: BaseException) -> BaseException:
     """The exception an op raises for ``exc`` raised inside it: ``exc`` itself when it is already a
     ``ValueError``/``TypeError``/``NotImplementedError``/``MemoryError`` whose message starts with the
     op's name (or an ImportError naming a missing engine), else one of those four whose message is
@@ -712,7 +809,7 @@ def named_error(name, exc):
         return exc
     if isinstance(exc, MemoryError) or "RESOURCE_EXHAUSTED" in message or \
             exc.__class__.__name__ == "ResourceExhaustedError":
-        kind = MemoryError
+        kind: Type[Exception] = MemoryError
     elif isinstance(exc, NotImplementedError):
         kind = NotImplementedError
     elif isinstance(exc, (TypeError, AttributeError)):
@@ -848,7 +945,7 @@ def _keras_variable(make):
     return variable
 
 
-def collect(*modules, renames=None):
+def collect(*modules: Any, renames: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Build a backend's table from topic modules (functions named like ops) and a rename table."""
     table = dict(renames or {})
     for module in modules:
@@ -866,11 +963,11 @@ def _imported(impl, module):
     return home != module.__name__ and home.startswith("kbackend.")
 
 
-_backends = {}
+_backends: Dict[str, "Backend"] = {}
 _backends_lock = threading.Lock()
 
 
-def get_backend(name):
+def get_backend(name: str) -> "Backend":
     """The (possibly not yet loaded) Backend object for ``name``."""
     name = config.canonical_backend_name(name, "backend_scope")
     backend = _backends.get(name)
@@ -920,12 +1017,12 @@ def _default_backend():
 _current = contextvars.ContextVar("kbackend_backend", default=_default_backend())
 
 
-def active_backend():
+def active_backend() -> "Backend":
     """The Backend object in force for this thread / task."""
     return _current.get()
 
 
-def backend():
+def backend() -> str:
     """Return the name of the backend chosen at import (``'numpy'`` unless configured).
 
     Inside :func:`backend_scope` this is the scoped backend.
@@ -962,8 +1059,14 @@ K = Namespace()
 
 
 @contextlib.contextmanager
-def backend_scope(name):
+def backend_scope(name: str) -> Iterator["Backend"]:
     """Run the enclosed block on backend ``name`` (this thread / async task only).
+
+    Args:
+        name: 'numpy', 'torch', 'jax', 'tensorflow', 'pytensor' or 'theano'.
+
+    Raises:
+        ValueError: ``name`` is not a known backend; ImportError when its engine is not installed.
 
     >>> import kbackend as K
     >>> with K.backend_scope('numpy'):

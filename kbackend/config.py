@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import warnings
+from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def _choice_error(func, arg, value, allowed):
 # floatx / epsilon / data format
 
 
-def floatx():
+def floatx() -> str:
     """Return the default float type as a string: ``'float32'`` unless changed.
 
     >>> import kbackend as K
@@ -79,8 +80,14 @@ def floatx():
 dtypes.floatx = floatx  # the dtype rules read the configured default from here on
 
 
-def set_floatx(value):
+def set_floatx(value: str) -> None:
     """Set the default float type: one of ``'float16'``, ``'bfloat16'``, ``'float32'``, ``'float64'``.
+
+    Args:
+        value: 'float16', 'bfloat16', 'float32' or 'float64'.
+
+    Raises:
+        ValueError: ``value`` is not a float dtype name; the message names it.
 
     >>> import kbackend as K
     >>> K.set_floatx('float64'); K.floatx()
@@ -93,7 +100,7 @@ def set_floatx(value):
     _floatx = value
 
 
-def epsilon():
+def epsilon() -> float:
     """Return the fuzz factor used in numeric expressions (default ``1e-07``).
 
     >>> import kbackend as K
@@ -109,8 +116,14 @@ def _check_epsilon(func, value):
     return float(value)
 
 
-def set_epsilon(value):
+def set_epsilon(value: float) -> None:
     """Set the fuzz factor used in numeric expressions.
+
+    Args:
+        value: The new fuzz factor (a positive float).
+
+    Raises:
+        ValueError: ``value`` is not a positive number; the message names it.
 
     >>> import kbackend as K
     >>> K.set_epsilon(1e-05); K.epsilon()
@@ -121,7 +134,7 @@ def set_epsilon(value):
     _epsilon = _check_epsilon("set_epsilon", value)
 
 
-def image_data_format():
+def image_data_format() -> str:
     """Return the default image data format: ``'channels_last'`` (default) or ``'channels_first'``.
 
     >>> import kbackend as K
@@ -131,8 +144,14 @@ def image_data_format():
     return _image_data_format
 
 
-def set_image_data_format(data_format):
+def set_image_data_format(data_format: str) -> None:
     """Set the default image data format: ``'channels_first'`` or ``'channels_last'``.
+
+    Args:
+        data_format: 'channels_last' or 'channels_first'.
+
+    Raises:
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
 
     >>> import kbackend as K
     >>> K.set_image_data_format('channels_first'); K.image_data_format()
@@ -146,8 +165,14 @@ def set_image_data_format(data_format):
     _image_data_format = str(data_format)
 
 
-def normalize_data_format(value):
+def normalize_data_format(value: Optional[str]) -> str:
     """Return ``value`` lower-cased and checked, or the global data format when ``value`` is None.
+
+    Args:
+        value: 'channels_last', 'channels_first' (any case), or None for the global format.
+
+    Raises:
+        ValueError: ``value`` is not 'channels_first', 'channels_last' or None.
 
     >>> import kbackend as K
     >>> K.normalize_data_format(None)
@@ -170,7 +195,7 @@ def canonical_data_format(value):
     return normal if normal in DATA_FORMATS else None
 
 
-def image_dim_ordering():
+def image_dim_ordering() -> str:
     """Legacy getter: ``'th'`` for channels_first, ``'tf'`` for channels_last.
 
     >>> import kbackend as K
@@ -180,8 +205,14 @@ def image_dim_ordering():
     return "th" if _image_data_format == "channels_first" else "tf"
 
 
-def set_image_dim_ordering(dim_ordering):
+def set_image_dim_ordering(dim_ordering: str) -> None:
     """Legacy setter: ``'th'`` selects channels_first, ``'tf'`` channels_last.
+
+    Args:
+        dim_ordering: 'th' (channels_first) or 'tf' (channels_last).
+
+    Raises:
+        ValueError: ``dim_ordering`` is not 'th' or 'tf'.
 
     >>> import kbackend as K
     >>> K.set_image_dim_ordering('tf'); K.image_data_format()
@@ -192,8 +223,14 @@ def set_image_dim_ordering(dim_ordering):
     set_image_data_format("channels_first" if dim_ordering == "th" else "channels_last")
 
 
-def cast_to_floatx(x):
+def cast_to_floatx(x: Any) -> np.ndarray:
     """Return ``x`` as a NumPy array of the default float type (a new array; ``x`` is unchanged).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: ``x`` cannot be converted to an array of ``floatx()``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cast_to_floatx(np.array([1.0, 2.0], dtype='float64')).dtype
@@ -208,7 +245,7 @@ def cast_to_floatx(x):
 # backend name
 
 
-def canonical_backend_name(name, func="backend"):
+def canonical_backend_name(name: str, func: str = "backend") -> str:
     """Map a user-facing backend name to the name kbackend loads.
 
     ``'theano'`` → ``'pytensor'``; ``'kbackend.torch'`` (the name Keras 2 is given to run on kbackend)
@@ -245,7 +282,7 @@ def canonical_backend_name(name, func="backend"):
     return BACKEND_ALIASES.get(name, name)
 
 
-def usable_engines():
+def usable_engines() -> List[str]:
     """The engines kbackend can run here: a backend package exists and its engine is importable.
 
     >>> import kbackend as K
@@ -260,12 +297,18 @@ def usable_engines():
 # ---------------------------------------------------------------------------------------------------
 # uids and learning phase
 
-_uids = {}
+_uids: Dict[str, int] = {}
 _uid_lock = threading.Lock()
 
 
-def get_uid(prefix=""):
+def get_uid(prefix: str = "") -> int:
     """Return 1, 2, 3, … on successive calls with the same ``prefix``.
+
+    Args:
+        prefix: The prefix whose counter is incremented.
+
+    Raises:
+        TypeError: ``prefix`` is not hashable.
 
     >>> import kbackend as K
     >>> K.reset_uids(); K.get_uid('dense'), K.get_uid('dense'), K.get_uid('conv')
@@ -276,7 +319,7 @@ def get_uid(prefix=""):
         return _uids[prefix]
 
 
-def reset_uids():
+def reset_uids() -> None:
     """Reset every counter of :func:`get_uid`.
 
     >>> import kbackend as K
@@ -287,7 +330,7 @@ def reset_uids():
         _uids.clear()
 
 
-def learning_phase():
+def learning_phase() -> Any:
     """Return the learning phase: 0 (test, the default) or 1 (train).
 
     >>> import kbackend as K
@@ -301,14 +344,20 @@ def learning_phase():
     return _learning_phase
 
 
-def graph_learning_phase():
+def graph_learning_phase() -> Any:
     """The learning-phase placeholder while the calling thread builds graphs, else None.  This module
     stands below the symbolic layer: :mod:`kbackend.graph` installs its own function here when it loads."""
     return None
 
 
-def set_learning_phase(value):
+def set_learning_phase(value: int) -> None:
     """Set the learning phase to 0 (test) or 1 (train) for every later call.
+
+    Args:
+        value: 0 (test) or 1 (training).
+
+    Raises:
+        ValueError: ``value`` is not 0 or 1.
 
     >>> import kbackend as K
     >>> K.set_learning_phase(1); K.learning_phase()
@@ -338,9 +387,15 @@ def clear_learning_phase():
 
 
 @contextlib.contextmanager
-def learning_phase_scope(value):
+def learning_phase_scope(value: int) -> Iterator[int]:
     """Run the enclosed block in learning phase ``value`` (0: test, 1: train), then restore the phase
     in force before (Keras 2's ``K.learning_phase_scope``; like ``set_learning_phase`` it is global).
+
+    Args:
+        value: 0 (test) or 1 (training) for the block.
+
+    Raises:
+        ValueError: ``value`` is not 0 or 1.
 
     >>> import kbackend as K
     >>> with K.learning_phase_scope(1):
@@ -365,7 +420,7 @@ def learning_phase_scope(value):
 # keras.json
 
 
-def keras_dir():
+def keras_dir() -> str:
     """The directory holding ``keras.json``: ``$KERAS_HOME``, else ``~/.keras``, else ``/tmp/.keras``."""
     home = os.environ.get("KERAS_HOME")
     if home:
@@ -416,7 +471,7 @@ def _file_kind(mode):
     return "not a regular file"
 
 
-def read_json(path):
+def read_json(path: str) -> Optional[dict]:
     """Return the JSON object held by the keras.json at ``path``, or None when there is no file.
 
     Only a regular file is opened (never a FIFO, which would block, nor a device), and at most
@@ -471,7 +526,7 @@ def read_json(path):
     return config
 
 
-def read_config_file(path):
+def read_config_file(path: str) -> Optional[dict]:
     """Return the validated kbackend keys of the keras.json at ``path``: None when there is no file,
     {} (after one warning) when the file cannot be used; a bad value raises ``ValueError``."""
     try:
@@ -499,7 +554,7 @@ def _started_by_command_line():
     return False
 
 
-def load(strict=None):
+def load(strict: Optional[bool] = None) -> None:
     """Apply keras.json and KERAS_BACKEND to the module state (run once, at import).
 
     A bad value raises ``ValueError``; with ``strict=False`` (the command line) it is kept in
@@ -540,7 +595,7 @@ def load(strict=None):
         config_source += "; backend from KERAS_BACKEND"
 
 
-def checked_setting(key, text):
+def checked_setting(key: str, text: str) -> Any:
     """Turn ``text`` (from the command line) into the value of ``key`` kbackend would accept in
     keras.json, or raise ``ValueError`` naming the key, the value and what is allowed."""
     if key not in CONFIG_KEYS:
@@ -567,7 +622,7 @@ def checked_setting(key, text):
     return text
 
 
-def write_config(key, value, path=None):
+def write_config(key: str, value: Any, path: Optional[str] = None) -> str:
     """Set ``key`` to ``value`` in keras.json, keeping the other keys and the file's permissions.
 
     The value is checked first (:func:`checked_setting`); the file is replaced atomically (temp file

@@ -5,6 +5,8 @@ accepts strings, NumPy dtypes and scalar types, Python types and engine dtype ob
 ``str()`` ends in a known name, e.g. ``torch.float32``), and caches the answer so the hot path is a dict hit.
 """
 
+from typing import Any, Dict, Tuple
+
 import numpy as np
 
 FLOATS = ("float16", "bfloat16", "float32", "float64")
@@ -14,16 +16,16 @@ NAMES = FLOATS + INTS + ("bool", "complex64", "complex128", "string")
 _ALIASES = {"float": "float32", "half": "float16", "double": "float64", "long": "int64", "int": "int32",
             "bool_": "bool", "boolean": "bool", "str": "string", "object": "string"}
 _PY_TYPES = {float: None, int: "int32", bool: "bool", str: "string"}
-_cache = {}
+_cache: Dict[Any, str] = {}
 
 
-def floatx():
+def floatx() -> str:
     """The default float type.  This module stands below the configuration and never imports it:
     :mod:`kbackend.config` installs its own ``floatx`` here when it loads."""
     return "float32"
 
 
-def canonical_dtype(dtype):
+def canonical_dtype(dtype: Any) -> str:
     """Return the canonical name of ``dtype``; ``float`` → floatx(); raise ``TypeError`` if unknown.
 
     >>> canonical_dtype(np.float64), canonical_dtype('int32'), canonical_dtype(bool)
@@ -73,7 +75,7 @@ _INT32 = np.iinfo(np.int32)
 #:   ``batch_normalization``): tensors of different dtypes meet in :func:`promote` (an int or bool
 #:   tensor meeting a float one takes the float's dtype; other mixes widen as NumPy does).  A Python
 #:   number or NumPy scalar is weak: it takes the tensor's dtype, except a float meeting an int or bool
-#:   tensor (float64, as NumPy) and an int meeting a bool tensor (int32).
+#:   tensor (``floatx()``, the float's own type) and an int meeting a bool tensor (int32).
 #: * ``real`` (activations, ``sqrt``, ``exp``, ``log``, ``mean``, ``var``, ``std``…): bool and int
 #:   inputs, Python numbers and lists become ``floatx()`` first.
 #: * ``same``: the input's dtype (``max``, ``relu``, ``clip``…; sums of bools count in int64, as NumPy).
@@ -83,7 +85,7 @@ _INT32 = np.iinfo(np.int32)
 POLICY = ("promote", "real", "same", "bool", "int64", "accumulate-half")
 
 
-def promote(a, b):
+def promote(a: str, b: str) -> str:
     """The dtype name a binary op of dtype names ``a`` and ``b`` computes in (the ``promote`` rule).
 
     >>> promote('float32', 'int32'), promote('int32', 'float16'), promote('float32', 'float64')
@@ -108,10 +110,10 @@ def promote(a, b):
     return name
 
 
-_PROMOTED = {}
+_PROMOTED: Dict[Tuple[str, str], str] = {}
 
 
-def from_python(x):
+def from_python(x: Any) -> np.ndarray:
     """A Python value (number, bool, list, tuple) as a NumPy array with TensorFlow's (Keras 2's) types:
     floats → ``floatx()``, ints → int32 (int64 when they do not fit), bools → bool.  Anything with a
     dtype of its own (NumPy arrays and scalars, engine tensors) keeps it.  The one rule of the NumPy
@@ -127,11 +129,11 @@ def from_python(x):
     return array
 
 
-def is_float(name):
+def is_float(name: str) -> bool:
     return name in FLOATS
 
 
-def numpy_dtype(name):
+def numpy_dtype(name: str) -> np.dtype:
     """The NumPy dtype for a canonical name; bfloat16 comes from ``ml_dtypes`` (installed with JAX/TF)."""
     if name == "bfloat16":
         try:
@@ -144,6 +146,6 @@ def numpy_dtype(name):
     return np.dtype(name)
 
 
-def is_floating(dtype):
+def is_floating(dtype: Any) -> bool:
     """Any float NumPy dtype, bfloat16 included."""
     return dtype.kind == "f" or dtype.char == "E"

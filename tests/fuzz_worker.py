@@ -1,11 +1,12 @@
 """Worker of the fuzz suite: runs the fuzz calls on one engine and reports each on stdout.
 
-    python tests/fuzz_worker.py ENGINE MODE START
+    python tests/fuzz_worker.py ENGINE MODE START [RECYCLE_BYTES]
 
-``MODE`` is ``ci`` or ``full``.  For each call from index ``START`` it prints ``B <index>`` before the call
+``MODE`` is ``ci`` or ``full``.  For each call from index ``START`` it prints ``B <index> <call id>`` before the call
 and ``R <index> <json>`` after it, so that the parent (``tests/test_fuzz.py``) knows which call a crash or
 a hang happened in, and restarts the worker after it.  On an engine other than NumPy the worker also
-runs the call on NumPy (the reference) and reports both answers.
+runs the call on NumPy (the reference) and reports both answers.  Past ``RECYCLE_BYTES`` of resident
+memory it stops after a call with ``S <next index>``, and the parent starts a fresh worker there.
 """
 
 import json
@@ -89,14 +90,26 @@ def attempt(op, call):
         return status, {"type": type(exc).__name__, "message": message[:300]}
 
 
+def resident_bytes():
+    """The worker's resident memory now (Linux), or 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def main():
     engine, mode, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    # Past this much resident memory (compiled-function caches grow with every new call) the worker stops
+    # after a call and says where to go on: the parent starts a fresh one there.
+    recycle = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     calls = fuzz_tables.calls(full=mode == "full")
     print(f"N {len(calls)}", flush=True)
     for index in range(start, len(calls)):
         call = calls[index]
         op = call[1].op
-        print(f"B {index}", flush=True)
+        print(f"B {index} {call[0]}", flush=True)
         K.clear_session() if hasattr(K, "clear_session") else None
         K.set_floatx("float32")
         K.set_learning_phase(0)
@@ -112,6 +125,9 @@ def main():
         elif engine != "numpy":
             record["ref_status"] = None
         print(f"R {index} {json.dumps(record)}", flush=True)
+        if recycle and index + 1 < len(calls) and resident_bytes() > recycle:
+            print(f"S {index + 1}", flush=True)
+            return
     print("E", flush=True)
 
 

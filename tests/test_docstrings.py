@@ -1,6 +1,9 @@
-"""Every K function's docstring example runs and prints what it says (on NumPy)."""
+"""Every K function's docstring example runs and prints what it says (on NumPy), and its docstring lists
+every parameter under Args and what it raises under Raises."""
 
 import doctest
+import inspect
+import re
 
 import pytest
 
@@ -29,3 +32,37 @@ def test_docstring_example(name):
         for test in finder.find(fn, name, globs={}):
             runner.run(test)
         assert runner.failures == 0, f"{name}: {runner.failures} docstring example(s) failed (see output)"
+
+
+def _public_functions():
+    for name in K.__all__:
+        spec = OPS.get(name)
+        yield name, spec.reference if spec is not None else inspect.unwrap(getattr(K, name))
+
+
+def _section(doc, title):
+    """The entries of a Google-style section: the lines after ``title:`` up to the next blank line."""
+    if f"\n{title}:" not in "\n" + doc:
+        return None
+    block = ("\n" + doc).split(f"\n{title}:", 1)[1].split("\n\n", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name, fn", sorted(_public_functions()), ids=lambda value: value if isinstance(value, str) else "")
+def test_docstring_lists_every_parameter_and_what_it_raises(name, fn):
+    doc = inspect.getdoc(fn) or ""
+    parameters = list(inspect.signature(fn).parameters)
+    if parameters:
+        entries = _section(doc, "Args")
+        assert entries is not None, f"{name}: no Args section"
+        listed = set()
+        for entry in entries:
+            match = re.match(r"\s{4}([*\w][\w, *]*):", entry)
+            if match:
+                listed.update(part.strip().lstrip("*") for part in match.group(1).split(","))
+        assert set(parameters) <= listed, f"{name}: Args does not list {sorted(set(parameters) - listed)}"
+    if parameters or name in OPS:
+        entries = _section(doc, "Raises")
+        assert entries, f"{name}: no Raises section"
+        assert all(re.match(r"\s{4}(\w+(Error|Exception)|Nothing): \S", e) or e.startswith(" " * 8) for e in entries), \
+            f"{name}: Raises entries must read 'SomeError: when'"

@@ -100,9 +100,6 @@ def _python_values():
             np.ones((2, 3), "float32"), np.zeros(3, "int32"), np.ones(3, "int32"), None, None), "float32"),
         ("batch_normalization-int32-x", lambda: K.batch_normalization(
             np.ones((2, 3), "int32"), np.zeros(3, "float32"), np.ones(3, "float32"), None, None), "float32"),
-        ("attention-scale", lambda: K.softmax(
-            K.batch_dot(K.constant(np.ones((2, 3, 4))), K.constant(np.ones((2, 5, 4))), axes=[2, 2])
-            * (1 / np.sqrt(np.float64(4)))), "float32"),
         ("sum-float16", lambda: K.sum(np.ones((2, 3), "float16") * 1000), "float16"),
         ("mean-bool", lambda: K.mean(np.array([True, False])), "float32"),
         ("argmax-float32", lambda: K.argmax(np.ones((2, 3), "float32")), "int64"),

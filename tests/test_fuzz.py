@@ -24,10 +24,11 @@ import fnmatch
 import json
 import os
 import pathlib
-import select
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 
 import numpy as np
 import pytest
@@ -39,6 +40,7 @@ HERE = pathlib.Path(__file__).parent
 FULL = os.environ.get("KBACKEND_FUZZ") == "full"
 MODE = "full" if FULL else "ci"
 CALL_LIMIT = float(os.environ.get("KBACKEND_FUZZ_CALL_LIMIT", "60"))  # seconds per call: above is a hang
+RECYCLE = int(os.environ.get("KBACKEND_FUZZ_RECYCLE", 1536 << 20))  # a worker past this resident size is replaced
 COLUMNS = ("ok", "named error", "unnamed error", "leaked", "hang", "crash", "callback", "differs",
            "allowed", "known gap", "ok vs error")
 
@@ -50,27 +52,37 @@ TOLERANCE = {"float16": (2e-2, 2e-2), "bfloat16": (5e-2, 5e-2), "float32": (2e-4
 # running the worker
 
 
-def run_engine(engine):
-    """Run every fuzz call on ``engine``; returns the list of records (crashes and hangs included)."""
+def run_engine(engine, worker=HERE / "fuzz_worker.py", call_limit=None):
+    """Run every fuzz call on ``engine``; returns the list of records (crashes and hangs included).
+
+    The worker's lines are read by a thread into a queue, so that the time limit applies to the call
+    in progress: a line already read (buffered) never waits behind the next call."""
     records, start, total = [], 0, None
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
                TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
     while total is None or start < total:
         with tempfile.TemporaryFile() as stderr:
-            proc = subprocess.Popen([sys.executable, str(HERE / "fuzz_worker.py"), engine, MODE, str(start)],
+            proc = subprocess.Popen([sys.executable, str(worker), engine, MODE, str(start),
+                                     str(RECYCLE)],
                                     stdout=subprocess.PIPE, stderr=stderr, env=env, text=True, bufsize=1)
-            current, finished = None, False
+            lines = queue.Queue()
+            threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
+            current, finished, ids = None, False, {}
             try:
                 while True:
-                    limit = CALL_LIMIT if current is not None else 300  # the first call imports the engine
-                    ready, _, _ = select.select([proc.stdout], [], [], limit)
-                    if not ready:
+                    limit = (call_limit or CALL_LIMIT) if current is not None else 300  # the first imports the engine
+                    try:
+                        line = lines.get(timeout=limit)
+                    except queue.Empty:
                         proc.kill()
                         proc.wait()
-                        records.append({"id": _id_of(current), "status": "hang", "index": current})
-                        start = current + 1 if current is not None else total or 0
+                        if current is None:
+                            raise RuntimeError(f"fuzz worker for {engine} stalled between calls after call "
+                                               f"#{start}") from None
+                        records.append({"id": ids.get(current, f"call #{current}"), "status": "hang",
+                                        "index": current, "payload": {"type": "hang", "message": ""}})
+                        start = current + 1
                         break
-                    line = proc.stdout.readline()
                     if not line:
                         code = proc.wait()
                         if finished:
@@ -79,21 +91,29 @@ def run_engine(engine):
                             stderr.seek(0)
                             raise RuntimeError(f"fuzz worker for {engine} failed to start (exit {code}): "
                                                f"{stderr.read()[-2000:].decode(errors='replace')}")
-                        records.append({"id": _id_of(current), "status": "crash", "index": current,
-                                        "payload": {"type": f"exit {code}", "message": ""}})
+                        stderr.seek(0)
+                        records.append({"id": ids.get(current, f"call #{current}"), "status": "crash",
+                                        "index": current, "payload": {"type": f"exit {code}",
+                                                                      "message": _tail(stderr.read())}})
                         start = current + 1
                         break
                     tag, _, rest = line.rstrip("\n").partition(" ")
                     if tag == "N":
                         total = int(rest)
                     elif tag == "B":
-                        current = int(rest)
+                        index, _, call_id = rest.partition(" ")
+                        current = int(index)
+                        ids = {current: call_id}
                     elif tag == "R":
                         index, _, body = rest.partition(" ")
                         record = json.loads(body)
                         record["index"] = int(index)
                         records.append(record)
                         current = None
+                    elif tag == "S":  # stopped to free memory: go on from there in a fresh worker
+                        start = int(rest)
+                        proc.wait()
+                        break
                     elif tag == "E":
                         finished = True
             finally:
@@ -103,11 +123,15 @@ def run_engine(engine):
     return records
 
 
-_IDS = {}
+def _read_lines(stream, lines):
+    for line in iter(stream.readline, ""):
+        lines.put(line)
+    lines.put("")  # end of output: the worker exited
 
 
-def _id_of(index):
-    return f"call #{index}" if index is None else _IDS.get(index, f"call #{index}")
+def _tail(stderr_bytes):
+    text = stderr_bytes.decode(errors="replace").strip().splitlines()
+    return " | ".join(text[-3:])[-300:]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -245,6 +269,35 @@ def test_fuzz(engine):
             kind = (record.get("payload") or {}).get("type", "")
             problems.append(f"{column}: {record['id']}: {kind} {detail}"[:300])
     assert not problems, f"{engine}: {counts}\n" + "\n".join(problems)
+
+
+FAKE_WORKER = """
+import json, os, sys, time
+start = int(sys.argv[3])
+print("N 5", flush=True)
+for index in range(start, 5):
+    print(f"B {index} fake/{index}", flush=True)
+    if index == 1:
+        time.sleep(60)  # a hang
+    if index == 2:
+        os.abort()  # a crash
+    print(f"R {index} " + json.dumps({"id": f"fake/{index}", "status": "ok"}), flush=True)
+    if index == 3:
+        print("S 4", flush=True)  # recycled: the next worker starts at 4
+        sys.exit(0)
+print("E", flush=True)
+"""
+
+
+def test_the_runner_names_hangs_and_crashes_and_goes_on(tmp_path):
+    """A hung or crashed call is recorded under its own id, and a fresh worker goes on after it (the
+    runner once waited for a line it had already read, and restarted at the wrong call)."""
+    worker = tmp_path / "worker.py"
+    worker.write_text(FAKE_WORKER)
+    records = run_engine("numpy", worker=worker, call_limit=3)
+    assert [(r["id"], r["status"]) for r in records] == [
+        ("fake/0", "ok"), ("fake/1", "hang"), ("fake/2", "crash"), ("fake/3", "ok"), ("fake/4", "ok")]
+    assert records[2]["payload"]["type"] == "exit -6"
 
 
 def test_allowed_differences_have_reasons():

@@ -16,6 +16,12 @@ from .tensor import placeholder  # noqa: F401  (a public K name)
 def stop_gradient(variables):
     """Return ``variables`` (a tensor or a list of tensors) unchanged, but blocking gradients.
 
+    Args:
+        variables: The variables (or tensors) to differentiate with respect to.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``stop_gradient:``.
+
     >>> import kbackend as K
     >>> K.eval(K.stop_gradient(K.constant([1.0])))
     array([1.], dtype=float32)
@@ -29,6 +35,13 @@ def stop_gradient(variables):
 def print_tensor(x, message=""):
     """Return ``x`` unchanged and print ``message`` followed by its value (when it is evaluated).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        message: The message printed before the value.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``print_tensor:``.
+
     >>> import kbackend as K
     >>> _ = K.print_tensor(K.constant([1.0, 2.0]), message='x = ')
     x = [1. 2.]
@@ -40,6 +53,12 @@ def print_tensor(x, message=""):
 @contextlib.contextmanager
 def name_scope(name):
     """Prefix the names of placeholders and symbolic tensors made inside the block with ``name/``.
+
+    Args:
+        name: The scope's name.
+
+    Raises:
+        ValueError: ``name`` is not a non-empty string.
 
     >>> import kbackend as K
     >>> with K.name_scope('block'):
@@ -63,6 +82,12 @@ def control_dependencies(control_inputs):
     any node recorded in the block reads a variable, so ``total / count`` built inside sees this
     call's values, as a Keras 2 metric's result does.  Eager ops have already run in program order.
 
+    Args:
+        control_inputs: The tensors that must be computed first (nested lists allowed).
+
+    Raises:
+        Nothing: values that are not symbolic tensors are ignored (eager values have already run).
+
     >>> import kbackend as K
     >>> with K.control_dependencies([]):
     ...     K.eval(K.constant(1.0))
@@ -72,12 +97,26 @@ def control_dependencies(control_inputs):
 
 
 def symbolic(func):
-    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders."""
+    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders.
+
+    Args:
+        func: The function to wrap.
+
+    Raises:
+        Nothing: ``func`` is returned unchanged.
+    """
     return func
 
 
 def eager(func):
-    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders."""
+    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders.
+
+    Args:
+        func: The function to wrap.
+
+    Raises:
+        Nothing: ``func`` is returned unchanged.
+    """
     return func
 
 

@@ -29,6 +29,13 @@ def gradients(loss, variables):
     ``variables`` may be variables, placeholders or intermediate tensors; evaluate the result with
     :func:`function` (or ``K.eval`` when no placeholder is involved).
 
+    Args:
+        loss: The scalar tensor to differentiate.
+        variables: The variables (or tensors) to differentiate with respect to.
+
+    Raises:
+        TypeError: ``loss`` is not a symbolic tensor built from placeholders and K ops.
+
     >>> import kbackend as K
     >>> w = K.variable([1.0, 2.0]); x = K.placeholder((2,))
     >>> g, = K.gradients(K.sum(x * w * w), [w])
@@ -283,6 +290,16 @@ def function(inputs, outputs, updates=None, **kwargs):
     returns a list of NumPy arrays.  ``K.learning_phase()`` may be one of the inputs (fed 0 or 1);
     otherwise it is 0 unless set with ``K.set_learning_phase``.  Keyword ``compile=True`` asks
     PyTorch for ``torch.compile``; ``jit=False`` replays without ``jax.jit`` / ``tf.function``.
+
+    Args:
+        inputs: The placeholders fed on each call (a list).
+        outputs: The tensors computed on each call (a list, or one tensor).
+        updates: Update operations (``K.update*`` results or ``(variable, value)`` pairs) applied on each call.
+        **kwargs: ``compile``, ``jit`` and ``name`` (see above).
+
+    Raises:
+        TypeError: ``inputs`` holds something other than placeholders.
+        ValueError: a keyword other than ``compile``, ``jit`` or ``name`` is given.
 
     >>> import kbackend as K
     >>> x = K.placeholder((None, 2))

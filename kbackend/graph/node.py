@@ -9,11 +9,10 @@ recorder through the dispatcher's symbolic seam (``symbolic.record_operator``).
 
 import contextlib
 import itertools
-import operator
 import threading
 
 from .. import config
-from .._dispatch import OPS, name_scopes, symbolic
+from .._dispatch import OPS, install_operators, name_scopes, symbolic
 
 
 node_serials = itertools.count()  # creation order of nodes (a loop body's nodes come after its start)
@@ -140,30 +139,11 @@ class SymbolicTensor:
 
     __hash__ = object.__hash__
 
-    def __getitem__(self, index):
-        return symbolic.record_operator("getitem", operator.getitem, self, index)
-
     def eval(self):
         return OPS["eval"].public(self)
 
 
-def _binary(name, fn, reflected=False):
-    if reflected:
-        return lambda self, other: symbolic.record_operator(name, fn, other, self)
-    return lambda self, other: symbolic.record_operator(name, fn, self, other)
-
-
-for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow), ("matmul", operator.matmul)]:
-    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
-    setattr(SymbolicTensor, f"__r{_name}__", _binary(_name, _fn, reflected=True))
-for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("and", operator.and_), ("or", operator.or_), ("xor", operator.xor)]:
-    setattr(SymbolicTensor, f"__{_name}__", _binary(_name, _fn))
-for _name, _fn in [("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                   ("invert", operator.invert)]:
-    setattr(SymbolicTensor, f"__{_name}__", (lambda n, f: lambda self: symbolic.record_operator(n, f, self))(_name, _fn))
+install_operators(SymbolicTensor)  # every operator records a node
 
 
 def is_symbolic(value):

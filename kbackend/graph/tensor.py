@@ -597,6 +597,18 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
 
     With only ``ndim`` every dimension is unknown.  Feed it through :func:`kbackend.function`.
 
+    Args:
+        shape: A tuple of non-negative ints (or a 1-D int tensor).
+        ndim: The rank, when ``shape`` is not given.
+        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
+        sparse: Must be False: sparse placeholders are not implemented.
+        name: The placeholder's name (made unique with a counter); None for 'Placeholder'.
+
+    Raises:
+        ValueError: neither ``shape`` nor ``ndim`` is given, or ``shape`` is not a tuple of dims.
+        NotImplementedError: ``sparse`` is True.
+        TypeError: ``dtype`` is not a dtype name.
+
     >>> import kbackend as K
     >>> x = K.placeholder((2, 3), dtype='float32')
     >>> K.int_shape(x), K.dtype(x)

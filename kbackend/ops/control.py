@@ -13,6 +13,7 @@ import numpy as np
 from .. import config
 from .._dispatch import K, dtype_or_none, op
 from . import ctc  # noqa: F401  (declares the CTC ops)
+from .math import promoted
 from .variables import _array
 
 
@@ -36,6 +37,14 @@ def switch(condition, then_expression, else_expression):
 
     Raises ``ValueError`` when ``condition`` has a higher rank than ``then_expression``.
 
+    Args:
+        condition: A bool tensor or scalar.
+        then_expression: The value (or a callable returning it) where ``condition`` is true.
+        else_expression: The value (or a callable returning it) where ``condition`` is false.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``switch:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.switch(np.array([True, False]), np.ones((2, 2)), np.zeros((2, 2))))
     array([[1., 1.],
@@ -52,7 +61,7 @@ def switch(condition, then_expression, else_expression):
             f"`then_expression` ({then_value.ndim})"
         )
     condition = condition.astype(bool).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
-    return np.where(condition, then_value, else_value)
+    return np.where(condition, *promoted(then_value, else_value))  # int32 and float32 branches give float32
 
 
 @op(composite=True)
@@ -61,6 +70,14 @@ def in_train_phase(x, alt, training=None):
 
     ``training`` None reads :func:`learning_phase`; a Python bool or number picks a branch directly (the
     other is never called); a tensor selects with :func:`switch`.
+
+    Args:
+        x: The value (or a callable returning it) used in the training phase.
+        alt: The value (or a callable returning it) used in the test phase.
+        training: The learning phase to use: 0, 1, a bool tensor, or None for the global phase.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``in_train_phase:``.
 
     >>> import kbackend as K
     >>> K.in_train_phase(lambda: 'dropout', lambda: 'identity', training=1)
@@ -77,6 +94,14 @@ def in_train_phase(x, alt, training=None):
 def in_test_phase(x, alt, training=None):
     """Return ``x`` in the test phase and ``alt`` otherwise: :func:`in_train_phase` with the branches
     swapped.
+
+    Args:
+        x: The value (or a callable returning it) used in the test phase.
+        alt: The value (or a callable returning it) used in the training phase.
+        training: The learning phase to use: 0, 1, a bool tensor, or None for the global phase.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``in_test_phase:``.
 
     >>> import kbackend as K
     >>> K.in_test_phase('test value', 'train value', training=0)
@@ -113,6 +138,9 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
 
     Raises ``ValueError`` for inputs of rank below 3, a mask whose shape does not match, or an unknown
     number of time steps.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``rnn:``.
 
     >>> import numpy as np, kbackend as K
     >>> def step(x, states):
@@ -198,6 +226,16 @@ def map_fn(fn, elems, name=None, dtype=None):
     ``dtype`` is the dtype of ``fn``'s outputs when it differs from that of ``elems``; the result is
     cast to it.
 
+    Args:
+        fn: A callable applied to each element.
+        elems: The tensor whose first axis is iterated over.
+        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
+        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
+
+    Raises:
+        TypeError: ``dtype`` is not None or a dtype name.
+        ValueError: an input the op cannot take; the message starts with ``map_fn:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.map_fn(lambda row: row * 2, np.array([[1, 2], [3, 4]])))
     array([[2, 4],
@@ -217,6 +255,15 @@ def foldl(fn, elems, initializer=None, name=None):
 
     ``initializer`` None starts from ``elems[0]`` and folds the rest.
 
+    Args:
+        fn: A callable applied to each element.
+        elems: The tensor whose first axis is iterated over.
+        initializer: The initial accumulator value.
+        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``foldl:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.foldl(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
     array(123)
@@ -230,6 +277,15 @@ def foldr(fn, elems, initializer=None, name=None):
     """Reduce ``elems`` along its first axis from right to left: ``acc = fn(acc, elems[i])``.
 
     ``initializer`` None starts from ``elems[-1]`` and folds the rest.
+
+    Args:
+        fn: A callable applied to each element.
+        elems: The tensor whose first axis is iterated over.
+        initializer: The initial accumulator value.
+        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``foldr:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.foldr(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))

@@ -18,7 +18,7 @@ import types
 import numpy as np
 
 from .._dispatch import ArgError, axes, one_axis, op
-from ..dtypes import from_python
+from ..dtypes import canonical_dtype, from_python, numpy_dtype, promote
 from .variable import Variable
 
 
@@ -44,6 +44,15 @@ def _value(x):
     """An operand of a ``promote`` op: a Python number stays a number (NumPy keeps it weak, so it takes
     the other operand's dtype); anything else becomes an array."""
     return x if x.__class__ in (int, float, bool) else _tensor(x)
+
+
+def promoted(a, b):
+    """Two arrays in the dtype they compute in (:func:`kbackend.dtypes.promote`), for bodies that meet
+    two values outside a declared ``promote`` op (``switch``'s branches)."""
+    if a.dtype == b.dtype:
+        return a, b
+    dtype = numpy_dtype(promote(canonical_dtype(a.dtype), canonical_dtype(b.dtype)))
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
 #: The NumPy functions the bodies written against an array namespace ``xp`` use.
@@ -113,6 +122,15 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
 
     ``keepdims=True`` keeps each reduced axis with length 1.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``max:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.max(np.array([[1, 5, 2], [7, 0, 3]]), axis=1)
     array([5, 7])
@@ -125,6 +143,15 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
 def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``min:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.min(np.array([[1, 5, 2], [7, 0, 3]]), axis=0)
     array([1, 0, 2])
@@ -136,6 +163,15 @@ def min(x, axis=None, keepdims=False, *, xp=NUMPY):
 @op(axis=axes, policy=("same", "accumulate-half"))
 def sum(x, axis=None, keepdims=False):
     """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``sum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sum(np.array([[1, 2], [3, 4]]), axis=1, keepdims=True)
@@ -150,6 +186,15 @@ def sum(x, axis=None, keepdims=False):
 def prod(x, axis=None, keepdims=False):
     """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``prod:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.prod(np.array([[2, 4, 6], [2, 4, 6]]), axis=1)
     array([48, 48])
@@ -161,6 +206,14 @@ def prod(x, axis=None, keepdims=False):
 @op(axis=one_axis, policy=("same", "accumulate-half"))
 def cumsum(x, axis=0):
     """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``cumsum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumsum(np.array([[1, 2], [3, 4]]))
@@ -174,6 +227,14 @@ def cumsum(x, axis=0):
 @op(axis=one_axis, policy=("same", "accumulate-half"))
 def cumprod(x, axis=0):
     """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``cumprod:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumprod(np.array([[1, 2], [3, 4]]), axis=1)
@@ -196,6 +257,15 @@ def var(x, axis=None, keepdims=False):
 
     Bool and integer inputs are cast to ``floatx()`` first.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``var:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 4.])
@@ -209,6 +279,15 @@ def std(x, axis=None, keepdims=False):
 
     Bool and integer inputs are cast to ``floatx()`` first.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``std:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 2.])
@@ -220,6 +299,15 @@ def std(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``mean:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
     array([1. , 0.5], dtype=float32)
@@ -230,6 +318,15 @@ def mean(x, axis=None, keepdims=False):
 @op(axis=axes, policy="bool")
 def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``any:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.any(np.array([[0.0, 2.0], [0.0, 0.0]]), axis=1)
@@ -243,6 +340,15 @@ def any(x, axis=None, keepdims=False, *, xp=NUMPY):
 def all(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``all:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.all(np.array([[1, 2], [0, 3]]), axis=1)
     array([ True, False])
@@ -254,6 +360,14 @@ def all(x, axis=None, keepdims=False, *, xp=NUMPY):
 @op(axis=one_axis, policy="int64")
 def argmax(x, axis=-1):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``argmax:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
@@ -267,6 +381,14 @@ def argmax(x, axis=-1):
 def argmin(x, axis=-1):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``argmin:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
@@ -278,6 +400,15 @@ def argmin(x, axis=-1):
 @op(axis=axes, policy=("real", "accumulate-half"))
 def logsumexp(x, axis=None, keepdims=False):
     """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+        keepdims: Keep each reduced axis with length 1 when True.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``logsumexp:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.logsumexp(np.array([1e4, 1e-4]))
@@ -299,18 +430,31 @@ def logsumexp(x, axis=None, keepdims=False):
 
 @op(policy="same")
 def square(x, *, xp=NUMPY):
-    """Return ``x ** 2`` elementwise.
+    """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``square:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.square(np.array([-3, 2]))
     array([9, 4])
     """
-    return xp.square(xp.tensor(x))
+    x = xp.tensor(x)
+    return x.copy() if x.dtype == np.bool_ else xp.square(x)  # NumPy's square of bool is int8
 
 
 @op(policy="same")
 def abs(x, *, xp=NUMPY):
     """Return the absolute value of ``x`` elementwise.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``abs:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.abs(np.array([-3.5, 2.0]))
@@ -322,6 +466,12 @@ def abs(x, *, xp=NUMPY):
 @op(policy="real")
 def sqrt(x):
     """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sqrt:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sqrt(np.array([-1.0, 4.0]))
@@ -335,6 +485,12 @@ def sqrt(x):
 def exp(x):
     """Return ``e ** x`` elementwise.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``exp:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.exp(np.array([0.0, 1.0]))
     array([1.        , 2.71828183])
@@ -346,6 +502,12 @@ def exp(x):
 @op(policy="real")
 def log(x):
     """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``log:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.log(np.array([1.0, 0.0]))
@@ -359,6 +521,12 @@ def log(x):
 def round(x, *, xp=NUMPY):
     """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``round:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.round(np.array([0.5, 1.5, 2.5, -0.4]))
     array([ 0.,  2.,  2., -0.])
@@ -370,6 +538,12 @@ def round(x, *, xp=NUMPY):
 def sign(x, *, xp=NUMPY):
     """Return the sign of ``x`` elementwise: -1, 0 or 1.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sign:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.sign(np.array([-2.0, 0.0, 3.0]))
     array([-1.,  0.,  1.])
@@ -380,6 +554,13 @@ def sign(x, *, xp=NUMPY):
 @op(policy="promote")
 def pow(x, a, *, xp=NUMPY):
     """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        a: The lower bound.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``pow:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.pow(np.array([1.0, 2.0, 3.0]), 2)
@@ -402,6 +583,14 @@ def clip(x, min_value, max_value):
     ``max_value < min_value``, ``max_value`` is raised to ``min_value``; with tensor bounds the lower
     bound wins where they cross.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        min_value: The lower bound (None for none).
+        max_value: The upper bound (None for none).
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``clip:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
     array([0. , 0.5, 1. ])
@@ -421,6 +610,13 @@ def clip(x, min_value, max_value):
 def maximum(x, y, *, xp=NUMPY):
     """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``maximum:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.maximum(np.array([1.0, 4.0]), np.array([3.0, 2.0]))
     array([3., 4.])
@@ -431,6 +627,13 @@ def maximum(x, y, *, xp=NUMPY):
 @op(policy="promote")
 def minimum(x, y, *, xp=NUMPY):
     """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``minimum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.minimum(np.array([1.0, 4.0]), 2.0)
@@ -443,6 +646,12 @@ def minimum(x, y, *, xp=NUMPY):
 def sin(x, *, xp=NUMPY):
     """Return the sine of ``x`` elementwise.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sin:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.sin(np.array([0.0]))
     array([0.])
@@ -453,6 +662,12 @@ def sin(x, *, xp=NUMPY):
 @op(policy="real")
 def cos(x, *, xp=NUMPY):
     """Return the cosine of ``x`` elementwise.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``cos:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cos(np.array([0.0]))
@@ -469,6 +684,13 @@ def cos(x, *, xp=NUMPY):
 def equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x == y`` elementwise (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``equal:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.equal(np.array([1.0, 2.0]), 2.0)
     array([False,  True])
@@ -479,6 +701,13 @@ def equal(x, y, *, xp=NUMPY):
 @op(policy=("promote", "bool"))
 def not_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x != y`` elementwise (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``not_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.not_equal(np.array([1.0, 2.0]), 2.0)
@@ -491,6 +720,13 @@ def not_equal(x, y, *, xp=NUMPY):
 def greater(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x > y`` elementwise (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``greater:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.greater(np.array([1.0, 2.0, 3.0]), 2.0)
     array([False, False,  True])
@@ -501,6 +737,13 @@ def greater(x, y, *, xp=NUMPY):
 @op(policy=("promote", "bool"))
 def greater_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x >= y`` elementwise (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``greater_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.greater_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -513,6 +756,13 @@ def greater_equal(x, y, *, xp=NUMPY):
 def less(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x < y`` elementwise (broadcasting).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``less:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.less(np.array([1.0, 2.0, 3.0]), 2.0)
     array([ True, False, False])
@@ -523,6 +773,13 @@ def less(x, y, *, xp=NUMPY):
 @op(policy=("promote", "bool"))
 def less_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x <= y`` elementwise (broadcasting).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``less_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.less_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -543,6 +800,13 @@ def dot(x, y):
     is 1-D): the output shape is ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``.  A sparse ``x`` is
     multiplied sparse-dense.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``dot:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
     (2, 4, 5)
@@ -556,6 +820,10 @@ def batch_axes(axes):
     """Canonicaliser of ``batch_dot``'s ``axes``: None, or a pair of ints (an int ``n`` is ``(n, n)``)."""
     if axes is None:
         return None
+    if axes.__class__ is int:
+        return (axes, axes)
+    if axes.__class__ is tuple and len(axes) == 2 and axes[0].__class__ is int and axes[1].__class__ is int:
+        return axes
     if isinstance(axes, numbers.Integral) and not isinstance(axes, bool):
         return (int(axes), int(axes))
     if isinstance(axes, (list, tuple)):
@@ -604,6 +872,11 @@ def batch_dot_axes(x_shape, y_shape, axes):
     return ax, ay
 
 
+#: ``axes`` of a 2-D batch_dot that contract the last axis of both inputs.
+_LAST_AXES = frozenset((None, (1, 1), (1, -1), (-1, 1), (-1, -1)))
+_EINSUM_DTYPES = frozenset(np.dtype(name) for name in ("float32", "float64", "int32", "int64"))
+
+
 @op(axes=batch_axes, policy=("promote", "accumulate-half"))
 def batch_dot(x, y, axes=None):
     """Return the dot product of each sample of ``x`` with the same sample of ``y`` (batch axis 0).
@@ -614,11 +887,23 @@ def batch_dot(x, y, axes=None):
     remaining axes of ``x``, then those of ``y`` past the batch axis; ``(batch, 1)`` when nothing else
     remains (two 2-D inputs).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        y: Tensor, variable, NumPy array or Python number; the second operand.
+        axes: The axes to contract: an int or a pair of ints.
+
+    Raises:
+        TypeError: ``axes`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``batch_dot:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.batch_dot(np.ones((4, 2, 3)), np.ones((4, 5, 3)), axes=(2, 2)).shape
     (4, 2, 5)
     """
     a, b = _tensor(x), _tensor(y)
+    if axes in _LAST_AXES and a.ndim == 2 and a.shape == b.shape and a.dtype == b.dtype and \
+            a.dtype in _EINSUM_DTYPES:
+        return np.einsum("ij,ij->i", a, b)[:, None]  # two batches of vectors: one pass, no reshapes
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
     a = np.moveaxis(a, ax, -1)
     b = np.moveaxis(b, ay, 1)
@@ -632,6 +917,12 @@ def batch_dot(x, y, axes=None):
 @op(policy="same")
 def transpose(x):
     """Return ``x`` with the order of all its axes reversed.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``transpose:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.transpose(np.array([[1, 2, 3], [4, 5, 6]]))

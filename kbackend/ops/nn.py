@@ -29,6 +29,33 @@ def drop_rate(level):
     return level
 
 
+def saturation(max_value):
+    """relu's ``max_value``: a number below 0 becomes 0.  Keras 2 clips to ``[0, max_value]`` with
+    ``tf.clip_by_value``, whose lower bound wins when the bounds cross (NumPy's and torch's clip let the
+    upper one win).  Tensors and None pass as they are."""
+    if isinstance(max_value, numbers.Real) and not isinstance(max_value, bool) and max_value < 0:
+        return max_value.__class__(0)
+    if max_value.__class__ is np.ndarray and max_value.ndim == 0 and max_value.dtype.kind in "if" and max_value < 0:
+        return np.zeros_like(max_value)
+    return max_value
+
+
+def noise_mask_shape(x_shape, noise_shape):
+    """The shape of dropout's keep/drop mask: ``noise_shape`` with its None entries read from ``x_shape``.
+
+    Raises ``ValueError`` unless the mask broadcasts to ``x`` without enlarging it (one entry per axis,
+    each 1 or that axis's size), as Keras 2's dropout layers build it: a larger mask would make the
+    output larger than ``x``.  Axes of unknown size (None in ``x_shape``) are not checked."""
+    if noise_shape is None:
+        return tuple(x_shape)
+    dims = tuple(size if d is None else d for size, d in zip(x_shape, noise_shape))
+    if len(noise_shape) != len(x_shape) or any(size is not None and d not in (1, size)
+                                               for size, d in zip(x_shape, dims)):
+        raise ValueError(f"dropout: argument `noise_shape` got {noise_shape!r}; expected {len(x_shape)} entries, "
+                         f"each None, 1 or the size of that axis of x {tuple(x_shape)}")
+    return dims
+
+
 def seed_or_random(seed):
     """None → a fresh seed drawn from NumPy's global RNG (as Keras 2 does); else an int."""
     if seed is None:
@@ -105,13 +132,14 @@ def _in_dtype_of(value, like):
 # activations
 
 
-@op(policy="same")
+@op(max_value=saturation, policy="same")
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, generalised: leaky slope, saturation and threshold.
 
     ``max_value`` where ``x >= max_value``, ``x`` where ``threshold < x < max_value``, and
     ``alpha * (x - threshold)`` where ``x <= threshold``.  With ``max_value`` set, the positive part is
-    also clipped at 0 (so a negative ``threshold`` maps ``threshold < x < 0`` to 0), as in Keras 2.
+    also clipped at 0 (so a negative ``threshold`` maps ``threshold < x < 0`` to 0, and a negative
+    ``max_value`` saturates at 0), as in Keras 2.
 
     Args:
         x: tensor.
@@ -121,6 +149,9 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
     Returns:
         A tensor of the dtype of ``x``.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``relu:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.relu(np.array([-2., -0.5, 0.5, 3.], 'float32'), alpha=0.1, max_value=2.))
@@ -145,6 +176,13 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        alpha: The slope or scale parameter (a float).
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``elu:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.elu(np.array([-1., 0., 2.], 'float32'), alpha=0.5)).round(4)
     array([-0.3161,  0.    ,  2.    ], dtype=float32)
@@ -156,6 +194,14 @@ def elu(x, alpha=1.0):
 @op(axis=one_axis, policy=("real", "accumulate-half"))
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``softmax:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softmax(np.array([[0., np.log(3.)]], 'float32')))
@@ -171,6 +217,12 @@ def softmax(x, axis=-1):
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``softplus:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softplus(np.array([0., 100.], 'float32')))
     array([  0.6931472, 100.       ], dtype=float32)
@@ -183,6 +235,12 @@ def softplus(x):
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``softsign:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softsign(np.array([-3., 0., 1.], 'float32')))
     array([-0.75,  0.  ,  0.5 ], dtype=float32)
@@ -193,6 +251,12 @@ def softsign(x):
 @op(policy=("real", "accumulate-half"))
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``sigmoid:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.sigmoid(np.array([-1000., 0., 1000.], 'float32')))
@@ -206,6 +270,12 @@ def sigmoid(x):
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``hard_sigmoid:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.hard_sigmoid(np.array([-3., 0., 1., 3.], 'float32')))
     array([0. , 0.5, 0.7, 1. ], dtype=float32)
@@ -216,6 +286,12 @@ def hard_sigmoid(x):
 @op(policy=("real", "accumulate-half"))
 def tanh(x):
     """Hyperbolic tangent, elementwise.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``tanh:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.tanh(np.array([0., 100.], 'float32')))
@@ -236,6 +312,16 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     ``output`` holds probabilities, renormalised to sum to 1 along ``axis`` and clipped to
     ``[epsilon(), 1 - epsilon()]`` (``epsilon()`` read at call time), or logits when ``from_logits``.
     Reduces ``axis``: one loss per sample.
+
+    Args:
+        target: The target tensor.
+        output: The predicted tensor (probabilities, or logits when ``from_logits``).
+        from_logits: True when ``output`` holds logits rather than probabilities.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``categorical_crossentropy:``.
 
     >>> import numpy as np, kbackend as K
     >>> target = np.eye(3, dtype='float32')
@@ -263,6 +349,17 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     renormalised through the log-softmax of their log) or logits when ``from_logits``.  ``axis`` is the
     class axis of ``output``.  Returns one loss per position of ``target``.
 
+    Args:
+        target: The target tensor.
+        output: The predicted tensor (probabilities, or logits when ``from_logits``).
+        from_logits: True when ``output`` holds logits rather than probabilities.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with
+            ``sparse_categorical_crossentropy:``.
+
     >>> import numpy as np, kbackend as K
     >>> output = np.array([[.9, .05, .05], [.05, .89, .06]], 'float32')
     >>> K.eval(K.sparse_categorical_crossentropy(np.array([0, 1]), output)).round(5)
@@ -289,6 +386,14 @@ def binary_crossentropy(target, output, from_logits=False):
     ``output`` holds probabilities (clipped to ``[epsilon(), 1 - epsilon()]``; the loss is
     ``-(t * log(p + eps) + (1 - t) * log(1 - p + eps))``) or logits when ``from_logits`` (the stable
     ``max(x, 0) - x * t + log(1 + exp(-|x|))``).
+
+    Args:
+        target: The target tensor.
+        output: The predicted tensor (probabilities, or logits when ``from_logits``).
+        from_logits: True when ``output`` holds logits rather than probabilities.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``binary_crossentropy:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.binary_crossentropy(np.array([1., 0.], 'float32'), np.array([.8, .4], 'float32'))).round(5)
@@ -398,16 +503,25 @@ def dropout(x, level, noise_shape=None, seed=None):
     mask on the same backend; None draws one from NumPy's global RNG.  Always applied (no learning-phase
     check), as in Keras 2 on TensorFlow.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        level: The fraction of units dropped (a float in [0, 1)).
+        noise_shape: The shape of the dropout mask (broadcast against ``x``), or None for ``x``'s shape.
+        seed: An int seed for reproducible draws, or None.
+
+    Raises:
+        TypeError: ``level`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``noise_shape`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``dropout:``.
+
     >>> import numpy as np, kbackend as K
     >>> out = K.eval(K.dropout(np.ones((100, 100), 'float32'), 0.5, seed=1))
     >>> sorted(np.unique(out).tolist()), bool(0.45 < (out == 0).mean() < 0.55)
     ([0.0, 2.0], True)
     """
     x = _array(x)
-    if noise_shape is None:
-        noise_shape = x.shape
-    else:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    noise_shape = noise_mask_shape(x.shape, noise_shape)
     keep = np.random.default_rng(seed).uniform(size=noise_shape) >= level
     scale = np.asarray(1.0 / (1.0 - level), dtype=x.dtype)
     return (x * scale * keep).astype(x.dtype)
@@ -416,6 +530,14 @@ def dropout(x, level, noise_shape=None, seed=None):
 @op(composite=True, axis=axes, policy="real")
 def l2_normalize(x, axis=None):
     """Divide ``x`` by its L2 norm along ``axis`` (None: all elements): ``x / sqrt(max(sum(x²), 1e-12))``.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int (negative counts from the end), a list of ints, or None for every axis.
+
+    Raises:
+        TypeError: ``axis`` is not None, an int or a list of ints.
+        ValueError: an input the op cannot take; the message starts with ``l2_normalize:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.l2_normalize(np.array([[3., 4.], [0., 0.]], 'float32'), axis=1))
@@ -436,7 +558,13 @@ def in_top_k(predictions, targets, k):
         k: number of top entries to consider.
 
     Returns:
-        A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.
+        A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.  As in
+        Keras 2 (TensorFlow's InTopK), a target outside ``[0, classes)`` or whose prediction is not finite
+        is not in the top k.
+
+    Raises:
+        TypeError: ``k`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``in_top_k:``.
 
     >>> import numpy as np, kbackend as K
     >>> predictions = np.array([[.1, .5, .5], [.7, .2, .1]], 'float32')
@@ -444,10 +572,13 @@ def in_top_k(predictions, targets, k):
     array([ True, False])
     """
     classes = K.int_shape(predictions)[-1]
-    hot = K.cast(K.one_hot(K.cast(targets, "int32"), classes), K.dtype(predictions))
-    target_value = K.sum(predictions * hot, axis=-1, keepdims=True)
+    hot = K.one_hot(K.cast(targets, "int32"), classes)  # a row of zeros for a target out of range
+    chosen = K.switch(K.cast(hot, "bool"), predictions, K.zeros_like(predictions))  # no inf * 0 from other classes
+    target_value = K.sum(chosen, axis=-1, keepdims=True)
     larger = K.sum(K.cast(K.greater(predictions, target_value), "int32"), axis=-1)
-    return K.less(larger, k)
+    finite = K.less(K.abs(target_value[..., 0]), np.inf)  # False for inf and NaN
+    valid = K.cast(finite, "int32") * K.cast(K.sum(K.cast(hot, "int32"), axis=-1), "int32")
+    return K.less(larger + (1 - valid) * k, k)
 
 
 def _broadcast_to_rank(value, shape, like=None):
@@ -455,8 +586,8 @@ def _broadcast_to_rank(value, shape, like=None):
     dtype of ``like`` (a normalisation's parameters compute in the dtype of its input)."""
     if value is None:
         return value
-    if like is not None and K.dtype(value) != K.dtype(like):
-        value = K.cast(value, K.dtype(like))
+    if like is not None and (not hasattr(value, "dtype") or K.dtype(value) != K.dtype(like)):
+        value = K.cast(value, K.dtype(like))  # a Python list too: it has no dtype to keep
     if K.ndim(value) != 1 or len(shape) == 1:
         return value
     return K.reshape(value, shape)
@@ -475,6 +606,10 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
 
     Returns:
         ``(normalised, mean, variance)``; mean and variance have the reduced axes removed.
+
+    Raises:
+        TypeError: ``reduction_axes`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``normalize_batch_in_training:``.
 
     >>> import numpy as np, kbackend as K
     >>> normed, mean, var = K.normalize_batch_in_training(
@@ -507,6 +642,19 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     ``mean``, ``var``, ``beta`` and ``gamma`` broadcast against ``x``; a rank-1 one applies along
     ``axis`` (the feature axis).  ``beta`` / ``gamma`` may be None (0 / 1).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        mean: The mean (a tensor or a number).
+        var: The variance (a tensor).
+        beta: The offset tensor (None for none).
+        gamma: The scale tensor (None for none).
+        axis: An int axis (negative counts from the end).
+        epsilon: A small float added to the variance.
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``batch_normalization:``.
+
     >>> import numpy as np, kbackend as K
     >>> x = np.array([[1., 2.], [3., 6.]], 'float32')
     >>> K.eval(K.batch_normalization(x, np.array([2., 4.], 'float32'), np.array([1., 4.], 'float32'),
@@ -533,6 +681,15 @@ def bias_add(x, bias, data_format=None):
     ``bias`` is rank 1 (one value per channel) or rank ``ndim(x) - 1`` (a value per position, laid out
     ``(spatial..., channels)``; for channels_first it is reshaped, not transposed, to
     ``(channels, spatial...)`` as Keras 2 does).  Any other rank raises ``ValueError``.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        bias: The bias tensor.
+        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
+
+    Raises:
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
+        ValueError: an input the op cannot take; the message starts with ``bias_add:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.zeros((1, 2, 3), 'float32')

@@ -140,6 +140,14 @@ def gather(reference, indices):
 
     The output has shape ``indices.shape + reference.shape[1:]``.
 
+    Args:
+        reference: The tensor to gather from, along its first axis.
+        indices: Int tensor of indices.
+
+    Raises:
+        TypeError: ``indices`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``gather:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.gather(np.array([[1, 2], [3, 4], [5, 6]]), [2, 0])
     array([[5, 6],
@@ -151,6 +159,15 @@ def gather(reference, indices):
 @op(axis=one_axis, tensors=_tensor_list, policy="promote")
 def concatenate(tensors, axis=-1):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
+
+    Args:
+        tensors: A list of tensors.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``tensors`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``concatenate:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.concatenate([np.zeros((2, 1)), np.ones((2, 2))]).shape
@@ -179,6 +196,13 @@ def reshape(x, shape):
     """Reshape ``x`` to ``shape``: a tuple whose entries are ints (one may be -1) or scalar tensors
     (e.g. elements of :func:`shape`), or a 1-D int tensor.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        shape: The new shape: a tuple of ints, one of which may be -1 (inferred).
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``reshape:``.
+
     >>> import numpy as np, kbackend as K
     >>> x = np.zeros((2, 3, 4))
     >>> K.reshape(x, (K.shape(x)[0], -1)).shape
@@ -191,6 +215,14 @@ def reshape(x, shape):
 def permute_dimensions(x, pattern):
     """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        pattern: A tuple giving, for each output axis, the input axis it takes.
+
+    Raises:
+        TypeError: ``pattern`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``permute_dimensions:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.permute_dimensions(np.zeros((2, 3, 4)), (2, 0, 1)).shape
     (4, 2, 3)
@@ -201,6 +233,16 @@ def permute_dimensions(x, pattern):
 @op(rep=_count, axis=one_axis)
 def repeat_elements(x, rep, axis):
     """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        rep: A positive int: how many times each element is repeated.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``rep`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``repeat_elements:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.repeat_elements(np.array([[1, 2], [3, 4]]), 2, axis=1)
@@ -215,6 +257,14 @@ def repeat(x, n):
     """Repeat a 2-D tensor ``(batch, dim)`` ``n`` times on a new axis 1: ``(batch, n, dim)``.
 
     Raises ``ValueError`` when ``x`` is not 2-D.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        n: How many times the 2-D input is repeated along a new axis 1 (an int).
+
+    Raises:
+        TypeError: ``n`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``repeat:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.repeat(np.array([[1, 2], [3, 4]]), 2)
@@ -278,6 +328,19 @@ def arange(start, stop=None, step=1, dtype="int32"):
     With the default ``dtype='int32'`` the values keep the type of the arguments (int32, or float32 when
     one is a float); any other ``dtype`` casts the result.
 
+    Args:
+        start: The first value, or the end when ``stop`` is None.
+        stop: The end (exclusive), or None to count from 0 to ``start``.
+        step: The difference between consecutive values.
+        dtype: A dtype name (default 'int32').
+
+    Raises:
+        TypeError: ``start`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``stop`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``step`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``dtype`` is not a dtype name.
+        ValueError: an input the op cannot take; the message starts with ``arange:``.
+
     >>> import kbackend as K
     >>> K.arange(5), K.arange(1, 3, 0.5)
     (array([0, 1, 2, 3, 4], dtype=int32), array([1. , 1.5, 2. , 2.5], dtype=float32))
@@ -298,6 +361,14 @@ def tile(x, n):
 
     Raises ``ValueError`` when ``n`` has more entries than ``x`` has axes.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        n: An int or a tuple of ints: the repetitions of each axis.
+
+    Raises:
+        TypeError: ``n`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``tile:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.tile(np.array([[1, 2]]), 2)
     array([[1, 2, 1, 2]])
@@ -316,6 +387,12 @@ def tile(x, n):
 def flatten(x):
     """Reshape ``x`` to 1-D.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``flatten:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.flatten(np.array([[1, 2], [3, 4]]))
     array([1, 2, 3, 4])
@@ -326,6 +403,12 @@ def flatten(x):
 @op(composite=True)
 def batch_flatten(x):
     """Flatten every axis but the first: ``(batch, d1, d2, ...)`` → ``(batch, d1 * d2 * ...)``.
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``batch_flatten:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.batch_flatten(np.zeros((2, 3, 4))).shape
@@ -341,6 +424,14 @@ def batch_flatten(x):
 def expand_dims(x, axis=-1):
     """Insert a size-1 axis at ``axis`` (default: a new last axis).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``expand_dims:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.expand_dims(np.zeros((2, 3))).shape, K.expand_dims(np.zeros((2, 3)), 0).shape
     ((2, 3, 1), (1, 2, 3))
@@ -352,6 +443,14 @@ def expand_dims(x, axis=-1):
 def squeeze(x, axis):
     """Remove the size-1 axis ``axis``.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``squeeze:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.squeeze(np.zeros((2, 1, 3)), 1).shape
     (2, 3)
@@ -362,6 +461,15 @@ def squeeze(x, axis):
 @op(axis=one_axis, x=_tensor_list)
 def stack(x, axis=0):
     """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
+
+    Args:
+        x: A list of tensors of one shape.
+        axis: An int axis (negative counts from the end).
+
+    Raises:
+        TypeError: ``x`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``axis`` is not an int.
+        ValueError: an input the op cannot take; the message starts with ``stack:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.stack([np.array([1, 2]), np.array([3, 4])], axis=1)
@@ -383,6 +491,14 @@ def one_hot(indices, num_classes):
     """One-hot encode integer ``indices`` of shape ``(...)`` into float32 ``(..., num_classes)``;
     an index outside ``[0, num_classes)`` gives a row of zeros.
 
+    Args:
+        indices: Int tensor of indices.
+        num_classes: The number of classes (the length of the new last axis).
+
+    Raises:
+        TypeError: ``num_classes`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``one_hot:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.one_hot(np.array([2, 0]), 3)
     array([[0., 0., 1.],
@@ -395,6 +511,14 @@ def one_hot(indices, num_classes):
 @op(axes=_axis_list)
 def reverse(x, axes):
     """Reverse ``x`` along ``axes`` (an int or a list of ints).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        axes: The axes to contract: an int or a pair of ints.
+
+    Raises:
+        TypeError: ``axes`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``reverse:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.reverse(np.array([[1, 2], [3, 4]]), axes=[0, 1])
@@ -416,6 +540,14 @@ def slice(x, start, size):
 
     ``start`` and ``size`` are lists, tuples or 1-D int tensors with one entry per axis of ``x``;
     otherwise ``ValueError`` (the dimension and the size of indices should match).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        start: A list or tuple of ints: the start index of each axis.
+        size: A list or tuple of ints: the size along each axis (-1 for the rest).
+
+    Raises:
+        ValueError: an input the op cannot take; the message starts with ``slice:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.slice(np.arange(12).reshape(3, 4), (1, 0), (2, 3))
@@ -459,6 +591,20 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     ``tf.image.resize`` does.  Floating inputs keep their dtype; bilinear resizing of an integer
     input gives float32.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        height_factor: A positive int: the scale of the rows axis.
+        width_factor: A positive int: the scale of the columns axis.
+        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
+        interpolation: 'nearest' or 'bilinear'.
+
+    Raises:
+        TypeError: ``height_factor`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``width_factor`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
+        TypeError: ``interpolation`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``resize_images:``.
+
     >>> import numpy as np, kbackend as K
     >>> x = np.array([0.0, 1.0]).reshape(1, 1, 2, 1)
     >>> K.resize_images(x, 1, 2, 'channels_last', 'bilinear').ravel()
@@ -478,6 +624,20 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
 @op(composite=True, depth_factor=_factor, height_factor=_factor, width_factor=_factor)
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     """Upsample the three spatial axes of a 5-D volume batch by integer factors (nearest: repeats).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        depth_factor: A positive int: the scale of the depth axis.
+        height_factor: A positive int: the scale of the rows axis.
+        width_factor: A positive int: the scale of the columns axis.
+        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
+
+    Raises:
+        TypeError: ``depth_factor`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``height_factor`` has the wrong type (a ValueError when its value is out of range).
+        TypeError: ``width_factor`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
+        ValueError: an input the op cannot take; the message starts with ``resize_volumes:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.resize_volumes(np.zeros((1, 2, 3, 4, 5)), 2, 2, 2, 'channels_first').shape
@@ -510,6 +670,14 @@ def _pad(func, x, rank, axes, pairs):
 def temporal_padding(x, padding=(1, 1)):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        padding: ``(before, after)``: ints padded on each side of the time axis.
+
+    Raises:
+        TypeError: ``padding`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: an input the op cannot take; the message starts with ``temporal_padding:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.temporal_padding(np.ones((1, 2, 1)), (1, 2))[0, :, 0]
     array([0., 1., 1., 0., 0.])
@@ -522,6 +690,16 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     """Zero-pad the two spatial axes of a 4-D tensor by ``((top, bottom), (left, right))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
 
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        padding: ``((top, bottom), (left, right))``: ints padded on each side.
+        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
+
+    Raises:
+        TypeError: ``padding`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
+        ValueError: an input the op cannot take; the message starts with ``spatial_2d_padding:``.
+
     >>> import numpy as np, kbackend as K
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
     (1, 3, 4, 3)
@@ -533,6 +711,16 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     """Zero-pad the three spatial axes of a 5-D tensor by ``((d0, d1), (h0, h1), (w0, w1))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
+
+    Args:
+        x: Tensor, variable, NumPy array or Python number.
+        padding: Three ``(before, after)`` pairs of ints, one per spatial axis.
+        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
+
+    Raises:
+        TypeError: ``padding`` has the wrong type (a ValueError when its value is out of range).
+        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
+        ValueError: an input the op cannot take; the message starts with ``spatial_3d_padding:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape

@@ -1,10 +1,8 @@
 """The NumPy variable: a named, mutable holder of an ndarray that works wherever an array does."""
 
-import operator
-
 import numpy as np
 
-from .._dispatch import symbolic
+from .._dispatch import OPERATORS, install_operators, symbolic
 
 
 def unwrap(value):
@@ -28,6 +26,10 @@ class Variable:
         return self.value.copy() if copy else self.value
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if symbolic.active and method == "__call__" and not kwargs and ufunc in _UFUNC_OPERATORS and \
+                symbolic.recording():  # ``array @ variable`` while graphs are built: read when run
+            name, fn = _UFUNC_OPERATORS[ufunc]
+            return symbolic.record_operator(name, fn, *inputs)
         inputs = tuple(unwrap(v) for v in inputs)
         if "out" in kwargs:
             kwargs["out"] = tuple(unwrap(v) for v in kwargs["out"])
@@ -49,13 +51,6 @@ class Variable:
 
     def __len__(self):
         return len(self.value)
-
-    def __getitem__(self, index):
-        # recorded like the operators below: Keras metrics index their accumulators in graph mode
-        # (``self.true_positives[min_index]``), and the read must happen when the function runs
-        if symbolic.active and symbolic.recording():
-            return symbolic.record_operator("getitem", operator.getitem, self, index)
-        return self.value[index]
 
     def __float__(self):
         return float(self.value)
@@ -81,26 +76,24 @@ class Variable:
         return f"<kbackend.Variable {self.name!r} shape={self.value.shape} dtype={self.value.dtype.name}\n  {body}>"
 
 
-def _operator(name, fn, reflected=False):
-    """A Python operator: eager on the current value, or recorded while graphs are being built."""
-
-    def method(self, *others):
-        args = (others[0], self) if reflected else (self,) + others
-        if symbolic.active and symbolic.recording():
-            return symbolic.record_operator(name, fn, *args)
-        return fn(*(unwrap(a) for a in args))
-
-    method.__name__ = f"__{'r' if reflected else ''}{name}__"
-    return method
+def _eager(name, fn, reflected):
+    """Operator ``name`` on the current values (an index, a variable among them, included)."""
+    if reflected:
+        return lambda self, other: fn(unwrap(other), self.value)
+    return lambda self, *others: fn(self.value, *(unwrap(o) for o in others))
 
 
-for _name, _fn in [("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow), ("matmul", operator.matmul)]:
-    setattr(Variable, f"__{_name}__", _operator(_name, _fn))
-    setattr(Variable, f"__r{_name}__", _operator(_name, _fn, reflected=True))
-for _name, _fn in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("eq", operator.eq), ("ne", operator.ne), ("and", operator.and_), ("or", operator.or_)]:
-    setattr(Variable, f"__{_name}__", _operator(_name, _fn))
-for _name, _fn in [("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs), ("invert", operator.invert)]:
-    setattr(Variable, f"__{_name}__", _operator(_name, _fn))
+# Recorded while graphs are built (Keras metrics index their accumulators in graph mode,
+# ``self.true_positives[min_index]``, and the read must happen when the function runs).
+install_operators(Variable, _eager)
+# == and != compare the current values and are never recorded (see OPERATORS).
+Variable.__eq__ = lambda self, other: self.value == unwrap(other)
+Variable.__ne__ = lambda self, other: self.value != unwrap(other)
+
+_UFUNC_NAMES = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+                "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "matmul": "matmul",
+                "and": "bitwise_and", "or": "bitwise_or", "xor": "bitwise_xor", "lt": "less", "le": "less_equal",
+                "gt": "greater", "ge": "greater_equal", "neg": "negative", "pos": "positive", "abs": "absolute",
+                "invert": "invert"}
+#: The NumPy ufunc of each operator: an ndarray on the left of an operator calls it on the variable.
+_UFUNC_OPERATORS = {getattr(np, _UFUNC_NAMES[name]): (name, fn) for name, fn, _ in OPERATORS if name in _UFUNC_NAMES}

@@ -24,9 +24,9 @@ SCALAR_PAIRS = [
     ("float16", "pyfloat", "float16"),
     ("float32", "pyfloat", "float32"),
     ("float64", "pyfloat", "float64"),
-    ("int32", "pyfloat", "float64"),  # the fraction is kept, in NumPy's float64 (TensorFlow refuses)
-    ("int64", "pyfloat", "float64"),
-    ("bool", "pyfloat", "float64"),
+    ("int32", "pyfloat", "float32"),  # a Python float is floatx() (TensorFlow's type), and takes over
+    ("int64", "pyfloat", "float32"),
+    ("bool", "pyfloat", "float32"),
     ("float16", "pyint", "float16"),
     ("float32", "pyint", "float32"),
     ("float64", "pyint", "float64"),

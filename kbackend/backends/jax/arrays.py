@@ -8,7 +8,6 @@ rebound by ``update``/``set_value``; a tracing layer can substitute tracers for 
 """
 
 import numbers
-import operator
 
 import numpy as np
 
@@ -17,7 +16,7 @@ import jax.numpy as jnp
 from jax import Array as _JaxArray
 
 from ... import config
-from ..._dispatch import symbolic
+from ..._dispatch import compile_function, install_operators
 from ...dtypes import canonical_dtype
 from ...dtypes import from_python as python_array
 
@@ -109,43 +108,21 @@ def unwrap(value):
     return value.value if value.__class__ is Variable else value
 
 
-def _operator(name, fn, python_operator, reflected=False):
-    """Python operator ``name``: eager on the held value, or recorded while graphs are being built so that
-    expressions over the variable read its value when a function runs."""
-    fn = scoped(fn)
+def _eager(name, python_operator, reflected):
+    """Operator ``name`` on the held value, through ``jax.numpy`` in the 64-bit scope of its operands."""
+    if name == "getitem":
+        return lambda self, index: self.value[index]
+    fn = scoped(_JNP[name])
+    if name in ("neg", "pos", "abs", "invert"):
+        return lambda self: fn(self.value)
 
     def method(self, other):
-        if symbolic.active and symbolic.recording():
-            args = (other, self) if reflected else (self, other)
-            return symbolic.record_operator(name, python_operator, *args)
         other = unwrap(other)
         if not isinstance(other, _OPERANDS):
             return NotImplemented
         return fn(other, self.value) if reflected else fn(self.value, other)
 
-    method.__name__ = f"__{'r' if reflected else ''}{name}__"
     return method
-
-
-def _unary(name, fn, python_operator):
-    fn = scoped(fn)
-
-    def method(self):
-        if symbolic.active and symbolic.recording():
-            return symbolic.record_operator(name, python_operator, self)
-        return fn(self.value)
-
-    method.__name__ = f"__{name}__"
-    return method
-
-
-def _getitem(self, index):
-    if symbolic.active and symbolic.recording():
-        return symbolic.record_operator("getitem", operator.getitem, self, index)
-    return self.value[index]
-
-
-Variable.__getitem__ = _getitem
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -340,8 +317,10 @@ def _fast_scoped(fn, spec):
               f"    if {' and '.join(tests) or 'True'}:\n"
               f"        return fn({args})\n"
               f"    return slow({args})\n")
-    exec(compile(source, f"<kbackend jax scope {spec.name}>", "exec"), namespace)
-    run = namespace[spec.name]
+    run = compile_function(source, spec.name, namespace, fn)
+    run.__module__ = fn.__module__
+    run.__qualname__ = fn.__qualname__
+    run.__doc__ = fn.__doc__
     run.__wrapped__ = fn
     return run
 
@@ -358,18 +337,14 @@ def wrap(fn, spec):
 
 _OPERANDS = (_JaxArray, np.ndarray, np.generic, numbers.Number, list, tuple)
 
-for _name, _fn, _op in (("add", jnp.add, operator.add), ("sub", jnp.subtract, operator.sub),
-                        ("mul", jnp.multiply, operator.mul), ("truediv", jnp.true_divide, operator.truediv),
-                        ("floordiv", jnp.floor_divide, operator.floordiv), ("mod", jnp.remainder, operator.mod),
-                        ("pow", jnp.power, operator.pow), ("matmul", jnp.matmul, operator.matmul),
-                        ("and", jnp.bitwise_and, operator.and_), ("or", jnp.bitwise_or, operator.or_),
-                        ("xor", jnp.bitwise_xor, operator.xor)):
-    setattr(Variable, f"__{_name}__", _operator(_name, _fn, _op))
-    setattr(Variable, f"__r{_name}__", _operator(_name, _fn, _op, reflected=True))
-for _name, _fn, _op in (("lt", jnp.less, operator.lt), ("le", jnp.less_equal, operator.le),
-                        ("gt", jnp.greater, operator.gt), ("ge", jnp.greater_equal, operator.ge),
-                        ("eq", jnp.equal, operator.eq), ("ne", jnp.not_equal, operator.ne)):
-    setattr(Variable, f"__{_name}__", _operator(_name, _fn, _op))
-for _name, _fn, _op in (("neg", jnp.negative, operator.neg), ("pos", jnp.positive, operator.pos),
-                        ("abs", jnp.abs, operator.abs), ("invert", jnp.invert, operator.invert)):
-    setattr(Variable, f"__{_name}__", _unary(_name, _fn, _op))
+#: The ``jax.numpy`` function of each operator of :data:`kbackend._dispatch.OPERATORS`, and of ==, !=.
+_JNP = {"add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "truediv": jnp.true_divide,
+        "floordiv": jnp.floor_divide, "mod": jnp.remainder, "pow": jnp.power, "matmul": jnp.matmul,
+        "and": jnp.bitwise_and, "or": jnp.bitwise_or, "xor": jnp.bitwise_xor, "lt": jnp.less,
+        "le": jnp.less_equal, "gt": jnp.greater, "ge": jnp.greater_equal, "eq": jnp.equal,
+        "ne": jnp.not_equal, "neg": jnp.negative, "pos": jnp.positive, "abs": jnp.abs, "invert": jnp.invert}
+
+install_operators(Variable, _eager)
+# == and != compare the held values and are never recorded (see OPERATORS).
+Variable.__eq__ = _eager("eq", None, False)
+Variable.__ne__ = _eager("ne", None, False)

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from ...ops.nn import noise_mask_shape
 from .arrays import cast, to_jax
 from .variables import key
 
@@ -11,10 +12,10 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = to_jax(x)
     if max_value is None and threshold == 0.0:
         if alpha == 0.0:
-            return jnp.maximum(x, 0)
+            return x if x.dtype == jnp.bool_ else jnp.maximum(x, 0)  # bool stays bool (maximum gives int32)
         return cast(jnp.where(x > 0, x, x * alpha), x.dtype)
     if threshold != 0.0:
-        positive = x * (x > threshold)
+        positive = jnp.where(x > threshold, x, x * 0)  # x * (x > t) would skip -inf * 0 (NaN in Keras 2)
     else:
         positive = jnp.maximum(x, 0)
     if max_value is not None:
@@ -46,10 +47,7 @@ def tanh(x):
 
 def dropout(x, level, noise_shape=None, seed=None):
     x = to_jax(x)
-    if noise_shape is None:
-        noise_shape = x.shape
-    else:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    noise_shape = noise_mask_shape(x.shape, noise_shape)
     keep = jax.random.uniform(key(seed), noise_shape) >= level
     return cast(jnp.where(keep, x * (1.0 / (1.0 - level)), 0), x.dtype)
 

@@ -14,7 +14,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
         return pt.switch(pt.gt(x, 0), x, x * alpha)
     positive = x * pt.gt(x, threshold) if threshold != 0.0 else pt.maximum(x, 0)
     if max_value is not None:
-        positive = pt.clip(positive, 0, max_value)
+        positive = pt.maximum(pt.minimum(positive, max_value), 0)  # pt.clip drops a NaN max_value
     if alpha != 0.0:
         positive = positive - alpha * pt.maximum(threshold - x, 0)
     return positive

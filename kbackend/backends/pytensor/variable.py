@@ -18,7 +18,6 @@ value when eager, build PyTensor graph when traced, and are recorded in graph mo
 
 import contextlib
 import numbers
-import operator
 import threading
 
 import numpy as np
@@ -30,7 +29,7 @@ from pytensor.graph.basic import Variable as _GraphVariable
 from pytensor.tensor.sharedvar import TensorSharedVariable
 
 from ... import config
-from ..._dispatch import OPS, backend_scope, symbolic
+from ..._dispatch import OPS, backend_scope, install_operators
 from ...dtypes import canonical_dtype, numpy_dtype
 
 #: Eager one-op graphs: no rewrites, Python implementations (a C compile per op would cost seconds).
@@ -134,8 +133,9 @@ def new_variable(array, name, constraint=None):
     return variable
 
 
-def _python_operator(name, fn, reflected=False):
-    """Graph-building when traced, recorded in graph mode, on the current value when eager."""
+def _eager(name, fn, reflected):
+    """Operator ``name`` outside graph recording: PyTensor graph while a function is traced, else
+    computed on the current value."""
     graph = getattr(TensorSharedVariable, f"__{'r' if reflected else ''}{name}__", None)
 
     def method(self, *others):
@@ -144,27 +144,14 @@ def _python_operator(name, fn, reflected=False):
                 others = tuple(weak_operands((self,) + others)[1:])
             return graph(self, *others) if graph is not None else fn(*((others[0], self) if reflected else
                                                                        (self,) + others))
-        if symbolic.active and symbolic.recording():
-            args = (others[0], self) if reflected else (self,) + others
-            return symbolic.record_operator(name, fn, *args)
         values = [concrete(v) for v in others]
         args = (values[0], self.get_value(borrow=True)) if reflected else (self.get_value(borrow=True),) + tuple(values)
         return fn(*args)
 
-    method.__name__ = f"__{'r' if reflected else ''}{name}__"
     return method
 
 
-for _name, _fn in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                   ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                   ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                   ("or", operator.or_), ("xor", operator.xor)):
-    setattr(Variable, f"__{_name}__", _python_operator(_name, _fn))
-    setattr(Variable, f"__r{_name}__", _python_operator(_name, _fn, reflected=True))
-for _name, _fn in (("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                   ("neg", operator.neg), ("pos", operator.pos), ("abs", operator.abs),
-                   ("invert", operator.invert), ("getitem", operator.getitem)):
-    setattr(Variable, f"__{_name}__", _python_operator(_name, _fn))
+install_operators(Variable, _eager)  # recorded while graphs are built (see kbackend._dispatch.OPERATORS)
 
 
 def concrete(value):

@@ -95,7 +95,7 @@ _import_tensorflow()
 from ..._dispatch import collect  # noqa: E402
 from . import control, conv, math, nn, random, shape, variables  # noqa: E402
 from .runner import make_runner  # noqa: E402,F401  (how K.function runs on this engine)
-from .variables import Variable  # noqa: E402
+from .variables import OPERATORS, Variable  # noqa: E402,F401  (OPERATORS: how graphs run operators)
 
 VARIABLE_TYPES = (Variable,)
 

@@ -271,6 +271,8 @@ def _beam_search_each(logits, lengths, beam_width, top_paths, merge_repeated):
 
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     func = "ctc_decode"
+    if merge_repeated is None:  # read by its truth, as the reference does; TensorFlow's op would take None as True
+        merge_repeated = False
     logits, dtype = _logits(func, y_pred)
     steps, batch, _ = logits.shape
     lengths = _lengths(func, "input_length", input_length, batch)

@@ -4,6 +4,8 @@ The dtype policy is applied before these run (kbackend.dtypes.POLICY): operands 
 dtype, or one is a Python number that the raw op converts to the tensor's dtype.
 """
 
+import builtins
+
 import numpy as np
 import tensorflow as tf
 
@@ -30,14 +32,27 @@ def _axes(func, x, axis):
     return axis if axis.__class__ is int else int32s(axis)
 
 
+def _nonempty(func, x, axis):
+    """``axis``; raises ``ValueError`` for a max/min over an axis of size 0, which has no identity (the
+    reference refuses it; TensorFlow's kernel would give the dtype's lowest/highest value)."""
+    if x.shape.num_elements() == 0:
+        dims = x.shape.as_list()
+        axes = check_axis(func, axis, len(dims))
+        axes = range(len(dims)) if axes is None else (axes,) if axes.__class__ is int else axes
+        if builtins.any(dims[a] == 0 for a in axes):
+            raise ValueError(f"{func}: argument `x` got a tensor of shape {tuple(dims)}; expected no empty axis "
+                             f"among the reduced axes {tuple(axes)} ({func} of nothing has no value)")
+    return axis
+
+
 def max(x, axis=None, keepdims=False):
     x = tensor(x)
-    return R.Max(input=x, axis=_axes("max", x, axis), keep_dims=keepdims)
+    return R.Max(input=x, axis=_axes("max", x, _nonempty("max", x, axis)), keep_dims=keepdims)
 
 
 def min(x, axis=None, keepdims=False):
     x = tensor(x)
-    return R.Min(input=x, axis=_axes("min", x, axis), keep_dims=keepdims)
+    return R.Min(input=x, axis=_axes("min", x, _nonempty("min", x, axis)), keep_dims=keepdims)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -121,7 +136,8 @@ def argmin(x, axis=-1):
 
 
 def square(x):
-    return R.Square(x=tensor(x))
+    x = tensor(x)
+    return R.Identity(input=x) if x.dtype is tf.bool else R.Square(x=x)  # bool stays bool, as on the reference
 
 
 def abs(x):
@@ -219,7 +235,8 @@ def clip(x, min_value, max_value):
     if _is_number(min_value) and _is_number(max_value):
         if max_value < min_value:
             max_value = min_value
-        return R.ClipByValue(t=x, clip_value_min=_bound(min_value, x), clip_value_max=_bound(max_value, x))
+        if min_value == min_value and max_value == max_value:  # the kernel ignores a NaN bound: below, it propagates
+            return R.ClipByValue(t=x, clip_value_min=_bound(min_value, x), clip_value_max=_bound(max_value, x))
     if min_value is None and max_value is None:
         return R.Identity(input=x)
     out = x

@@ -4,6 +4,7 @@ the normalisations are composites."""
 import tensorflow as tf
 
 from ..._dispatch import OPS
+from ...ops.nn import noise_mask_shape
 from .random import seed_pair
 from .variables import R, is_float, tensor
 
@@ -92,7 +93,8 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     else:
         positive = R.Relu(features=x)
     if max_value is not None:
-        positive = R.ClipByValue(t=positive, clip_value_min=0, clip_value_max=max_value)
+        # Minimum then Maximum, as tf.clip_by_value: a NaN max_value propagates (the ClipByValue kernel drops it)
+        positive = R.Maximum(x=R.Minimum(x=positive, y=max_value), y=0)
     if alpha != 0.0:
         positive = R.AddV2(x=positive, y=R.Mul(x=R.Minimum(x=R.Sub(x=x, y=threshold), y=0), y=alpha))
     return positive
@@ -115,7 +117,7 @@ def softmax(x, axis=-1):
 def dropout(x, level, noise_shape=None, seed=None):
     x = tensor(x)
     if noise_shape is not None:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+        noise_shape = noise_mask_shape(tuple(x.shape), noise_shape)
     if level == 0.0:
         return R.Identity(input=x)
     return tf.nn.experimental.stateless_dropout(x, level, seed_pair(seed), noise_shape=noise_shape)

@@ -3,6 +3,7 @@
 import builtins
 import functools
 
+import numpy as np
 import tensorflow as tf
 
 from ...dtypes import numpy_dtype, promote
@@ -67,7 +68,10 @@ def _range_bound(value):
 
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
-        start, stop = 0, (tf.maximum(start, 0) if isinstance(start, TENSORS) else builtins.max(start, 0))
+        if isinstance(start, TENSORS) and not tf.executing_eagerly():
+            start, stop = 0, tf.maximum(start, 0)
+        else:  # a negative stop becomes the int 0, as in Keras 2 (an int32 range, whatever its dtype)
+            start, stop = 0, (0 if np.asarray(start) < 0 else start)
     result = tf.range(_range_bound(start), _range_bound(stop), _range_bound(step))
     if dtype != "int32":
         result = R.Cast(x=result, DstT=DTYPES[dtype])

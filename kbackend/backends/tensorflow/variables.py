@@ -1,11 +1,13 @@
 """Variables, constants, tensor introspection and value I/O on TensorFlow."""
 
 
+import operator
+
 import numpy as np
 import tensorflow as tf
 
 from ... import config
-from ..._dispatch import defer_operators
+from ..._dispatch import install_operators
 from ...dtypes import NAMES, canonical_dtype, numpy_dtype
 from ...dtypes import from_python as python_array
 
@@ -23,7 +25,18 @@ class Variable(_ResourceVariable):
     while graphs are being built, so that expressions over it read its value when a function runs."""
 
 
-defer_operators(Variable, _ResourceVariable)
+def _eager(name, fn, reflected):
+    """A variable's operator when no graph records it: tf.Variable's own; unary + (which TensorFlow
+    lacks) reads the value."""
+    if name == "pos":
+        return lambda self: self.read_value()
+    return getattr(_ResourceVariable, f"__{'r' if reflected else ''}{name}__", None)
+
+
+install_operators(Variable, _eager)  # recorded while graphs are built (see kbackend._dispatch.OPERATORS)
+
+#: Python operators in graphs that TensorFlow's tensors lack.
+OPERATORS = {operator.pos: tf.identity}
 
 
 def tensor(x):

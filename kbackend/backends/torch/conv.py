@@ -139,7 +139,36 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
 
 
 def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
+    # The common call (float tensors of one dtype, undilated, 'valid' or symmetric 'same') goes straight
+    # to the kernel; anything else, and every input to refuse, takes the checked path below.
+    if x.__class__ is Tensor and kernel.__class__ is Tensor and x.dtype is kernel.dtype and \
+            x.dtype in _FAST_DTYPES and dilation_rate == (1, 1) and x.dim() == 4 and kernel.dim() == 4:
+        rows, cols, channels, _ = kernel.shape
+        last = data_format == "channels_last"
+        if channels == x.shape[3 if last else 1]:
+            height, width = x.shape[1:3] if last else x.shape[2:]
+            pad = _fast_padding(padding, height, width, rows, cols, strides)
+            if pad is not None:
+                weight = kernel.permute(3, 2, 0, 1)
+                if last:
+                    return F.conv2d(x.permute(0, 3, 1, 2), weight, None, strides, pad).permute(0, 2, 3, 1)
+                return F.conv2d(x, weight, None, strides, pad)
     return _conv("conv2d", x, kernel, strides, padding, data_format, dilation_rate)
+
+
+_FAST_DTYPES = frozenset((torch.float32, torch.float64))
+
+
+def _fast_padding(padding, height, width, rows, cols, strides):
+    """The kernel's padding for a 2-D window: 0 for a 'valid' window that fits, the per-side amounts
+    of a symmetric 'same'; None when the checked path must decide."""
+    if padding == "valid":
+        return 0 if height >= rows and width >= cols else None
+    if padding != "same":
+        return None
+    top, bottom = same_padding(height, rows, strides[0])
+    left, right = same_padding(width, cols, strides[1])
+    return (top, left) if top == bottom and left == right else None
 
 
 def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):

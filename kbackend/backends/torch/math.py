@@ -228,7 +228,7 @@ def _unary(func, fn):
     return impl
 
 
-square = _unary("square", torch.square)
+square = _unary("square", lambda x: x.clone() if x.dtype is torch.bool else torch.square(x))  # bool stays bool
 abs = _unary("abs", torch.abs)
 round = _unary("round", torch.round)
 sign = _unary("sign", lambda x: torch.where(torch.isnan(x), x, torch.sign(x)) if x.is_floating_point()
@@ -261,7 +261,8 @@ def clip(x, min_value, max_value):
         if max_value < min_value:
             max_value = min_value
         if x.is_floating_point() or min_value.__class__ is int and max_value.__class__ is int:
-            return torch.clamp(x, min_value, max_value)  # the bounds take x's dtype
+            out = torch.clamp(x, min_value, max_value)
+            return out if out.dtype is x.dtype else out.to(x.dtype)  # clamp of bool gives int64
     out = x
     if max_value is not None:
         out = torch.minimum(out, _bound(max_value, x))

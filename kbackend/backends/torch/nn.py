@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from ..._dispatch import OPS
 from ...ops.checks import checked_axis
+from ...ops.nn import noise_mask_shape
 from .variables import Tensor, generator_on, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
@@ -24,9 +25,9 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if threshold == 0.0:
         if max_value is None:
             return torch.relu(x) if alpha == 0.0 else F.leaky_relu(x, alpha)
+        positive = torch.clamp(x, 0, max_value)  # a float bound makes an int or bool x float: cast back below
         if alpha == 0.0:
-            return torch.clamp(x, 0, max_value)
-        positive = torch.clamp(x, 0, max_value)
+            return positive if positive.dtype is x.dtype else positive.to(x.dtype)
     else:
         positive = x * (x > threshold)
         if max_value is not None:
@@ -59,10 +60,7 @@ def tanh(x):
 def dropout(x, level, noise_shape=None, seed=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if noise_shape is None:
-        noise_shape = x.shape
-    else:
-        noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(noise_shape))
+    noise_shape = noise_mask_shape(tuple(x.shape), noise_shape)
     keep = torch.rand(noise_shape, generator=generator_on(seed, x.device), device=x.device) >= level
     out = x * (1.0 / (1.0 - level)) * keep
     return out if out.dtype is x.dtype else out.to(x.dtype)
@@ -107,7 +105,8 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     reduced = sorted(checked_axis("normalize_batch_in_training", a, rank, "reduction_axes")
                      for a in reduction_axes)
     wide = x.to(torch.float32) if x.dtype in _HALVES else x
-    var, mean = torch.var_mean(wide, dim=reduced, correction=0, keepdim=True)
+    mean = torch.mean(wide, dim=reduced, keepdim=True)  # var_mean's one-pass mean of inf is NaN
+    var = torch.var(wide, dim=reduced, correction=0, keepdim=True)
     normed = ((wide - mean) * torch.rsqrt(var + epsilon)).to(x.dtype)
     kept = tuple(mean.shape)
     if gamma is not None:
@@ -143,7 +142,9 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
 def l2_normalize(x, axis=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if not x.is_floating_point():
+    if not x.is_floating_point() or x.dtype is torch.float16 or axis == () or axis == []:
+        # float16: the reference's 1e-12 floor rounds to 0 (a zero row gives NaN, as in Keras 2), where
+        # torch's 1e-6 floor on the norm does not; axis=[]: torch's vector_norm reduces every axis
         return OPS["l2_normalize"].reference(x, axis)
     # max(||x||, 1e-6) == sqrt(max(sum(x²), 1e-12)), the reference's denominator.
     return x / torch.linalg.vector_norm(x, 2, dim=axis, keepdim=True).clamp_min(1e-6)
@@ -181,6 +182,6 @@ def _sparse_softmax_cross_entropy(target, output):
 
 def _sigmoid_cross_entropy(target, output):
     x, t = _logits_and(target, output)
-    if t.shape == x.shape:
-        return F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    # Keras 2's (TensorFlow's) formula; torch's fused kernel rearranges it, so infinite logits give inf
+    # where it gives NaN and NaN where it gives inf
     return torch.clamp_min(x, 0) - x * t + torch.log1p(torch.exp(-x.abs()))

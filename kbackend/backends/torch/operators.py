@@ -1,4 +1,4 @@
-"""Python operators recorded in graphs (``x * y``, ``x[..., ::-1]``), as torch runs them.
+"""Python operators on torch: recorded in graphs (``x * y``, ``x[..., ::-1]``) and on variables.
 
 Keras 2 code mixes NumPy values with tensors (``cast_to_floatx(l2) * K.square(w)``) and slices with
 negative steps; torch refuses both (an ``ndarray`` operand, a step below one), so the graph's operator
@@ -11,7 +11,8 @@ import operator
 import numpy as np
 import torch
 
-from .variables import to_tensor
+from ..._dispatch import install_operators
+from .variables import Tensor, Variable, to_tensor
 
 
 def _operand(value):
@@ -57,3 +58,19 @@ OPERATORS = {fn: _binary(fn) for fn in (operator.add, operator.sub, operator.mul
                                         operator.lt, operator.le, operator.gt, operator.ge, operator.and_,
                                         operator.or_, operator.xor)}
 OPERATORS[operator.getitem] = getitem
+
+
+def _eager(name, fn, reflected):
+    """A variable's operator when no graph records it: torch's own, with NumPy array operands made
+    tensors first (torch refuses ``ndarray @ tensor``)."""
+    own = getattr(Tensor, f"__{'r' if reflected else ''}{name}__", None)
+    if own is None or name == "getitem":
+        return own
+
+    def method(self, *others):
+        return own(self, *(to_tensor(o) if o.__class__ is np.ndarray else o for o in others))
+
+    return method
+
+
+install_operators(Variable, _eager)  # recorded while graphs are built (see kbackend._dispatch.OPERATORS)

@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 from ... import config
-from ..._dispatch import defer_operators
 from ...dtypes import canonical_dtype, from_python, numpy_dtype
 
 Tensor = torch.Tensor
@@ -125,8 +124,6 @@ class Variable(torch.nn.Parameter):
         return (f"<kbackend.Variable {self.name!r} shape={tuple(self.shape)} dtype={NAMES[self.dtype]}\n"
                 f"  {self.data!r}>")
 
-
-defer_operators(Variable, Tensor)
 
 
 def _rebuild_variable(data, name, constraint, trainable):
