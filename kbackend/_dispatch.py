@@ -453,11 +453,13 @@ class OpSpec:
     """What is known about one K function: its declaration and how to call it."""
 
     __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "policy",
-                 "public")
+                 "public", "check")
 
-    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, policy=()):
+    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, policy=(),
+                 check=None):
         self.name = name
         self.policy = policy
+        self.check = check
         self.reference = reference
         self.signature = signature
         self.canonicalisers = canonicalisers
@@ -617,16 +619,19 @@ TENSOR_PARAMS = frozenset(
 
 
 def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, policy: Any = (),
-       **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
+       check: Optional[Callable[..., Any]] = None, **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
     ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
     ``composite=True`` marks a body written only in K calls, which then runs on every backend.
+    ``check``, called with the canonical arguments (in signature order) before the symbolic branch and
+    before dispatch, raises the op's errors that depend on the arguments' shapes, so that neither the
+    reference body nor an engine restates them.
     ``policy`` names the op's dtype categories (:data:`kbackend.dtypes.POLICY`), applied by the generated
     function before the backend runs (see :func:`promote_pair`, :func:`real`, :func:`half_name`).
     """
     if fn is None:
-        return lambda f: op(f, composite=composite, policy=policy, **canonicalisers)
+        return lambda f: op(f, composite=composite, policy=policy, check=check, **canonicalisers)
     policy = (policy,) if isinstance(policy, str) else tuple(policy)
     unknown_policy = set(policy) - set(POLICY)
     if unknown_policy:
@@ -649,7 +654,7 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
     if unknown:
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
-    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy)
+    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check)
     spec.public = _generate(spec)
     OPS[spec.name] = spec
     return spec.public
@@ -681,7 +686,8 @@ def _generate(spec):
             "    except _ArgError as exc:",
             f"        raise exc.at({spec.name!r}, {name!r}, {name}) from None",
         ]
-    body = _policy_lines(spec, call)
+    body = [f"    _check({', '.join(call)})"] if spec.check is not None else []
+    body += _policy_lines(spec, call)
     if spec.tensor_params:
         probe = ", ".join(spec.tensor_params) + ","
         values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
@@ -710,6 +716,8 @@ def _generate(spec):
                  "_callback": callback, "_promote_pair": promote_pair, "_promote_all": promote_all,
                  "_half_name": half_name, "_cast": _cast, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
+    if spec.check is not None:
+        namespace["_check"] = spec.check
     public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)
     public.__doc__ = spec.reference.__doc__
     public.__module__ = "kbackend"
@@ -957,10 +965,12 @@ def collect(*modules: Any, renames: Optional[Dict[str, Any]] = None) -> Dict[str
 
 
 def _imported(impl, module):
-    """Whether ``impl`` is a helper that ``module`` imported from another kbackend module (jax's topic
-    modules import ``variable.cast``, a helper that is not the op ``cast``)."""
+    """Whether ``impl`` is a helper that ``module`` imported from a sibling module of its engine (jax's
+    topic modules import ``arrays.cast``, a helper that is not the op ``cast``); bodies bound from
+    ``kbackend.ops`` count as the module's own."""
     home = getattr(impl, "__module__", None) or ""
-    return home != module.__name__ and home.startswith("kbackend.")
+    package = module.__name__.rpartition(".")[0]
+    return home != module.__name__ and home.startswith(package + ".")
 
 
 _backends: Dict[str, "Backend"] = {}

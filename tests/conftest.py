@@ -103,7 +103,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not rows:
         return
     columns = list(next(iter(rows.values())))
-    terminalreporter.write_sep("=", f"fuzz summary ({os.environ.get('KBACKEND_FUZZ') or 'ci'} slice)")
+    sweep = "full sweep" if os.environ.get("KBACKEND_FUZZ") == "full" else "ci slice"
+    terminalreporter.write_sep("=", f"fuzz summary ({sweep})")
     terminalreporter.write_line("| engine | " + " | ".join(columns) + " |")
     terminalreporter.write_line("|---" * (len(columns) + 1) + "|")
     for engine in [b for b in BACKENDS if b in rows] + [e for e in rows if e not in BACKENDS]:

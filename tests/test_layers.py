@@ -243,6 +243,21 @@ def test_the_walker_sees_imports_at_every_depth():
 ENGINE_MODULES = ("torch", "jax", "jaxlib", "tensorflow", "pytensor", "scipy", "tf_keras", "keras")
 
 
+def test_no_engine_below_the_backends():
+    """Only backends/<engine>/ (and the face's Keras 2 adapters) import an engine, at any depth."""
+    engines = floor_of("kbackend.backends")
+    found = []
+    for module, path in MODULES.items():
+        if floor_of(module) >= engines:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else []
+            found += [describe(module, name, node.lineno, "an engine below the backends")
+                      for name in names if name.split(".")[0] in ENGINE_MODULES]
+    assert not found, "\n  ".join(["engine imports below backends/:"] + found)
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch", "jax", "tensorflow", "pytensor", "theano"])
 def test_import_loads_no_engine_and_no_backend_module(backend, tmp_path):
     code = ("import sys, kbackend\n"

@@ -77,9 +77,8 @@ def _conv(func):
             left = dilation_rate[0] * (k.shape[0] - 1)
             xl = np.pad(xl, [(0, 0), (left, 0), (0, 0)])
             padding = "valid"
-        grad_x = kernels.convolve_transpose(func, gl, k, xl.shape[1:-1], xl.shape[-1], strides, padding,
-                                            dilation_rate)
-        patches = kernels.windows(func, xl, k.shape[:n], strides, dilation_rate, padding)
+        grad_x = kernels.convolve_transpose(gl, k, xl.shape[1:-1], strides, padding, dilation_rate)
+        patches = kernels.windows(xl, k.shape[:n], strides, dilation_rate, padding)
         return {"x": _back(grad_x[:, left:], data_format, x),
                 "kernel": _cast(_contract_windows(patches, gl, n), kernel)}
 
@@ -98,8 +97,8 @@ def _conv_transpose(func):
         k = np.asarray(kernel).astype(work, copy=False)
         n = k.ndim - 2
         dilation = dilation_rate or (1,) * n
-        grad_x = kernels.convolve(func, gl, k, strides, padding, dilation)
-        patches = kernels.windows(func, gl, k.shape[:n], strides, dilation, padding)
+        grad_x = kernels.convolve(gl, k, strides, padding, dilation)
+        patches = kernels.windows(gl, k.shape[:n], strides, dilation, padding)
         return {"x": _back(grad_x, data_format, x), "kernel": _cast(_contract_windows(patches, xl, n), kernel)}
 
     return transpose_rule
@@ -118,8 +117,8 @@ def _depthwise_grads(func, gl, xl, depthwise_kernel, strides, padding, dilation)
     full = np.zeros(window + (channels, channels * multiplier), depthwise_kernel.dtype)
     source = np.arange(channels)[:, None]
     full[..., source, source * multiplier + np.arange(multiplier)] = depthwise_kernel
-    grad_x = kernels.convolve_transpose(func, gl, full, xl.shape[1:-1], channels, strides, padding, dilation)
-    patches = kernels.windows(func, xl, window, strides, dilation, padding)
+    grad_x = kernels.convolve_transpose(gl, full, xl.shape[1:-1], strides, padding, dilation)
+    patches = kernels.windows(xl, window, strides, dilation, padding)
     positions = math.prod(patches.shape[:n + 1])
     taps = math.prod(window)
     grad_kernel = np.einsum("pct,pcm->tcm", patches.reshape(positions, channels, taps),
@@ -145,7 +144,7 @@ def _separable(func):
         pk = np.asarray(pointwise_kernel).astype(work, copy=False)
         n = dk.ndim - 2
         pk2 = pk.reshape(pk.shape[n:])
-        between = kernels.depthwise(func, xl, dk, strides, padding, dilation_rate)
+        between = kernels.depthwise(xl, dk, strides, padding, dilation_rate)
         positions = list(range(n + 1))
         grad_pk = np.tensordot(between, gl, axes=(positions, positions)).reshape(pk.shape)
         grad_between = np.tensordot(gl, pk2, axes=([-1], [1]))
@@ -173,7 +172,7 @@ def _pool(func):
         pads = _same_pads(xl.shape[1:-1], pool_size, strides, ones, padding)
         padded = tuple(length + before + after for length, (before, after) in zip(xl.shape[1:-1], pads))
         if pool_mode == "max":
-            patches = kernels.windows(func, xl, pool_size, strides, ones, padding, pad_value=-np.inf)
+            patches = kernels.windows(xl, pool_size, strides, ones, padding, pad_value=-np.inf)
             flat = patches.reshape(patches.shape[:n + 2] + (-1,))
             winner = np.arange(flat.shape[-1]) == flat.argmax(axis=-1)[..., None]
             values = (winner * gl[..., None]).reshape(patches.shape)
@@ -182,7 +181,7 @@ def _pool(func):
                 count = math.prod(pool_size)
             else:
                 real = np.ones((1,) + xl.shape[1:-1] + (1,), work)
-                count = kernels.windows(func, real, pool_size, strides, ones, padding).sum(
+                count = kernels.windows(real, pool_size, strides, ones, padding).sum(
                     axis=tuple(range(-n, 0)))
             values = np.broadcast_to((gl / count)[(Ellipsis,) + (None,) * n], gl.shape + tuple(pool_size))
         grad = _crop(_scatter(values, padded, strides, ones), pads)
@@ -206,7 +205,7 @@ def _local_grads(func, g, inputs, kernel, kernel_size, strides, output_shape, da
     k = np.asarray(kernel).astype(work, copy=False)
     n = len(kernel_size)
     ones = (1,) * n
-    patches = kernels.windows(func, xl, kernel_size, strides, ones, "valid")
+    patches = kernels.windows(xl, kernel_size, strides, ones, "valid")
     patches = patches[(slice(None),) + tuple(slice(0, o) for o in output_shape)]
     if data_format == "channels_last":
         patches = np.moveaxis(patches, n + 1, -1)

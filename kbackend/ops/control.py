@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import config
 from .._dispatch import K, dtype_or_none, op
+from . import control_rules as rules
 from . import ctc  # noqa: F401  (declares the CTC ops)
 from .math import promoted
 from .variables import _array
@@ -55,11 +56,7 @@ def switch(condition, then_expression, else_expression):
         return _array(_value(then_expression if condition else else_expression))
     then_value = _array(_value(then_expression))
     else_value = _array(_value(else_expression))
-    if condition.ndim > then_value.ndim:
-        raise ValueError(
-            f"switch: argument `condition` got rank {condition.ndim}; expected a rank at most that of "
-            f"`then_expression` ({then_value.ndim})"
-        )
+    rules.check_switch_ranks(condition.ndim, then_value.ndim)
     condition = condition.astype(bool).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
     return np.where(condition, *promoted(then_value, else_value))  # int32 and float32 branches give float32
 
@@ -114,7 +111,7 @@ def in_test_phase(x, alt, training=None):
 # the RNN loop
 
 
-@op(composite=True)
+@op(composite=True, check=rules.rnn)
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     """Iterate ``step_function`` over the time axis (axis 1) of ``inputs``.
@@ -151,20 +148,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     ([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], [[3.0, 3.0]])
     """
     shape = K.int_shape(inputs)
-    if len(shape) < 3:
-        raise ValueError(f"rnn: argument `inputs` got shape {shape}; expected (batch, time, ...), rank >= 3")
     steps = shape[1] if shape[1] is not None else input_length
     if not isinstance(steps, numbers.Integral):
         raise ValueError(
             f"rnn: argument `input_length` got {input_length!r}; expected an int when `inputs` has no static "
             f"time dimension (unroll={unroll!r})"
         )
-    if mask is not None:
-        mask_shape = K.int_shape(mask)
-        if tuple(mask_shape[:2]) != tuple(shape[:2]) or mask_shape[2:] not in ((), (1,)):
-            raise ValueError(
-                f"rnn: argument `mask` got shape {mask_shape}; expected {tuple(shape[:2])} like `inputs`"
-            )
     states = list(initial_states or ())
     constants = list(constants or ())
     outputs = []
@@ -180,8 +169,6 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         output = step_output
         states = step_states
         outputs.append(output)
-    if not outputs:
-        raise ValueError(f"rnn: argument `inputs` got shape {shape}; expected at least one time step")
     return outputs[-1], K.stack(outputs, axis=1), states
 
 
@@ -189,14 +176,12 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
 # higher-order functions
 
 
-def _elements(func, elems):
+def _elements(elems):
     """``elems`` as a tensor: Keras 2 (``tf.map_fn``/``tf.foldl``) converts a list first, so a list of
     numbers (ints → int32, floats → floatx) or of tensors (stacked) is folded along its first axis,
     never concatenated by Python's ``+``."""
     if not isinstance(elems, (list, tuple)):
         return elems
-    if not elems:
-        raise ValueError(f"{func}: argument `elems` got an empty list; expected a tensor or a non-empty list")
     try:
         array = np.asarray(elems)
     except (TypeError, ValueError):
@@ -219,7 +204,7 @@ def _length(func, elems):
     return shape[0]
 
 
-@op(composite=True, dtype=dtype_or_none)
+@op(composite=True, check=rules.map_fn, dtype=dtype_or_none)
 def map_fn(fn, elems, name=None, dtype=None):
     """Apply ``fn`` to each slice ``elems[i]`` along the first axis and stack the results.
 
@@ -241,15 +226,13 @@ def map_fn(fn, elems, name=None, dtype=None):
     array([[2, 4],
            [6, 8]])
     """
-    elems = _elements("map_fn", elems)
+    elems = _elements(elems)
     count = _length("map_fn", elems)
-    if count == 0:
-        raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
     result = K.stack([fn(elems[i]) for i in range(count)], axis=0)
     return result if dtype is None else K.cast(result, dtype)
 
 
-@op(composite=True)
+@op(composite=True, check=rules.foldl)
 def foldl(fn, elems, initializer=None, name=None):
     """Reduce ``elems`` along its first axis from left to right: ``acc = fn(acc, elems[i])``.
 
@@ -268,11 +251,11 @@ def foldl(fn, elems, initializer=None, name=None):
     >>> K.eval(K.foldl(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
     array(123)
     """
-    elems = _elements("foldl", elems)
-    return _fold("foldl", fn, elems, initializer, range(_length("foldl", elems)))
+    elems = _elements(elems)
+    return _fold(fn, elems, initializer, range(_length("foldl", elems)))
 
 
-@op(composite=True)
+@op(composite=True, check=rules.foldr)
 def foldr(fn, elems, initializer=None, name=None):
     """Reduce ``elems`` along its first axis from right to left: ``acc = fn(acc, elems[i])``.
 
@@ -291,20 +274,14 @@ def foldr(fn, elems, initializer=None, name=None):
     >>> K.eval(K.foldr(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
     array(321)
     """
-    elems = _elements("foldr", elems)
-    return _fold("foldr", fn, elems, initializer, reversed(range(_length("foldr", elems))))
+    elems = _elements(elems)
+    return _fold(fn, elems, initializer, reversed(range(_length("foldr", elems))))
 
 
-def _fold(func, fn, elems, initializer, order):
+def _fold(fn, elems, initializer, order):
     order = iter(order)
     if initializer is None:
-        first = next(order, None)
-        if first is None:
-            raise ValueError(
-                f"{func}: argument `elems` got an empty first dimension; expected at least one element "
-                f"when `initializer` is None"
-            )
-        accumulator = elems[first]
+        accumulator = elems[next(order)]
     else:
         accumulator = initializer
     for i in order:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._dispatch import ArgError, causal_padding, check_size, int_tuple, op, symbolic
 from . import convolution as kernels
+from . import conv_rules as rules
 
 
 def _is_graph_tensor(value):
@@ -62,7 +63,7 @@ def _transpose_output_shape(rank):
     return canonical
 
 
-@op(strides=int_tuple(1), padding=causal_padding, dilation_rate=int_tuple(1))
+@op(check=rules.conv1d, strides=int_tuple(1), padding=causal_padding, dilation_rate=int_tuple(1))
 def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """1-D convolution (cross-correlation) of ``x`` ``(batch, steps, in)`` with ``kernel`` ``(k, in, out)``.
 
@@ -93,23 +94,12 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
     >>> K.conv1d(x, np.ones((2, 1, 1), 'float32'), padding='causal')[0, :, 0]
     array([0., 1., 3., 5., 7.], dtype=float32)
     """
-    x, weights, dtype = kernels.prepare("conv1d", x, {"kernel": kernel}, 1, data_format)
-    kernel = weights["kernel"]
-    kernels.check_strided_dilation("conv1d", strides, dilation_rate)
-    if padding == "causal":
-        if data_format != "channels_last":
-            raise ValueError(
-                "conv1d: argument `padding` got 'causal'; expected 'valid' or 'same' with "
-                "data_format='channels_first' (causal padding needs channels_last)"
-            )
-        left = dilation_rate[0] * (kernel.shape[0] - 1)
-        x = np.pad(x, [(0, 0), (left, 0), (0, 0)])
-        padding = "valid"
-    y = kernels.convolve("conv1d", x, kernel, strides, padding, dilation_rate)
+    x, weights, dtype = kernels.prepare(x, {"kernel": kernel}, data_format)
+    y = kernels.convolve(x, weights["kernel"], strides, padding, dilation_rate)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(strides=int_tuple(1), dilation_rate=int_tuple(1))
+@op(check=rules.separable_conv1d, strides=int_tuple(1), dilation_rate=int_tuple(1))
 def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
                      dilation_rate=1):
     """1-D separable convolution: a depthwise convolution, then a pointwise (size-1) one.
@@ -139,16 +129,14 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="
     array([6., 6.], dtype=float32)
     """
     x, weights, dtype = kernels.prepare(
-        "separable_conv1d", x, {"depthwise_kernel": depthwise_kernel, "pointwise_kernel": pointwise_kernel},
-        1, data_format,
+        x, {"depthwise_kernel": depthwise_kernel, "pointwise_kernel": pointwise_kernel}, data_format
     )
-    kernels.check_strided_dilation("separable_conv1d", strides, dilation_rate)
-    y = kernels.depthwise("separable_conv1d", x, weights["depthwise_kernel"], strides, padding, dilation_rate)
-    y = kernels.pointwise("separable_conv1d", y, weights["pointwise_kernel"])
+    y = kernels.depthwise(x, weights["depthwise_kernel"], strides, padding, dilation_rate)
+    y = kernels.pointwise(y, weights["pointwise_kernel"])
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.conv2d, strides=int_tuple(2), dilation_rate=int_tuple(2))
 def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
     """2-D convolution (cross-correlation) of ``x`` with ``kernel`` ``(kh, kw, in, out)``.
 
@@ -178,13 +166,12 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilatio
     array([[10., 18.],
            [42., 50.]], dtype=float32)
     """
-    x, weights, dtype = kernels.prepare("conv2d", x, {"kernel": kernel}, 2, data_format)
-    kernels.check_strided_dilation("conv2d", strides, dilation_rate)
-    y = kernels.convolve("conv2d", x, weights["kernel"], strides, padding, dilation_rate)
+    x, weights, dtype = kernels.prepare(x, {"kernel": kernel}, data_format)
+    y = kernels.convolve(x, weights["kernel"], strides, padding, dilation_rate)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.separable_conv2d, strides=int_tuple(2), dilation_rate=int_tuple(2))
 def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
     """2-D separable convolution: a depthwise convolution, then a pointwise (1×1) one.
@@ -216,16 +203,15 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
            [4., 4.]], dtype=float32)
     """
     x, weights, dtype = kernels.prepare(
-        "separable_conv2d", x, {"depthwise_kernel": depthwise_kernel, "pointwise_kernel": pointwise_kernel},
-        2, data_format,
+        x, {"depthwise_kernel": depthwise_kernel, "pointwise_kernel": pointwise_kernel}, data_format
     )
-    kernels.check_strided_dilation("separable_conv2d", strides, dilation_rate)
-    y = kernels.depthwise("separable_conv2d", x, weights["depthwise_kernel"], strides, padding, dilation_rate)
-    y = kernels.pointwise("separable_conv2d", y, weights["pointwise_kernel"])
+    y = kernels.depthwise(x, weights["depthwise_kernel"], strides, padding, dilation_rate)
+    y = kernels.pointwise(y, weights["pointwise_kernel"])
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(output_shape=_transpose_output_shape(4), strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.conv2d_transpose, output_shape=_transpose_output_shape(4), strides=int_tuple(2),
+    dilation_rate=int_tuple(2))
 def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
     """2-D transposed convolution (the input gradient of :func:`conv2d`) to an explicit ``output_shape``.
@@ -262,20 +248,13 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", d
            [2., 4., 2.],
            [1., 2., 1.]], dtype=float32)
     """
-    x, weights, dtype = kernels.prepare("conv2d_transpose", x, {"kernel": kernel}, 2, data_format)
-    if dilation_rate[0] != dilation_rate[1]:
-        raise ValueError(
-            f"conv2d_transpose: argument `dilation_rate` got {dilation_rate}; expected two equal rates"
-        )
-    kernels.check_strided_dilation("conv2d_transpose", strides, dilation_rate)
-    channels, spatial = kernels.split_output_shape("conv2d_transpose", x, output_shape, data_format)
-    y = kernels.convolve_transpose(
-        "conv2d_transpose", x, weights["kernel"], spatial, channels, strides, padding, dilation_rate
-    )
+    x, weights, dtype = kernels.prepare(x, {"kernel": kernel}, data_format)
+    spatial = rules.split_output_shape(output_shape, data_format)[2]
+    y = kernels.convolve_transpose(x, weights["kernel"], spatial, strides, padding, dilation_rate)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.depthwise_conv2d, strides=int_tuple(2), dilation_rate=int_tuple(2))
 def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
     """2-D depthwise convolution: each input channel convolved with its own ``multiplier`` filters.
@@ -306,15 +285,12 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
     >>> K.depthwise_conv2d(x, np.ones((3, 3, 2, 1), 'float32'))[0, 0, 0]
     array([ 9., 18.], dtype=float32)
     """
-    x, weights, dtype = kernels.prepare(
-        "depthwise_conv2d", x, {"depthwise_kernel": depthwise_kernel}, 2, data_format
-    )
-    kernels.check_strided_dilation("depthwise_conv2d", strides, dilation_rate)
-    y = kernels.depthwise("depthwise_conv2d", x, weights["depthwise_kernel"], strides, padding, dilation_rate)
+    x, weights, dtype = kernels.prepare(x, {"depthwise_kernel": depthwise_kernel}, data_format)
+    y = kernels.depthwise(x, weights["depthwise_kernel"], strides, padding, dilation_rate)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(strides=int_tuple(3), dilation_rate=int_tuple(3))
+@op(check=rules.conv3d, strides=int_tuple(3), dilation_rate=int_tuple(3))
 def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):
     """3-D convolution (cross-correlation) of ``x`` with ``kernel`` ``(kd, kh, kw, in, out)``.
 
@@ -343,13 +319,12 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dila
     >>> K.conv3d(x, np.ones((2, 2, 2, 1, 1), 'float32'), padding='same')[0, :, :, :, 0].sum(axis=(1, 2))
     array([50., 50., 25.], dtype=float32)
     """
-    x, weights, dtype = kernels.prepare("conv3d", x, {"kernel": kernel}, 3, data_format)
-    kernels.check_strided_dilation("conv3d", strides, dilation_rate)
-    y = kernels.convolve("conv3d", x, weights["kernel"], strides, padding, dilation_rate)
+    x, weights, dtype = kernels.prepare(x, {"kernel": kernel}, data_format)
+    y = kernels.convolve(x, weights["kernel"], strides, padding, dilation_rate)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(output_shape=_transpose_output_shape(5), strides=int_tuple(3))
+@op(check=rules.conv3d_transpose, output_shape=_transpose_output_shape(5), strides=int_tuple(3))
 def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid", data_format=None):
     """3-D transposed convolution (the input gradient of :func:`conv3d`) to an explicit ``output_shape``.
 
@@ -380,15 +355,13 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
     >>> y.shape, float(y.sum())
     ((1, 4, 4, 4, 1), 8.0)
     """
-    x, weights, dtype = kernels.prepare("conv3d_transpose", x, {"kernel": kernel}, 3, data_format)
-    channels, spatial = kernels.split_output_shape("conv3d_transpose", x, output_shape, data_format)
-    y = kernels.convolve_transpose(
-        "conv3d_transpose", x, weights["kernel"], spatial, channels, strides, padding, (1, 1, 1)
-    )
+    x, weights, dtype = kernels.prepare(x, {"kernel": kernel}, data_format)
+    spatial = rules.split_output_shape(output_shape, data_format)[2]
+    y = kernels.convolve_transpose(x, weights["kernel"], spatial, strides, padding, (1, 1, 1))
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(pool_size=_window(2), strides=int_tuple(2))
+@op(check=rules.pool2d, pool_size=_window(2), strides=int_tuple(2))
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
     """2-D max or average pooling.  ``strides`` defaults to ``(1, 1)``, not to ``pool_size``.
 
@@ -418,12 +391,12 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     array([[2. , 3.5],
            [6.5, 8. ]], dtype=float32)
     """
-    x, _, dtype = kernels.prepare("pool2d", x, {}, 2, data_format)
-    y = kernels.pool("pool2d", x, pool_size, strides, padding, pool_mode)
+    x, _, dtype = kernels.prepare(x, {}, data_format)
+    y = kernels.pool(x, pool_size, strides, padding, pool_mode)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(pool_size=_window(3), strides=int_tuple(3))
+@op(check=rules.pool3d, pool_size=_window(3), strides=int_tuple(3))
 def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
     """3-D max or average pooling.  ``strides`` defaults to ``(1, 1, 1)``, not to ``pool_size``.
 
@@ -452,20 +425,19 @@ def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, p
     >>> K.pool3d(x, (2, 2, 2)).ravel(), K.pool3d(x, (2, 2, 2), pool_mode='avg').ravel()
     (array([7.], dtype=float32), array([3.5], dtype=float32))
     """
-    x, _, dtype = kernels.prepare("pool3d", x, {}, 3, data_format)
-    y = kernels.pool("pool3d", x, pool_size, strides, padding, pool_mode)
+    x, _, dtype = kernels.prepare(x, {}, data_format)
+    y = kernels.pool(x, pool_size, strides, padding, pool_mode)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-def _local(func, inputs, kernel, kernel_size, strides, output_shape, data_format):
-    n = len(kernel_size)
-    x, _, dtype = kernels.prepare(func, inputs, {}, n, data_format)
+def _local(inputs, kernel, kernel_size, strides, output_shape, data_format):
+    x, _, dtype = kernels.prepare(inputs, {}, data_format)
     kernel = kernels.as_array(kernel).astype(x.dtype, copy=False)
-    y = kernels.local_convolve(func, x, kernel, kernel_size, strides, output_shape, data_format)
+    y = kernels.local_convolve(x, kernel, kernel_size, strides, output_shape, data_format)
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(kernel_size=int_tuple(1), strides=int_tuple(1))
+@op(check=rules.local_conv1d, kernel_size=int_tuple(1), strides=int_tuple(1))
 def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
     """1-D convolution with unshared weights: every output step has its own filters.
 
@@ -494,11 +466,10 @@ def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
     >>> K.local_conv1d(x, kernel, (2,), (2,))[0, :, 0]
     array([1., 6.], dtype=float32)
     """
-    return _local("local_conv1d", inputs, kernel, kernel_size, strides,
-                  (kernels.as_array(kernel).shape[0],), data_format)
+    return _local(inputs, kernel, kernel_size, strides, (kernels.as_array(kernel).shape[0],), data_format)
 
 
-@op(kernel_size=int_tuple(2), strides=int_tuple(2), output_shape=int_tuple(2))
+@op(check=rules.local_conv2d, kernel_size=int_tuple(2), strides=int_tuple(2), output_shape=int_tuple(2))
 def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format=None):
     """2-D convolution with unshared weights: every output position has its own filters.
 
@@ -530,4 +501,4 @@ def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format
     array([[ 0.,  4.],
            [ 8., 12.]], dtype=float32)
     """
-    return _local("local_conv2d", inputs, kernel, kernel_size, strides, output_shape, data_format)
+    return _local(inputs, kernel, kernel_size, strides, output_shape, data_format)

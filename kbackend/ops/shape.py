@@ -8,7 +8,10 @@ import numpy as np
 
 from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
-from .checks import check_rank, spatial_axes
+from . import shape_rules as rules
+from . import array_bodies
+from .array_bodies import concat_axis
+from .shape_rules import spatial_axes, spatial_widths, temporal_widths
 from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
@@ -178,10 +181,7 @@ def concatenate(tensors, axis=-1):
     if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
         dtype = numpy_dtype(functools.reduce(promote, sorted(names)))
         arrays = [a.astype(dtype, copy=False) for a in arrays]
-    if axis < 0:
-        rank = arrays[0].ndim
-        axis = axis % rank if rank else 0
-    return np.concatenate(arrays, axis=axis)
+    return np.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
 
 
 def _shape_tuple(shape):
@@ -281,21 +281,6 @@ def repeat(x, n):
     return K.tile(K.expand_dims(x, 1), (1, n, 1))
 
 
-RANGE_DTYPES = ("int32", "int64", "float32", "float64")
-
-
-def range_dtype(value):
-    """The dtype TensorFlow's range infers for one argument: Python int → int32, float → float32."""
-    if isinstance(value, int):
-        return "int32"
-    if isinstance(value, float):
-        return "float32"
-    name = canonical_dtype(_array(value).dtype)
-    if name in RANGE_DTYPES:
-        return name
-    return "float32" if name in ("float16", "bfloat16") else "int32"
-
-
 def _range_value(value):
     """A finite number within int64 (or a scalar tensor, which passes)."""
     if isinstance(value, (str, bytes, list, tuple, dict, set)):
@@ -347,14 +332,14 @@ def arange(start, stop=None, step=1, dtype="int32"):
     """
     if stop is None:
         start, stop = 0, (0 if _array(start) < 0 else start)
-    inferred = max((range_dtype(v) for v in (start, stop, step)), key=RANGE_DTYPES.index)
+    inferred = rules.range_dtype((start, stop, step), lambda v: canonical_dtype(_array(v).dtype))
     values = np.arange(_array(start), _array(stop), _array(step), dtype=inferred)
     if dtype != "int32":
         values = values.astype(numpy_dtype(dtype))
     return values
 
 
-@op(n=_multiples)
+@op(check=rules.tile, n=_multiples)
 def tile(x, n):
     """Tile ``x``: axis ``i`` is repeated ``n[i]`` times; an int or a shorter ``n`` is left-padded with 1s
     (so ``tile(x, 2)`` tiles the last axis).
@@ -375,10 +360,6 @@ def tile(x, n):
     """
     x = _array(x)
     if isinstance(n, tuple):
-        if len(n) > x.ndim:
-            raise ValueError(
-                f"tile: argument `n` got {n!r} for a rank-{x.ndim} tensor; expected at most {x.ndim} entries"
-            )
         n = (1,) * (x.ndim - len(n)) + tuple(int(v) for v in n)
     return np.tile(x, n)
 
@@ -439,7 +420,7 @@ def expand_dims(x, axis=-1):
     return np.expand_dims(_array(x), axis)
 
 
-@op(axis=one_axis)
+@op(check=rules.squeeze, axis=one_axis)
 def squeeze(x, axis):
     """Remove the size-1 axis ``axis``.
 
@@ -534,7 +515,7 @@ def _index_list(value):
     return [int(v) for v in _array(value).reshape(-1)]
 
 
-@op
+@op(check=rules.slice)
 def slice(x, start, size):
     """Extract ``x[start[i] : start[i] + size[i]]`` along every axis ``i`` (``size[i] == -1``: to the end).
 
@@ -556,11 +537,6 @@ def slice(x, start, size):
     """
     x = _array(x)
     start, size = _index_list(start), _index_list(size)
-    if not x.ndim == len(start) == len(size):
-        raise ValueError(
-            f"slice: arguments `start` and `size` got {len(start)} and {len(size)} entries for a rank-{x.ndim} "
-            "tensor; expected one entry per axis (the dimension and the size of indices should match)"
-        )
     return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
 
 
@@ -569,21 +545,12 @@ def slice(x, start, size):
 
 
 def bilinear_axis(x, axis, factor):
-    """Upsample ``axis`` by ``factor`` with linear interpolation at half-pixel centres (the sampling of
-    TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
-    size = x.shape[axis]
-    source = (np.arange(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
-    floor = np.floor(source)
-    lower = np.maximum(floor, 0).astype(np.intp)
-    upper = np.minimum(np.ceil(source), size - 1).astype(np.intp)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    weight = (source - floor).reshape(shape)
-    below, above = np.take(x, lower, axis=axis), np.take(x, upper, axis=axis)
-    return below + (above - below) * weight
+    """Upsample ``axis`` of ``x`` by ``factor`` with linear interpolation at half-pixel centres (the
+    sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
+    return array_bodies.bilinear_axis(np, x, axis, x.shape[axis], factor, x.dtype, np.asarray)
 
 
-@op(height_factor=_factor, width_factor=_factor, interpolation=_interpolation)
+@op(check=rules.resize_images, height_factor=_factor, width_factor=_factor, interpolation=_interpolation)
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     """Upsample the two spatial axes of a 4-D image batch by integer factors.
 
@@ -611,7 +578,6 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     array([0.  , 0.25, 0.75, 1.  ])
     """
     x = _array(x)
-    check_rank("resize_images", x, 4)
     rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return np.repeat(np.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
@@ -621,7 +587,7 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     return work.astype(out_dtype)
 
 
-@op(composite=True, depth_factor=_factor, height_factor=_factor, width_factor=_factor)
+@op(composite=True, check=rules.resize_volumes, depth_factor=_factor, height_factor=_factor, width_factor=_factor)
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     """Upsample the three spatial axes of a 5-D volume batch by integer factors (nearest: repeats).
 
@@ -643,10 +609,6 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     >>> K.resize_volumes(np.zeros((1, 2, 3, 4, 5)), 2, 2, 2, 'channels_first').shape
     (1, 2, 6, 8, 10)
     """
-    if K.ndim(x) != 5:
-        raise ValueError(
-            f"resize_volumes: argument `x` got a tensor of shape {K.int_shape(x)}; expected a rank-5 tensor"
-        )
     depth, height, width = spatial_axes(data_format, 3)
     x = K.repeat_elements(x, depth_factor, axis=depth)
     x = K.repeat_elements(x, height_factor, axis=height)
@@ -657,16 +619,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
 # zero padding
 
 
-def _pad(func, x, rank, axes, pairs):
-    x = _array(x)
-    check_rank(func, x, rank)
-    widths = [(0, 0)] * rank
-    for axis, pair in zip(axes, pairs):
-        widths[axis] = pair
-    return np.pad(x, widths)
-
-
-@op(padding=_pad_pair)
+@op(check=rules.temporal_padding, padding=_pad_pair)
 def temporal_padding(x, padding=(1, 1)):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
@@ -682,10 +635,10 @@ def temporal_padding(x, padding=(1, 1)):
     >>> K.temporal_padding(np.ones((1, 2, 1)), (1, 2))[0, :, 0]
     array([0., 1., 1., 0., 0.])
     """
-    return _pad("temporal_padding", x, 3, (1,), (padding,))
+    return np.pad(_array(x), temporal_widths(padding))
 
 
-@op(padding=_pad_pairs(2))
+@op(check=rules.spatial_2d_padding, padding=_pad_pairs(2))
 def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     """Zero-pad the two spatial axes of a 4-D tensor by ``((top, bottom), (left, right))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
@@ -704,10 +657,10 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
     (1, 3, 4, 3)
     """
-    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
+    return np.pad(_array(x), spatial_widths(padding, data_format))
 
 
-@op(padding=_pad_pairs(3))
+@op(check=rules.spatial_3d_padding, padding=_pad_pairs(3))
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     """Zero-pad the three spatial axes of a 5-D tensor by ``((d0, d1), (h0, h1), (w0, w1))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
@@ -726,4 +679,4 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape
     (1, 3, 4, 2, 4)
     """
-    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)
+    return np.pad(_array(x), spatial_widths(padding, data_format))

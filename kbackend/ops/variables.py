@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import config
-from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op
+from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op, symbolic
 from ..dtypes import canonical_dtype, from_python, numpy_dtype
 from .variable import Variable
 
@@ -542,12 +542,18 @@ def cast(x, dtype):
     return _array_as(x, dtype)
 
 
-def _check_variable(func, x):
-    if x.__class__ is not Variable:
-        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
+def _variable_check(func):
+    """The check of an op whose ``x`` must be a variable of a loaded engine (its updates act in place)."""
+
+    def check(x, *others):
+        if x.__class__ not in symbolic.variable_types:
+            raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
+
+    check.__name__ = f"check_{func}"
+    return check
 
 
-@op
+@op(check=_variable_check("update"))
 def update(x, new_x):
     """Assign ``new_x`` to the variable ``x`` and return ``x``.
 
@@ -562,11 +568,10 @@ def update(x, new_x):
     >>> v = K.variable([1.0, 2.0]); _ = K.update(v, [3.0, 4.0]); K.get_value(v)
     array([3., 4.], dtype=float32)
     """
-    _check_variable("update", x)
     return x.assign(_array(new_x))
 
 
-@op
+@op(check=_variable_check("update_add"))
 def update_add(x, increment):
     """Add ``increment`` to the variable ``x`` in place and return ``x``.
 
@@ -581,11 +586,10 @@ def update_add(x, increment):
     >>> v = K.variable([1.0]); _ = K.update_add(v, [2.0]); K.get_value(v)
     array([3.], dtype=float32)
     """
-    _check_variable("update_add", x)
     return x.assign(x.value + _array(increment))
 
 
-@op
+@op(check=_variable_check("update_sub"))
 def update_sub(x, decrement):
     """Subtract ``decrement`` from the variable ``x`` in place and return ``x``.
 
@@ -600,11 +604,10 @@ def update_sub(x, decrement):
     >>> v = K.variable([1.0]); _ = K.update_sub(v, [2.0]); K.get_value(v)
     array([-1.], dtype=float32)
     """
-    _check_variable("update_sub", x)
     return x.assign(x.value - _array(decrement))
 
 
-@op
+@op(check=_variable_check("moving_average_update"))
 def moving_average_update(x, value, momentum):
     """Update ``x := x * momentum + value * (1 - momentum)`` in place and return ``x``.
 
@@ -620,11 +623,10 @@ def moving_average_update(x, value, momentum):
     >>> v = K.variable([1.0]); _ = K.moving_average_update(v, [3.0], 0.75); K.get_value(v)
     array([1.5], dtype=float32)
     """
-    _check_variable("moving_average_update", x)
     return x.assign(x.value - (x.value - _array(value)) * (1 - momentum))
 
 
-@op
+@op(composite=True)
 def get_value(x):
     """Return the value of variable ``x`` as a NumPy array (a copy).
 
@@ -641,7 +643,7 @@ def get_value(x):
     return eval(x)
 
 
-@op
+@op(composite=True)
 def batch_get_value(ops):
     """Return the values of a list of tensors/variables as NumPy arrays.
 
@@ -658,7 +660,7 @@ def batch_get_value(ops):
     return [eval(x) for x in ops]
 
 
-@op
+@op(check=_variable_check("set_value"))
 def set_value(x, value):
     """Load ``value`` (cast to the variable's dtype) into variable ``x``.
 
@@ -673,7 +675,6 @@ def set_value(x, value):
     >>> v = K.variable([1.0, 2.0]); K.set_value(v, [5, 6]); K.get_value(v)
     array([5., 6.], dtype=float32)
     """
-    _check_variable("set_value", x)
     array = np.asarray(value, dtype=x.value.dtype)
     if array.shape == x.value.shape:
         x.value[...] = array

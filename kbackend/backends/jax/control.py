@@ -18,6 +18,7 @@ from jax import lax
 from ... import config
 from ..._dispatch import OPS
 from ...ops import ctc as reference_ctc
+from ...ops.control_rules import check_switch_ranks
 from .arrays import always_x64, cast, is_tracer, jax_dtype, to_jax, unwrap
 
 #: What a traced user function raises when it needs concrete values (JAX's tracer errors are
@@ -41,11 +42,7 @@ def switch(condition, then_expression, else_expression):
         return to_jax(_value(then_expression if condition else else_expression))
     then_value = to_jax(_value(then_expression))
     else_value = to_jax(_value(else_expression))
-    if condition.ndim > then_value.ndim:
-        raise ValueError(
-            f"switch: argument `condition` got rank {condition.ndim}; expected a rank at most that of "
-            f"`then_expression` ({then_value.ndim})"
-        )
+    check_switch_ranks(condition.ndim, then_value.ndim)
     condition = cast(condition, jnp.bool_).reshape(condition.shape + (1,) * (then_value.ndim - condition.ndim))
     return jnp.where(condition, then_value, else_value)
 
@@ -140,18 +137,7 @@ def _scan_rnn(step_function, inputs, states, go_backwards, mask, constants):
 # higher-order functions
 
 
-def _length(func, elems):
-    shape = np.shape(unwrap(elems))
-    if not shape:
-        raise ValueError(
-            f"{func}: argument `elems` got shape {shape}; expected a tensor with a static first dimension"
-        )
-    return shape[0]
-
-
 def map_fn(fn, elems, name=None, dtype=None):
-    if _length("map_fn", elems) == 0:
-        raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
     try:
         result = lax.map(lambda element: to_jax(fn(element)), to_jax(elems))
     except _UNTRACEABLE:
@@ -159,15 +145,9 @@ def map_fn(fn, elems, name=None, dtype=None):
     return result if dtype is None else cast(result, jax_dtype(dtype))
 
 
-def _fold(func, fn, elems, initializer, reverse):
-    count = _length(func, elems)
+def _fold(fn, elems, initializer, reverse):
     elems = to_jax(elems)
     if initializer is None:
-        if count == 0:
-            raise ValueError(
-                f"{func}: argument `elems` got an empty first dimension; expected at least one element "
-                f"when `initializer` is None"
-            )
         initializer, elems = (elems[-1], elems[:-1]) if reverse else (elems[0], elems[1:])
     if elems.shape[0] == 0:
         return initializer
@@ -177,14 +157,14 @@ def _fold(func, fn, elems, initializer, reverse):
 
 def foldl(fn, elems, initializer=None, name=None):
     try:
-        return _fold("foldl", fn, elems, initializer, reverse=False)
+        return _fold(fn, elems, initializer, reverse=False)
     except _UNTRACEABLE:
         return _reference("foldl")(fn, elems, initializer, name)
 
 
 def foldr(fn, elems, initializer=None, name=None):
     try:
-        return _fold("foldr", fn, elems, initializer, reverse=True)
+        return _fold(fn, elems, initializer, reverse=True)
     except _UNTRACEABLE:
         return _reference("foldr")(fn, elems, initializer, name)
 

@@ -188,43 +188,25 @@ def cast(x, dtype):
     return _cast(to_jax(x), jax_dtype(dtype))
 
 
-def _check_variable(func, x):
-    if x.__class__ is not Variable:
-        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
-
-
 def update(x, new_x):
-    _check_variable("update", x)
     return x.assign(new_x)
 
 
 def update_add(x, increment):
-    _check_variable("update_add", x)
     return x.assign(x.value + to_jax(increment))
 
 
 def update_sub(x, decrement):
-    _check_variable("update_sub", x)
     return x.assign(x.value - to_jax(decrement))
 
 
 def moving_average_update(x, value, momentum):
-    _check_variable("moving_average_update", x)
     return x.assign(x.value - (x.value - to_jax(value)) * (1 - unwrap(momentum)))
 
 
 @unscoped
-def get_value(x):
-    return eval(x)
-
-
 @unscoped
-def batch_get_value(ops):
-    return [eval(x) for x in ops]
-
-
 def set_value(x, value):
-    _check_variable("set_value", x)
     array = np.asarray(unwrap(value), dtype=np.asarray(x.value).dtype)
     x.value = jnp.asarray(array)
 

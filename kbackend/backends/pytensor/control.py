@@ -6,6 +6,7 @@ import pytensor.tensor as pt
 from pytensor.gradient import disconnected_grad
 from pytensor.ifelse import ifelse
 
+from ...ops.control_rules import check_switch_ranks
 from .variable import as_type, concrete, eager, is_graph, is_tracing, to_pt
 
 
@@ -19,11 +20,7 @@ def _select(condition, then_expression, else_expression):
         if then_value.ndim == else_value.ndim:
             return ifelse(pt.neq(condition, 0), then_value, as_type(else_value, then_value.dtype))
         return pt.switch(pt.neq(condition, 0), then_value, else_value)
-    if condition.ndim > then_value.ndim:
-        raise ValueError(
-            f"switch: argument `condition` got rank {condition.ndim}; expected a rank at most that of "
-            f"`then_expression` ({then_value.ndim})"
-        )
+    check_switch_ranks(condition.ndim, then_value.ndim)
     condition = pt.neq(condition, 0)
     condition = condition.dimshuffle(list(range(condition.ndim)) + ["x"] * (then_value.ndim - condition.ndim))
     return pt.switch(condition, then_value, else_value)

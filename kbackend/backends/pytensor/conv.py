@@ -18,7 +18,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
-from ...ops.convolution import effective_size, same_padding
+from ...ops.conv_rules import effective_size, padding_amounts
 from .reference_op import reference_op
 from .variable import as_type, to_pt
 
@@ -59,12 +59,10 @@ def _padded(x, pads, value):
 
 def _taps(x, window, strides, dilation, padding, pad_value=0.0):
     """The strided slices of channels-last ``x``, one per tap of ``window``: each (batch, out..., channels)."""
-    spatial = x.type.shape[1:-1]
+    pads = padding_amounts(x.type.shape[1:-1], window, strides, dilation, padding)
+    spatial = [length + b + a for length, (b, a) in zip(x.type.shape[1:-1], pads)]
+    x = _padded(x, pads, pad_value)
     extent = [effective_size(w, d) for w, d in zip(window, dilation)]
-    if padding == "same":
-        pads = [same_padding(length, e, s) for length, e, s in zip(spatial, extent, strides)]
-        x = _padded(x, pads, pad_value)
-        spatial = [length + b + a for length, (b, a) in zip(spatial, pads)]
     out = [(length - e) // s + 1 for length, e, s in zip(spatial, extent, strides)]
     taps = []
     for tap in itertools.product(*[range(w) for w in window]):
@@ -117,16 +115,6 @@ def _kernels(count):
         return fn
 
     return mark
-
-
-@_kernels(1)
-def _conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
-    dtype = x.dtype
-    x, kernel = _channels_last(_work(x), data_format), as_type(kernel, _work(x).dtype)
-    if padding == "causal":
-        x = _padded(x, [(dilation_rate[0] * (kernel.type.shape[0] - 1), 0)], 0.0)
-        padding = "valid"
-    return _from_channels_last(_convolve(x, kernel, strides, padding, dilation_rate), data_format, dtype)
 
 
 @_kernels(1)
@@ -187,8 +175,7 @@ def _pool(x, pool_size, strides, padding="valid", data_format=None, pool_mode="m
         else:  # 'same': the padded elements are left out of the count (a constant, from the shapes)
             spatial = x.type.shape[1:-1]
             count = np.zeros([1] + [-(-length // s) for length, s in zip(spatial, strides)] + [1])
-            extent = pool_size
-            pads = [same_padding(length, e, s) for length, e, s in zip(spatial, extent, strides)]
+            pads = padding_amounts(spatial, pool_size, strides, ones, padding)
             padded = np.pad(np.ones([1] + list(spatial) + [1]), [(0, 0)] + pads + [(0, 0)])
             for tap in itertools.product(*[range(w) for w in pool_size]):
                 index = (slice(None),) + tuple(slice(t, t + (o - 1) * s + 1, s) for t, o, s in
@@ -198,7 +185,7 @@ def _pool(x, pool_size, strides, padding="valid", data_format=None, pool_mode="m
     return _from_channels_last(y, data_format, dtype)
 
 
-conv1d = _native("conv1d", _conv1d)
+conv1d = _native("conv1d", _conv_nd)
 conv2d = _native("conv2d", _conv_nd)
 conv3d = _native("conv3d", _conv_nd)
 depthwise_conv2d = _native("depthwise_conv2d", _depthwise_conv2d)

@@ -8,20 +8,12 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.checks import check_rank, spatial_axes  # one wording for the errors on every engine
+from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
+from ...ops.shape_rules import range_dtype, spatial_axes
 from .variable import as_type, concrete, is_graph, to_pt
 
 
-def gather(reference, indices):
-    return pt.take(to_pt(reference), to_pt(indices), axis=0)
-
-
-def concatenate(tensors, axis=-1):
-    arrays = [to_pt(t) for t in tensors]
-    if axis < 0:
-        rank = arrays[0].ndim
-        axis = axis % rank if rank else 0
-    return pt.concatenate(arrays, axis=axis)
+gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(pt, to_pt)
 
 
 def _entry(value):
@@ -46,34 +38,18 @@ def permute_dimensions(x, pattern):
     return to_pt(x).dimshuffle(list(pattern))
 
 
-def repeat_elements(x, rep, axis):
-    return pt.repeat(to_pt(x), rep, axis=axis)
-
-
 def tile(x, n):
     x = to_pt(x)
     if isinstance(n, tuple):
-        if len(n) > x.ndim:
-            raise ValueError(
-                f"tile: argument `n` got {n!r} for a rank-{x.ndim} tensor; expected at most {x.ndim} entries"
-            )
         reps = [1] * (x.ndim - len(n)) + [_entry(v) for v in n]
     else:
         reps = _shape_entries(n)
     return pt.tile(x, reps)
 
 
-def expand_dims(x, axis=-1):
-    return pt.expand_dims(to_pt(x), axis)
-
-
 def squeeze(x, axis):
     x = to_pt(x)
     return pt.squeeze(x, axis=axis % x.ndim)
-
-
-def stack(x, axis=0):
-    return pt.stack([to_pt(t) for t in x], axis=axis)
 
 
 def one_hot(indices, num_classes):
@@ -90,47 +66,19 @@ def reverse(x, axes):
     return x[tuple(index)]
 
 
-def _pad(func, x, rank, axes, pairs):
+def _pad(x, widths):
     x = to_pt(x)
-    check_rank(func, x, rank)
     # zeros with x written inside: pt.pad compiles an inner graph on every call
-    shape = [x.shape[i] for i in range(rank)]
-    index = [builtins.slice(None)] * rank
-    for axis, (before, after) in zip(axes, pairs):
-        shape[axis] = shape[axis] + before + after
-        index[axis] = builtins.slice(before, before + x.shape[axis])
-    return pt.set_subtensor(pt.zeros(shape, dtype=x.dtype)[tuple(index)], x)
+    shape = [x.shape[i] + before + after for i, (before, after) in enumerate(widths)]
+    index = tuple(builtins.slice(before, before + x.shape[i]) for i, (before, _) in enumerate(widths))
+    return pt.set_subtensor(pt.zeros(shape, dtype=x.dtype)[index], x)
 
 
-def temporal_padding(x, padding=(1, 1)):
-    return _pad("temporal_padding", x, 3, (1,), (padding,))
-
-
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
-
-
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)
-
-
-_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
-
-
-def _range_dtype(value):
-    if value.__class__ is int:
-        return "int32"
-    if isinstance(value, float):
-        return "float32"
-    name = to_pt(value).dtype
-    if name in _RANGE_DTYPES:
-        return name
-    return "float32" if name.startswith("float") else "int32"
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(_pad)
 
 
 def arange(start, stop=None, step=1, dtype="int32"):
-    inferred = max((_range_dtype(v) for v in (start, stop if stop is not None else 0, step)),
-                   key=_RANGE_DTYPES.index)
+    inferred = range_dtype((start, 0 if stop is None else stop, step), lambda v: to_pt(v).dtype)
     start, step = as_type(to_pt(start), inferred), as_type(to_pt(step), inferred)
     if stop is None:
         start, stop = pt.zeros((), dtype=inferred), pt.maximum(start, 0)
@@ -150,24 +98,11 @@ def slice(x, start, size):
 
 
 def _bilinear_axis(x, axis, factor):
-    """Upsample ``axis`` by ``factor``, interpolating linearly at half-pixel centres (tf.image.resize)."""
-    import numpy as np
-
-    size = x.type.shape[axis]
-    source = (np.arange(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
-    floor = np.floor(source)
-    lower = np.maximum(floor, 0).astype(np.int64)
-    upper = np.minimum(np.ceil(source), size - 1).astype(np.int64)
-    shape = [1] * x.ndim
-    shape[axis] = -1
-    weight = pt.constant((source - floor).reshape(shape).astype(x.dtype))
-    below, above = pt.take(x, lower, axis=axis), pt.take(x, upper, axis=axis)
-    return below + (above - below) * weight
+    return bilinear_axis(pt, x, axis, x.type.shape[axis], factor, x.dtype, pt.constant)
 
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_pt(x)
-    check_rank("resize_images", x, 4)
     rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return pt.repeat(pt.repeat(x, height_factor, axis=rows), width_factor, axis=cols)

@@ -164,11 +164,6 @@ def cast(x, dtype):
     return _cast(to_pt(x), pt_dtype(dtype))
 
 
-def _check_variable(func, x):
-    if x.__class__ is not Variable:
-        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
-
-
 def _assign(x, value):
     current = x.get_value(borrow=True)
     value = np.asarray(concrete(value), dtype=current.dtype)
@@ -179,36 +174,23 @@ def _assign(x, value):
 
 
 def update(x, new_x):
-    _check_variable("update", x)
     return _assign(x, new_x)
 
 
 def update_add(x, increment):
-    _check_variable("update_add", x)
     return _assign(x, x.get_value(borrow=True) + concrete(increment))
 
 
 def update_sub(x, decrement):
-    _check_variable("update_sub", x)
     return _assign(x, x.get_value(borrow=True) - concrete(decrement))
 
 
 def moving_average_update(x, value, momentum):
-    _check_variable("moving_average_update", x)
     current = x.get_value(borrow=True)
     return _assign(x, current - (current - concrete(value)) * (1 - concrete(momentum)))
 
 
-def get_value(x):
-    return eval(x)
-
-
-def batch_get_value(ops):
-    return [eval(x) for x in ops]
-
-
 def set_value(x, value):
-    _check_variable("set_value", x)
     current = x.get_value(borrow=True)
     x.set_value(np.array(concrete(value), dtype=current.dtype))
 
@@ -222,6 +204,6 @@ def batch_set_value(tuples):
 DIRECT = frozenset(
     """variable is_variable constant is_tensor is_keras_tensor is_placeholder is_sparse to_dense shape int_shape
     ndim size dtype eval zeros ones eye random_uniform_variable random_normal_variable count_params update
-    update_add update_sub moving_average_update get_value batch_get_value set_value batch_set_value switch rnn map_fn
+    update_add update_sub moving_average_update set_value batch_set_value switch rnn map_fn
     foldl foldr""".split()
 )

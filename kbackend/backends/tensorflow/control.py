@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from ... import config
 from ..._dispatch import OPS
+from ...ops.control_rules import check_switch_ranks
 from ...ops.ctc import check_labels
 from .math import common
 from .variables import DTYPES, tensor
@@ -48,11 +49,7 @@ def switch(condition, then_expression, else_expression):
                        lambda: tensor(_value(else_expression)))
     then_value, else_value = common(tensor(_value(then_expression)), tensor(_value(else_expression)))
     rank = then_value.shape.rank
-    if condition.shape.rank > rank:
-        raise ValueError(
-            f"switch: argument `condition` got rank {condition.shape.rank}; expected a rank at most that of "
-            f"`then_expression` ({rank})"
-        )
+    check_switch_ranks(condition.shape.rank, rank)
     if condition.dtype is not tf.bool:
         condition = tf.cast(condition, tf.bool)
     if condition.shape.rank < rank:
@@ -75,8 +72,6 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
 def _while_rnn(step_function, inputs, initial_states, go_backwards, mask, constants):
     """The RNN loop as one ``tf.while_loop`` over time-major inputs (graph mode: no unrolled graph)."""
     shape = tuple(inputs.shape.as_list())
-    if len(shape) < 3:
-        raise ValueError(f"rnn: argument `inputs` got shape {shape}; expected (batch, time, ...), rank >= 3")
     time_major = tf.transpose(inputs, (1, 0, *range(2, len(shape))))
     if mask is not None:
         mask = tensor(mask)
@@ -112,14 +107,6 @@ def _while_rnn(step_function, inputs, initial_states, go_backwards, mask, consta
     return last, stacked, list(states)
 
 
-def _first_length(func, elems):
-    """The static length of ``elems`` along its first axis; None inside a graph where it is unknown
-    (``tf.map_fn`` and the folds loop over it dynamically)."""
-    if elems.shape.rank == 0:
-        raise ValueError(f"{func}: argument `elems` got shape (); expected a tensor with a static first dimension")
-    return elems.shape[0]
-
-
 # The loop bodies are K code: plain Python over tensors, never converted by AutoGraph (which cannot
 # read the source of kbackend's generated op functions and would warn on each).
 _plain = tf.autograph.experimental.do_not_convert
@@ -127,8 +114,6 @@ _plain = tf.autograph.experimental.do_not_convert
 
 def map_fn(fn, elems, name=None, dtype=None):
     elems = tensor(elems)
-    if _first_length("map_fn", elems) == 0:
-        raise ValueError("map_fn: argument `elems` got an empty first dimension; expected at least one element")
     fn = _plain(fn)
     if dtype is None:
         return tf.map_fn(fn, elems)
@@ -136,24 +121,19 @@ def map_fn(fn, elems, name=None, dtype=None):
     return tf.map_fn(lambda e: tf.cast(fn(e), dtype), elems, fn_output_signature=dtype)
 
 
-def _fold(func, fold, fn, elems, initializer):
+def _fold(fold, fn, elems, initializer):
     elems = tensor(elems)
-    if _first_length(func, elems) == 0 and initializer is None:
-        raise ValueError(
-            f"{func}: argument `elems` got an empty first dimension; expected at least one element "
-            f"when `initializer` is None"
-        )
     if isinstance(initializer, (int, float)):
         initializer = tf.constant(initializer, elems.dtype)
     return fold(_plain(fn), elems, initializer)
 
 
 def foldl(fn, elems, initializer=None, name=None):
-    return _fold("foldl", tf.foldl, fn, elems, initializer)
+    return _fold(tf.foldl, fn, elems, initializer)
 
 
 def foldr(fn, elems, initializer=None, name=None):
-    return _fold("foldr", tf.foldr, fn, elems, initializer)
+    return _fold(tf.foldr, fn, elems, initializer)
 
 
 # ---------------------------------------------------------------------------------------------------

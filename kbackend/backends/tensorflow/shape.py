@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from ...dtypes import numpy_dtype, promote
-from ...ops.checks import check_rank, spatial_axes
+from ...ops.array_bodies import padding_ops
+from ...ops.shape_rules import RANGE_DTYPES, spatial_axes
 from .variables import DTYPES, TENSORS, R, int32s, tensor
 
 repeat_elements = tf.repeat
@@ -56,12 +57,9 @@ def reshape(x, shape):
     return tf.reshape(x, shape)
 
 
-_RANGE_DTYPES = ("int32", "int64", "float32", "float64")
-
-
 def _range_bound(value):
     """A tensor bound in a dtype ``tf.range`` infers from (half floats → float32, small ints → int32)."""
-    if isinstance(value, TENSORS) and value.dtype.name not in _RANGE_DTYPES:
+    if isinstance(value, TENSORS) and value.dtype.name not in RANGE_DTYPES:
         return tf.cast(value, tf.float32 if value.dtype.is_floating else tf.int32)
     return value
 
@@ -82,10 +80,6 @@ def tile(x, n):
     x = tensor(x)
     rank = x.shape.rank
     if isinstance(n, tuple):
-        if len(n) > rank:
-            raise ValueError(
-                f"tile: argument `n` got {n!r} for a rank-{rank} tensor; expected at most {rank} entries"
-            )
         if all(isinstance(v, int) for v in n):
             return R.Tile(input=x, multiples=int32s((1,) * (rank - len(n)) + n))
         n = tf.stack([tf.cast(v, tf.int32) for v in n])  # entries from K.shape(...) inside a graph
@@ -106,25 +100,17 @@ def one_hot(indices, num_classes):
 
 
 def _indices(value):
-    """Slice starts or sizes as tf.slice takes them, and how many there are."""
+    """Slice starts or sizes as tf.slice takes them."""
     if isinstance(value, (tuple, list)):
         if all(isinstance(v, int) for v in value):
-            return int32s(tuple(value)), len(value)
-        return tf.stack([tf.cast(v, tf.int32) for v in value]), len(value)
-    value = tf.reshape(tf.cast(value, tf.int32), (-1,))
-    return value, value.shape[0]
+            return int32s(tuple(value))
+        return tf.stack([tf.cast(v, tf.int32) for v in value])
+    return tf.reshape(tf.cast(value, tf.int32), (-1,))
 
 
 def slice(x, start, size):
     x = tensor(x)
-    (start, starts), (size, sizes) = _indices(start), _indices(size)
-    if not x.shape.rank == starts == sizes:
-        raise ValueError(
-            f"slice: arguments `start` and `size` got {starts} and {sizes} entries for a rank-"
-            f"{x.shape.rank} tensor; expected one entry per axis (the dimension and the size of indices "
-            "should match)"
-        )
-    return R.Slice(input=x, begin=start, size=size)
+    return R.Slice(input=x, begin=_indices(start), size=_indices(size))
 
 
 def _bilinear_axis(x, axis, factor):
@@ -143,7 +129,6 @@ def _bilinear_axis(x, axis, factor):
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = tensor(x)
-    check_rank("resize_images", x, 4)
     rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
         return tf.repeat(tf.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
@@ -161,22 +146,5 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     return result
 
 
-def _pad(func, x, rank, axes, pairs):
-    x = tensor(x)
-    check_rank(func, x, rank)
-    widths = [(0, 0)] * rank
-    for axis, pair in zip(axes, pairs):
-        widths[axis] = pair
-    return R.Pad(input=x, paddings=int32s(tuple(widths)))
-
-
-def temporal_padding(x, padding=(1, 1)):
-    return _pad("temporal_padding", x, 3, (1,), (padding,))
-
-
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, spatial_axes(data_format, 2), padding)
-
-
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, spatial_axes(data_format, 3), padding)
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(
+    lambda x, widths: R.Pad(input=x, paddings=int32s(tuple(widths))))

@@ -252,11 +252,6 @@ def cast(x, dtype):
     return tf.constant(np.asarray(x, dtype=numpy_dtype(dtype)))
 
 
-def _check_variable(func, x):
-    if not isinstance(x, tf.Variable):
-        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
-
-
 def _like(x, value):
     """``value`` in the dtype and shape of variable ``x`` (tf's assign ops refuse another dtype, and
     another shape where NumPy and torch broadcast)."""
@@ -269,41 +264,28 @@ def _like(x, value):
 
 
 def update(x, new_x):
-    _check_variable("update", x)
     x.assign(_like(x, new_x), read_value=False)
     return x
 
 
 def update_add(x, increment):
-    _check_variable("update_add", x)
     x.assign_add(_like(x, increment), read_value=False)
     return x
 
 
 def update_sub(x, decrement):
-    _check_variable("update_sub", x)
     x.assign_sub(_like(x, decrement), read_value=False)
     return x
 
 
 def moving_average_update(x, value, momentum):
-    _check_variable("moving_average_update", x)
     keep = 1 - momentum
     keep = tf.constant(keep, x.dtype) if isinstance(keep, (int, float)) else _like(x, tensor(keep))
     x.assign_sub((x.value() - _like(x, value)) * keep, read_value=False)  # not x's recorded operators
     return x
 
 
-def get_value(x):
-    return eval(x)
-
-
-def batch_get_value(ops):
-    return [eval(x) for x in ops]
-
-
 def set_value(x, value):
-    _check_variable("set_value", x)
     x.assign(np.asarray(value, dtype=x.dtype.as_numpy_dtype), read_value=False)
 
 

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from ... import config
 from ..._dispatch import OPS
+from ...ops.control_rules import check_switch_ranks
 from ...ops.ctc import SparseTensor, checked_input_length, sample_lengths, check_labels
 from .variables import DTYPES, Tensor, Variable, from_numpy, to_numpy, to_tensor
 
@@ -30,13 +31,9 @@ def _as_tensor(x):
 # conditionals
 
 
-def _select(func, condition, then_value, else_value):
+def _select(condition, then_value, else_value):
     """Elementwise select; a lower-rank ``condition`` applies along the leading axes."""
-    if condition.dim() > then_value.dim():
-        raise ValueError(
-            f"{func}: argument `condition` got rank {condition.dim()}; expected a rank at most that of "
-            f"`then_expression` ({then_value.dim()})"
-        )
+    check_switch_ranks(condition.dim(), then_value.dim())
     if condition.dtype is not torch.bool:
         condition = condition != 0
     condition = condition.reshape(tuple(condition.shape) + (1,) * (then_value.dim() - condition.dim()))
@@ -51,7 +48,7 @@ def switch(condition, then_expression, else_expression):
         return _as_tensor(_value(then_expression if condition else else_expression))
     then_value = _as_tensor(_value(then_expression))
     else_value = _as_tensor(_value(else_expression))
-    return _select("switch", condition, then_value, else_value)
+    return _select(condition, then_value, else_value)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -62,19 +59,10 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         input_length=None):
     inputs = _as_tensor(inputs)
     shape = tuple(inputs.shape)
-    if len(shape) < 3:
-        raise ValueError(f"rnn: argument `inputs` got shape {shape}; expected (batch, time, ...), rank >= 3")
     steps = shape[1]
     if mask is not None:
         mask = _as_tensor(mask)
-        mask_shape = tuple(mask.shape)
-        if mask_shape[:2] != shape[:2] or mask_shape[2:] not in ((), (1,)):
-            raise ValueError(
-                f"rnn: argument `mask` got shape {mask_shape}; expected {shape[:2]} like `inputs`"
-            )
         mask = (mask if mask.dtype is torch.bool else mask != 0).reshape(shape[:2]).unbind(1)
-    if steps == 0:
-        raise ValueError(f"rnn: argument `inputs` got shape {shape}; expected at least one time step")
     states = list(initial_states or ())
     constants = list(constants or ())
     slices = inputs.unbind(1)
@@ -87,8 +75,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
             keep = mask[t]
             step_output = _as_tensor(step_output)
             previous = torch.zeros_like(step_output) if output is None else output
-            step_output = _select("rnn", keep, step_output, previous)
-            step_states = [_select("rnn", keep, _as_tensor(new), _as_tensor(old))
+            step_output = _select(keep, step_output, previous)
+            step_states = [_select(keep, _as_tensor(new), _as_tensor(old))
                            for new, old in zip(step_states, states)]
         output = step_output
         states = step_states

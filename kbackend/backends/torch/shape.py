@@ -10,8 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...ops.checks import check_rank
-from ...ops.shape import RANGE_DTYPES, range_dtype
+from ...dtypes import canonical_dtype
+from ...ops.array_bodies import concat_axis, padding_ops
+from ...ops.shape_rules import range_dtype
 from .variables import DTYPES, Tensor, Variable, to_numpy, to_tensor
 
 
@@ -47,10 +48,7 @@ def gather(reference, indices):
 
 def concatenate(tensors, axis=-1):
     tensors = [t if t.__class__ is Tensor else to_tensor(t) for t in tensors]
-    if axis < 0:
-        rank = tensors[0].dim()
-        axis = axis % rank if rank else 0
-    return torch.cat(tensors, axis)
+    return torch.cat(tensors, concat_axis(axis, tensors[0].dim()))
 
 
 def reshape(x, shape):
@@ -80,8 +78,7 @@ def repeat_elements(x, rep, axis):
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         start, stop = 0, (0 if _scalar(start) < 0 else start)
-    inferred = builtins.max((range_dtype(_numpy_scalar(v)) for v in (start, stop, step)),
-                            key=RANGE_DTYPES.index)
+    inferred = range_dtype((start, stop, step), lambda v: canonical_dtype(np.asarray(_numpy_scalar(v)).dtype))
     start, stop, step = _scalar(start), _scalar(stop), _scalar(step)
     if step == 0:
         raise ValueError("arange: argument `step` got 0; expected a non-zero step")
@@ -107,10 +104,6 @@ def tile(x, n):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
     n = _ints(n)
-    if len(n) > x.dim():
-        raise ValueError(
-            f"tile: argument `n` got {n!r} for a rank-{x.dim()} tensor; expected at most {x.dim()} entries"
-        )
     return x.repeat((1,) * (x.dim() - len(n)) + n) if x.dim() else x.clone()
 
 
@@ -123,11 +116,6 @@ def expand_dims(x, axis=-1):
 def squeeze(x, axis):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if x.shape[axis] != 1:
-        raise ValueError(
-            f"squeeze: argument `axis` got {axis}; expected an axis of size 1, but the tensor has shape "
-            f"{tuple(x.shape)}"
-        )
     return _owned(torch.squeeze(x, axis), x)
 
 
@@ -152,11 +140,6 @@ def slice(x, start, size):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
     start, size = _ints(start), _ints(size)
-    if not x.dim() == len(start) == len(size):
-        raise ValueError(
-            f"slice: arguments `start` and `size` got {len(start)} and {len(size)} entries for a rank-{x.dim()} "
-            "tensor; expected one entry per axis (the dimension and the size of indices should match)"
-        )
     index = tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))
     return _owned(x[index], x)
 
@@ -180,7 +163,6 @@ def _back(y, data_format):
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    check_rank("resize_images", x, 4)
     if interpolation == "nearest" and not x.is_floating_point():
         first = 2 if data_format == "channels_first" else 1
         return torch.repeat_interleave(torch.repeat_interleave(x, height_factor, first), width_factor, first + 1)
@@ -197,10 +179,6 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if x.dim() != 5:
-        raise ValueError(
-            f"resize_volumes: argument `x` got a tensor of shape {tuple(x.shape)}; expected a rank-5 tensor"
-        )
     factors = (depth_factor, height_factor, width_factor)
     if not x.is_floating_point():
         first = 2 if data_format == "channels_first" else 1
@@ -215,24 +193,10 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
 # zero padding
 
 
-def _pad(func, x, rank, first, pairs):
-    """Zero-pad the axes ``first, first + 1, ...`` of a rank-``rank`` tensor by ``pairs``."""
+def _pad(x, widths):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    check_rank(func, x, rank)
-    widths = [0, 0] * (rank - first - len(pairs))
-    for before, after in reversed(pairs):
-        widths += [before, after]
-    return F.pad(x, widths)
+    return F.pad(x, [width for pair in reversed(widths) for width in pair])
 
 
-def temporal_padding(x, padding=(1, 1)):
-    return _pad("temporal_padding", x, 3, 1, (padding,))
-
-
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_2d_padding", x, 4, 2 if data_format == "channels_first" else 1, padding)
-
-
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
-    return _pad("spatial_3d_padding", x, 5, 2 if data_format == "channels_first" else 1, padding)
+temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(_pad)

@@ -305,11 +305,6 @@ def cast(x, dtype):
     return x.to(DTYPES[dtype])
 
 
-def _check_variable(func, x):
-    if x.__class__ is not Variable:
-        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a variable (K.variable)")
-
-
 def _value_for(x, value):
     """``value`` as a tensor on ``x``'s device (dtype left to ``copy_``, which casts)."""
     if isinstance(value, Tensor):
@@ -318,7 +313,6 @@ def _value_for(x, value):
 
 
 def update(x, new_x):
-    _check_variable("update", x)
     with torch.no_grad():
         x.copy_(_value_for(x, new_x))
     return x
@@ -329,37 +323,25 @@ def update(x, new_x):
 
 
 def update_add(x, increment):
-    _check_variable("update_add", x)
     with torch.no_grad():
         x.copy_(x.detach() + _value_for(x, increment))
     return x
 
 
 def update_sub(x, decrement):
-    _check_variable("update_sub", x)
     with torch.no_grad():
         x.copy_(x.detach() - _value_for(x, decrement))
     return x
 
 
 def moving_average_update(x, value, momentum):
-    _check_variable("moving_average_update", x)
     with torch.no_grad():
         current = x.detach()
         x.copy_(current - (current - _value_for(x, value)) * (1 - momentum))
     return x
 
 
-def get_value(x):
-    return eval(x)
-
-
-def batch_get_value(ops):
-    return [eval(x) for x in ops]
-
-
 def set_value(x, value):
-    _check_variable("set_value", x)
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=numpy_dtype(NAMES[x.dtype]))
     value = _value_for(x, value).detach().to(x.dtype)

@@ -1,0 +1,61 @@
+"""Op bodies written once against an array namespace ``xp`` that mirrors NumPy's API, for the engines
+whose namespace does (``jax.numpy``, ``pytensor.tensor``): each engine binds them with its namespace
+and its own conversion of an argument to an array, as array-api-compat's generic aliases do.  The op's
+check (:mod:`.shape_rules`) has run before any of them.
+"""
+
+from .shape_rules import bilinear_taps, spatial_widths, temporal_widths
+
+
+def concat_axis(axis, rank):
+    """A concatenation axis counted from the end becomes non-negative (from the first part's rank)."""
+    if axis >= 0:
+        return axis
+    return axis % rank if rank else 0
+
+
+def shape_ops(xp, asarray):
+    """``gather``, ``concatenate``, ``expand_dims``, ``stack`` and ``repeat_elements`` bound to ``xp``;
+    ``asarray`` turns an argument (a variable, a NumPy array, a Python value) into an ``xp`` array."""
+
+    def gather(reference, indices):
+        return xp.take(asarray(reference), asarray(indices), axis=0)
+
+    def concatenate(tensors, axis):
+        arrays = [asarray(t) for t in tensors]
+        return xp.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
+
+    def expand_dims(x, axis):
+        return xp.expand_dims(asarray(x), axis)
+
+    def stack(x, axis):
+        return xp.stack([asarray(t) for t in x], axis=axis)
+
+    def repeat_elements(x, rep, axis):
+        return xp.repeat(asarray(x), rep, axis=axis)
+
+    return gather, concatenate, expand_dims, stack, repeat_elements
+
+
+def padding_ops(pad):
+    """``temporal_padding``, ``spatial_2d_padding`` and ``spatial_3d_padding`` from an engine's
+    ``pad(x, widths)`` (zero padding by one (before, after) pair per axis)."""
+
+    def temporal_padding(x, padding):
+        return pad(x, temporal_widths(padding))
+
+    def spatial_2d_padding(x, padding, data_format):
+        return pad(x, spatial_widths(padding, data_format))
+
+    return temporal_padding, spatial_2d_padding, spatial_2d_padding
+
+
+def bilinear_axis(xp, x, axis, size, factor, dtype, constant):
+    """Upsample ``axis`` (of length ``size``) of ``x`` by ``factor`` with linear interpolation at
+    half-pixel centres (:func:`.shape_rules.bilinear_taps`, in ``dtype``); ``constant`` turns the NumPy
+    weights into an ``xp`` array."""
+    lower, upper, weight = bilinear_taps(size, factor, dtype)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    below, above = xp.take(x, lower, axis=axis), xp.take(x, upper, axis=axis)
+    return below + (above - below) * constant(weight.reshape(shape))

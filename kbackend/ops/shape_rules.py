@@ -1,0 +1,129 @@
+"""Shape rules of the shape, resizing and padding ops, each stated once: argument checks, padded widths,
+spatial axes and bilinear sampling taps.
+
+An op of :mod:`kbackend.ops.shape` declares its check here (``check=`` in :func:`kbackend._dispatch.op`);
+it runs on the canonical arguments before dispatch, so no engine restates a check or a message.  Unknown
+dimensions (a traced or symbolic input) pass every check.
+"""
+
+import numpy as np
+
+from .checks import spatial_axes
+from .conv_rules import static_shape
+
+__all__ = ["RANGE_DTYPES", "bilinear_taps", "check_rank", "entry_count", "pad_widths", "range_dtype", "spatial_axes",
+           "spatial_widths", "temporal_widths"]
+
+
+def pad_widths(rank, axes, pairs):
+    """(before, after) for every axis of a rank-``rank`` tensor: ``pairs`` on ``axes``, none elsewhere."""
+    widths = [(0, 0)] * rank
+    for axis, pair in zip(axes, pairs):
+        widths[axis] = tuple(pair)
+    return widths
+
+
+def temporal_widths(padding):
+    """The pad widths of ``temporal_padding``: ``padding`` on the steps axis of a 3-D tensor."""
+    return pad_widths(3, (1,), (padding,))
+
+
+def spatial_widths(padding, data_format):
+    """The pad widths of ``spatial_2d_padding`` / ``spatial_3d_padding``: one pair per spatial axis."""
+    return pad_widths(len(padding) + 2, spatial_axes(data_format, len(padding)), padding)
+
+
+#: The dtypes TensorFlow's range keeps, in promotion order.
+RANGE_DTYPES = ("int32", "int64", "float32", "float64")
+
+
+def range_dtype(values, dtype_name):
+    """The dtype of ``arange(start, stop, step)`` by TensorFlow's inference: a Python int counts as
+    int32, a float as float32, a tensor by its dtype (``dtype_name(value)``; half floats as float32,
+    other ints as int32); the widest wins."""
+    names = []
+    for value in values:
+        if isinstance(value, int):
+            names.append("int32")
+        elif isinstance(value, float):
+            names.append("float32")
+        else:
+            name = dtype_name(value)
+            names.append(name if name in RANGE_DTYPES else "float32" if "float" in name else "int32")
+    return max(names, key=RANGE_DTYPES.index)
+
+
+def bilinear_taps(size, factor, dtype):
+    """Linear interpolation of an axis of ``size`` upsampled by ``factor`` at half-pixel centres (the
+    sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``): output ``i`` is
+    ``x[lower[i]] + (x[upper[i]] - x[lower[i]]) * weight[i]``.  NumPy arrays; ``weight`` in ``dtype``."""
+    source = (np.arange(size * factor, dtype=dtype) + 0.5) / factor - 0.5
+    floor = np.floor(source)
+    lower = np.maximum(floor, 0).astype(np.int32)
+    upper = np.minimum(np.ceil(source), size - 1).astype(np.int32)
+    return lower, upper, (source - floor).astype(dtype)
+
+
+def check_rank(func, x, rank):
+    shape = static_shape(x)
+    if shape is not None and len(shape) != rank:
+        raise ValueError(f"{func}: argument `x` got a tensor of shape {tuple(shape)}; expected a rank-{rank} tensor")
+
+
+def entry_count(value):
+    """How many entries a list, tuple or 1-D tensor of ints holds (None when not known yet)."""
+    if isinstance(value, (tuple, list)):
+        return len(value)
+    shape = static_shape(value)
+    if shape is None:
+        return None
+    return 1 if len(shape) == 0 else shape[0]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the checks the ops declare (each takes its op's parameters)
+
+
+def tile(x, n):
+    shape = static_shape(x)
+    if shape is not None and isinstance(n, tuple) and len(n) > len(shape):
+        rank = len(shape)
+        raise ValueError(f"tile: argument `n` got {n!r} for a rank-{rank} tensor; expected at most {rank} entries")
+
+
+def squeeze(x, axis):
+    shape = static_shape(x)
+    if shape is not None and -len(shape) <= axis < len(shape) and shape[axis] not in (1, None):
+        raise ValueError(
+            f"squeeze: argument `axis` got {axis}; expected an axis of size 1, but the tensor has shape {tuple(shape)}"
+        )
+
+
+def slice(x, start, size):
+    shape = static_shape(x)
+    starts, sizes = entry_count(start), entry_count(size)
+    if shape is not None and None not in (starts, sizes) and not len(shape) == starts == sizes:
+        raise ValueError(
+            f"slice: arguments `start` and `size` got {starts} and {sizes} entries for a rank-{len(shape)} "
+            "tensor; expected one entry per axis (the dimension and the size of indices should match)"
+        )
+
+
+def resize_images(x, height_factor, width_factor, data_format, interpolation):
+    check_rank("resize_images", x, 4)
+
+
+def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
+    check_rank("resize_volumes", x, 5)
+
+
+def temporal_padding(x, padding):
+    check_rank("temporal_padding", x, 3)
+
+
+def spatial_2d_padding(x, padding, data_format):
+    check_rank("spatial_2d_padding", x, 4)
+
+
+def spatial_3d_padding(x, padding, data_format):
+    check_rank("spatial_3d_padding", x, 5)
