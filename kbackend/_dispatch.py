@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Type, U
 import numpy as np
 
 from . import config
-from .dtypes import canonical_dtype
+from .dtypes import INTS, POLICY, canonical_dtype, from_python, promote
 
 # ---------------------------------------------------------------------------------------------------
 # argument canonicalisation
@@ -208,6 +208,165 @@ _REAL_NAMES = frozenset(("float16", "bfloat16", "float32", "float64", "complex64
 _REAL_KIND: Dict[Any, bool] = {}  # dtype object → is it real (a float or complex dtype)?
 
 
+# ---------------------------------------------------------------------------------------------------
+# the dtype policy (kbackend.dtypes.POLICY), applied by the generated function of each op
+
+
+def _cast(x, name):
+    return OPS["cast"].public(x, name)
+
+
+_NUMBERS = (int, float, bool)
+_INT_OR_BOOL = frozenset(INTS + ("bool",))
+_WEAK = None  # the dtype name of a Python number: it takes the other operand's dtype
+
+
+def _operand(value, dtype):
+    """``(value, dtype name)``: a Python or NumPy scalar number is weak (name None); a list becomes an
+    array with TensorFlow's types; a value the policy does not know is ``"?"`` (the op reports it)."""
+    if dtype is None:
+        if value.__class__ in _NUMBERS:
+            return value, _WEAK
+        if value.__class__ in (list, tuple):
+            try:
+                value = from_python(value)
+            except (TypeError, ValueError):
+                return value, "?"
+            return value, canonical_dtype(value.dtype) if value.dtype.kind in "biuf" else "?"
+        return value, "?"
+    if isinstance(value, np.generic):
+        if value.dtype.kind in "biuf":  # a NumPy scalar is weak too, as TensorFlow converts it (Keras 2)
+            return value.item(), _WEAK
+        return value, "?"
+    try:
+        return value, canonical_dtype(dtype)
+    except TypeError:
+        return value, "?"
+
+
+def _meets_number(tensor, name, number):
+    """A tensor of dtype ``name`` ready to meet a weak Python number: unchanged when the number takes its
+    dtype; an int or bool tensor meeting a float is cast to ``floatx()`` (the float's own type as a
+    tensor), a bool tensor meeting an int to int32 (the number would otherwise lose its fraction or its
+    value)."""
+    if number.__class__ is bool or name not in _INT_OR_BOOL:
+        return tensor
+    if number.__class__ is float:
+        return _cast(tensor, config._floatx)
+    return _cast(tensor, "int32") if name == "bool" else tensor
+
+
+_TAKES_FLOAT = {}  # dtype object → whether a Python float takes that dtype (float and complex dtypes)
+_TAKES_INT = {}  # dtype object → whether a Python int takes that dtype (every dtype but bool)
+
+
+def _learn(dtype):
+    """Fill the two tables above for ``dtype`` (an engine's dtype object), once."""
+    try:
+        if dtype is None or dtype in _TAKES_INT:
+            return
+        name = canonical_dtype(dtype)
+    except TypeError:
+        return
+    _TAKES_FLOAT[dtype] = name not in _INT_OR_BOOL and name != "string"
+    _TAKES_INT[dtype] = name != "bool" and name != "string"
+
+
+def promote_pair(x, y):
+    """The two operands of a ``promote`` op in the dtype they compute in: a Python (or NumPy scalar)
+    number takes the tensor's dtype; two tensors of different dtypes meet in
+    :func:`kbackend.dtypes.promote` (float32 + int32 → float32)."""
+    a = getattr(x, "dtype", None)
+    number = y.__class__
+    if number is float or number is int:  # the common weak case, answered per dtype object
+        try:
+            if (_TAKES_FLOAT if number is float else _TAKES_INT).get(a):
+                return x, y
+        except TypeError:  # an unhashable dtype: the general path below
+            pass
+    b = getattr(y, "dtype", None)
+    if a is b and a is not None:
+        return x, y
+    _learn(a)
+    x, a = _operand(x, a)
+    y, b = _operand(y, b)
+    if a is _WEAK and b is _WEAK:  # two Python numbers: tensors of Keras 2's types (K.pow(2.5, 2) is float32)
+        x, y = from_python(x), from_python(y)
+        a, b = canonical_dtype(x.dtype), canonical_dtype(y.dtype)
+    if a == b or a == "?" or b == "?":
+        return x, y
+    if a is _WEAK:
+        return x, _meets_number(y, b, x)
+    if b is _WEAK:
+        return _meets_number(x, a, y), y
+    target = promote(a, b)
+    return (x if a == target else _cast(x, target)), (y if b == target else _cast(y, target))
+
+
+def promote_all(values):
+    """The tensors of an n-ary ``promote`` op (``concatenate``, ``batch_normalization``) in one dtype;
+    None entries and Python numbers pass unchanged."""
+    operands = [_operand(v, getattr(v, "dtype", None)) for v in values]
+    names = {name for _, name in operands if name is not _WEAK and name != "?"}
+    if len(names) < 2:
+        return [v for v, _ in operands] if values.__class__ is list else tuple(v for v, _ in operands)
+    target = None
+    for name in names:
+        target = name if target is None else promote(target, name)
+    cast = [v if name is _WEAK or name == "?" or name == target else _cast(v, target) for v, name in operands]
+    return cast if values.__class__ is list else tuple(cast)
+
+
+_HALF_NAMES = {}  # dtype object → 'float16' / 'bfloat16', or None
+
+
+def half_name(x):
+    """'float16' or 'bfloat16' when ``x`` is a tensor of that dtype, else None (``accumulate-half``)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return None
+    try:
+        return _HALF_NAMES[dtype]
+    except KeyError:
+        pass
+    except TypeError:
+        return None
+    try:
+        name = canonical_dtype(dtype)
+    except TypeError:
+        name = None
+    _HALF_NAMES[dtype] = name if name in ("float16", "bfloat16") else None
+    return _HALF_NAMES[dtype]
+
+
+#: The parameters a ``promote`` op brings to one dtype, in the order they are checked.
+PROMOTED_PARAMS = ("x", "y", "a", "mean", "var", "beta", "gamma")
+
+
+def _policy_lines(spec, call):
+    """Generated lines applying ``spec.policy`` to the (canonicalised) arguments; ``real`` is applied as
+    the canonicaliser of ``x``."""
+    params = spec.signature.parameters
+    lines = []
+    if "promote" in spec.policy:
+        if "tensors" in params:
+            lines.append("    tensors = _promote_all(tensors)")
+        else:
+            promoted = [n for n in PROMOTED_PARAMS if n in params]
+            if len(promoted) == 2:
+                lines.append(f"    {promoted[0]}, {promoted[1]} = _promote_pair({promoted[0]}, {promoted[1]})")
+            else:
+                joined = ", ".join(promoted)
+                lines.append(f"    {joined} = _promote_all(({joined},))")
+    if "accumulate-half" in spec.policy:
+        wide = [n for n in ("x", "y", "output") if n in params]
+        args = [f"_cast({n}, 'float32')" if n in wide else n for n in call]
+        lines += [f"    _half = _half_name({wide[0]})",
+                  "    if _half is not None:",
+                  f"        return _cast({spec.name}({', '.join(args)}), _half)"]
+    return lines
+
+
 def dtype_or_floatx(dtype: Any) -> str:
     """None → floatx() at call time; anything else → its canonical name."""
     if dtype is None:
@@ -293,10 +452,13 @@ DEFAULT_CANONICALISERS = {
 class OpSpec:
     """What is known about one K function: its declaration and how to call it."""
 
-    __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "public", "check")
+    __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "policy",
+                 "public", "check")
 
-    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, check=None):
+    def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, policy=(),
+                 check=None):
         self.name = name
+        self.policy = policy
         self.check = check
         self.reference = reference
         self.signature = signature
@@ -456,7 +618,7 @@ TENSOR_PARAMS = frozenset(
 )
 
 
-def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False,
+def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, policy: Any = (),
        check: Optional[Callable[..., Any]] = None, **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
@@ -465,12 +627,23 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False,
     ``check``, called with the canonical arguments (in signature order) before the symbolic branch and
     before dispatch, raises the op's errors that depend on the arguments' shapes, so that neither the
     reference body nor an engine restates them.
+    ``policy`` names the op's dtype categories (:data:`kbackend.dtypes.POLICY`), applied by the generated
+    function before the backend runs (see :func:`promote_pair`, :func:`real`, :func:`half_name`).
     """
     if fn is None:
-        return lambda f: op(f, composite=composite, check=check, **canonicalisers)
+        return lambda f: op(f, composite=composite, policy=policy, check=check, **canonicalisers)
+    policy = (policy,) if isinstance(policy, str) else tuple(policy)
+    unknown_policy = set(policy) - set(POLICY)
+    if unknown_policy:
+        raise TypeError(f"op {fn.__name__}: unknown dtype policy {sorted(unknown_policy)}; expected {POLICY}")
     signature = inspect.signature(fn)
+    if "xp" in signature.parameters:  # the array namespace of a body engines share: not part of the API
+        signature = signature.replace(parameters=[p for n, p in signature.parameters.items() if n != "xp"])
+        fn.__signature__ = signature
     names = list(signature.parameters)
     chosen = {}
+    if "real" in policy:
+        chosen["x"] = real
     for name in names:
         if name in canonicalisers:
             if canonicalisers[name] is not None:
@@ -481,7 +654,7 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False,
     if unknown:
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
-    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, check)
+    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check)
     spec.public = _generate(spec)
     OPS[spec.name] = spec
     return spec.public
@@ -514,6 +687,7 @@ def _generate(spec):
             f"        raise exc.at({spec.name!r}, {name!r}, {name}) from None",
         ]
     body = [f"    _check({', '.join(call)})"] if spec.check is not None else []
+    body += _policy_lines(spec, call)
     if spec.tensor_params:
         probe = ", ".join(spec.tensor_params) + ","
         values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
@@ -539,7 +713,8 @@ def _generate(spec):
               "        if named is exc:", "            raise",
               "        raise named from exc"]
     namespace = {"_ArgError": ArgError, "_symbolic": symbolic, "_active": _current.get, "_named": named_error,
-                 "_callback": callback, **defaults}
+                 "_callback": callback, "_promote_pair": promote_pair, "_promote_all": promote_all,
+                 "_half_name": half_name, "_cast": _cast, **defaults}
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
     if spec.check is not None:
         namespace["_check"] = spec.check
@@ -784,9 +959,18 @@ def collect(*modules: Any, renames: Optional[Dict[str, Any]] = None) -> Dict[str
     for module in modules:
         for name in OPS:
             impl = module.__dict__.get(name)
-            if impl is not None and callable(impl):
+            if impl is not None and callable(impl) and not _imported(impl, module):
                 table[name] = impl
     return table
+
+
+def _imported(impl, module):
+    """Whether ``impl`` is a helper that ``module`` imported from a sibling module of its engine (jax's
+    topic modules import ``arrays.cast``, a helper that is not the op ``cast``); bodies bound from
+    ``kbackend.ops`` count as the module's own."""
+    home = getattr(impl, "__module__", None) or ""
+    package = module.__name__.rpartition(".")[0]
+    return home != module.__name__ and home.startswith(package + ".")
 
 
 _backends: Dict[str, "Backend"] = {}

@@ -68,16 +68,19 @@ def _name_of(dtype):
 
 _INT32 = np.iinfo(np.int32)
 
-#: How each kind of op types its result — the one declared policy every engine follows:
+#: The dtype categories an op declares (``@op(policy=...)`` in :mod:`kbackend._dispatch`, whose generated
+#: function applies them before any engine runs, so no engine restates them):
 #:
-#: * ``promote`` (binary arithmetic and comparisons, ``dot``, ``batch_dot``, ``concatenate``): operands of
-#:   one dtype keep it; an int or bool operand meeting a float one takes the float's dtype
-#:   (:func:`promote`); other mixes widen as NumPy does.  A Python number meeting a tensor takes the
-#:   tensor's dtype (a float meeting an int tensor gives float64, as NumPy does).
-#: * ``real`` (activations): int and bool inputs, Python numbers and lists compute in ``floatx()``.
-#: * ``same``: the input's dtype (reductions other than ``mean``, shape ops, ``relu``…).
+#: * ``promote`` (``maximum``, ``minimum``, ``pow``, comparisons, ``dot``, ``batch_dot``, ``concatenate``,
+#:   ``batch_normalization``): tensors of different dtypes meet in :func:`promote` (an int or bool
+#:   tensor meeting a float one takes the float's dtype; other mixes widen as NumPy does).  A Python
+#:   number or NumPy scalar is weak: it takes the tensor's dtype, except a float meeting an int or bool
+#:   tensor (``floatx()``, the float's own type) and an int meeting a bool tensor (int32).
+#: * ``real`` (activations, ``sqrt``, ``exp``, ``log``, ``mean``, ``var``, ``std``…): bool and int
+#:   inputs, Python numbers and lists become ``floatx()`` first.
+#: * ``same``: the input's dtype (``max``, ``relu``, ``clip``…; sums of bools count in int64, as NumPy).
 #: * ``bool``: comparisons and ``any``/``all``; ``int64``: ``argmax``/``argmin``.
-#: * ``accumulate-half``: float16/bfloat16 inputs are reduced in float32 and cast back.
+#: * ``accumulate-half``: float16/bfloat16 inputs are computed in float32 and the result cast back.
 #: * Python values that are not tensors yet take Keras 2's (TensorFlow's) types (:func:`from_python`).
 POLICY = ("promote", "real", "same", "bool", "int64", "accumulate-half")
 
@@ -141,11 +144,6 @@ def numpy_dtype(name: str) -> np.dtype:
     if name == "string":
         return np.dtype(object)
     return np.dtype(name)
-
-
-def is_half(dtype: Any) -> bool:
-    """float16 or bfloat16 (a NumPy dtype; ``dtype.name`` is slow, so look at kind and size)."""
-    return dtype.itemsize == 2 and (dtype.kind == "f" or dtype.char == "E")
 
 
 def is_floating(dtype: Any) -> bool:

@@ -1,14 +1,10 @@
 """Reductions, elementwise math, comparisons and linear algebra.
 
-Typing rules every backend follows (they are TensorFlow's, which Keras 2 inherited):
-
-* the output keeps the input dtype: float16/bfloat16/float64 stay, integers stay integers;
-  the reference accumulates float16/bfloat16 reductions and products in float32, then casts back;
-* a Python number combined with a tensor takes the tensor's dtype; Python numbers and lists passed as
-  tensors become ``floatx()`` (floats) or int32 (ints);
-* ops that only make sense on real numbers (``mean``, ``var``, ``std``, ``logsumexp``, ``sqrt``, ``exp``,
-  ``log``, ``sin``, ``cos``) cast bool and integer inputs to ``floatx()`` first;
-* comparisons and ``any``/``all`` return bool, ``argmax``/``argmin`` int64.
+Each op declares its dtype categories (``policy=`` in :func:`~kbackend._dispatch.op`; the categories are
+:data:`kbackend.dtypes.POLICY`), and the generated public function applies them before any backend runs:
+``promote`` operands meet in one dtype (a Python or NumPy scalar number takes the tensor's), ``real``
+inputs that are bool or int become ``floatx()``, ``accumulate-half`` float16/bfloat16 inputs are computed
+in float32 and cast back.  The bodies below, and every engine's, only see operands already typed.
 
 :func:`check_axis` and :func:`batch_dot_axes` hold the data-dependent validation, so every backend raises
 the same errors.
@@ -17,14 +13,13 @@ the same errors.
 import builtins
 import math
 import numbers
+import types
 
 import numpy as np
 
-from .. import config
 from .._dispatch import ArgError, axes, one_axis, op
-from ..dtypes import canonical_dtype, from_python, is_floating, is_half, numpy_dtype, promote
+from ..dtypes import canonical_dtype, from_python, numpy_dtype, promote
 from .variable import Variable
-
 
 
 def _tensor(x):
@@ -41,55 +36,38 @@ def _out(value):
     return value if value.__class__ is np.ndarray else np.asarray(value)
 
 
-def _wide(array):
-    """``array`` in float32 when it is float16/bfloat16, else unchanged."""
-    return array.astype(np.float32) if is_half(array.dtype) else array
-
-
-def _floating(array):
-    """``array`` with bool and integer values cast to ``floatx()``."""
-    if array.dtype.kind in "biu":
-        return array.astype(numpy_dtype(config._floatx))
-    return array
-
-
-def _is_float(array):
-    return is_floating(array.dtype)
-
-
 def _is_number(value):
     return isinstance(value, (int, float))
 
 
-def _weak(number, like):
-    """A Python number as a value of ``like``'s dtype, unless that would drop a fraction."""
-    if _is_float(like) or like.dtype.kind in "iu" and isinstance(number, int):
-        return np.asarray(number, dtype=like.dtype)
-    if like.dtype.kind == "b" and number.__class__ is int:  # a bool tensor meets an int: int32 (Keras 2's type)
-        return np.asarray(number, dtype=np.int32)
-    return number
-
-
-def _operands(x, y):
-    """Both operands of a binary op; a Python number takes the other operand's dtype, and an int or
-    bool tensor meeting a float tensor takes the float's dtype (:func:`promoted`)."""
-    if _is_number(y) and not _is_number(x):
-        a = _tensor(x)
-        return a, _weak(y, a)
-    if _is_number(x) and not _is_number(y):
-        b = _tensor(y)
-        return _weak(x, b), b
-    return promoted(_tensor(x), _tensor(y))
+def _value(x):
+    """An operand of a ``promote`` op: a Python number stays a number (NumPy keeps it weak, so it takes
+    the other operand's dtype); anything else becomes an array."""
+    return x if x.__class__ in (int, float, bool) else _tensor(x)
 
 
 def promoted(a, b):
-    """Two arrays in the dtype they compute in: the ``promote`` rule of :data:`kbackend.dtypes.POLICY`
-    (float32 + int32 → float32, as torch and JAX promote; TensorFlow refuses the mix, and NumPy would
-    widen to float64)."""
+    """Two arrays in the dtype they compute in (:func:`kbackend.dtypes.promote`), for bodies that meet
+    two values outside a declared ``promote`` op (``switch``'s branches)."""
     if a.dtype == b.dtype:
         return a, b
     dtype = numpy_dtype(promote(canonical_dtype(a.dtype), canonical_dtype(b.dtype)))
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+#: The NumPy functions the bodies written against an array namespace ``xp`` use.
+SHARED_FUNCTIONS = ("max", "min", "any", "all", "square", "abs", "round", "sign", "sin", "cos", "maximum",
+                    "minimum", "power", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal")
+
+
+def namespace(module, tensor, value, out):
+    """An array namespace for the reference bodies that take ``xp`` (array-api-compat's pattern): the
+    functions of :data:`SHARED_FUNCTIONS` from ``module`` (which mirrors NumPy), ``tensor`` (any input →
+    an array), ``value`` (an operand of a ``promote`` op: Python numbers pass as they are) and ``out``
+    (what a reduction returns → a tensor).  An engine whose namespace mirrors NumPy's runs these bodies
+    with its own namespace instead of restating them."""
+    return types.SimpleNamespace(**{name: getattr(module, name) for name in SHARED_FUNCTIONS},
+                                 tensor=tensor, value=value, out=out)
 
 
 def check_axis(func, axis, ndim):
@@ -123,28 +101,23 @@ def check_axis(func, axis, ndim):
 
 
 def _accumulate(method, x, **kwargs):
-    """Run a ufunc method (``np.add.reduce``, ``np.multiply.accumulate``…) keeping ``x``'s dtype.
+    """Run a ufunc method (``np.add.reduce``, ``np.multiply.accumulate``…) keeping an int ``x``'s dtype
+    (NumPy would widen int32 to int64).  The ufunc methods are called directly: ``np.sum`` and friends
+    add several microseconds of Python around the same kernel."""
+    if x.dtype.kind in "iu":
+        return _out(method(x, dtype=x.dtype, **kwargs))
+    return _out(method(x, **kwargs))
 
-    Ints accumulate in their own type (NumPy would widen int32 to int64); float16/bfloat16 accumulate
-    in float32.  The ufunc methods are called directly: ``np.sum`` and friends add several
-    microseconds of Python around the same kernel.
-    """
-    dtype = x.dtype
-    if dtype.kind == "f" and dtype.itemsize >= 4:
-        return _out(method(x, **kwargs))
-    if dtype.kind in "iu":
-        return _out(method(x, dtype=dtype, **kwargs))
-    if dtype.kind == "b":
-        return _out(method(x, **kwargs))
-    return _out(method(_wide(x), **kwargs)).astype(dtype, copy=False)
+
+NUMPY = namespace(np, _tensor, _value, _out)
 
 
 # ---------------------------------------------------------------------------------------------------
 # reductions
 
 
-@op(axis=axes)
-def max(x, axis=None, keepdims=False):
+@op(axis=axes, policy="same")
+def max(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the maximum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
     ``keepdims=True`` keeps each reduced axis with length 1.
@@ -162,12 +135,12 @@ def max(x, axis=None, keepdims=False):
     >>> K.max(np.array([[1, 5, 2], [7, 0, 3]]), axis=1)
     array([5, 7])
     """
-    x = _tensor(x)
-    return _out(np.max(x, axis=check_axis("max", axis, x.ndim), keepdims=keepdims))
+    x = xp.tensor(x)
+    return xp.out(xp.max(x, axis=check_axis("max", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes)
-def min(x, axis=None, keepdims=False):
+@op(axis=axes, policy="same")
+def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
     Args:
@@ -183,11 +156,11 @@ def min(x, axis=None, keepdims=False):
     >>> K.min(np.array([[1, 5, 2], [7, 0, 3]]), axis=0)
     array([1, 0, 2])
     """
-    x = _tensor(x)
-    return _out(np.min(x, axis=check_axis("min", axis, x.ndim), keepdims=keepdims))
+    x = xp.tensor(x)
+    return xp.out(xp.min(x, axis=check_axis("min", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes)
+@op(axis=axes, policy=("same", "accumulate-half"))
 def sum(x, axis=None, keepdims=False):
     """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
 
@@ -209,7 +182,7 @@ def sum(x, axis=None, keepdims=False):
     return _accumulate(np.add.reduce, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
 
 
-@op(axis=axes)
+@op(axis=axes, policy=("same", "accumulate-half"))
 def prod(x, axis=None, keepdims=False):
     """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
 
@@ -230,7 +203,7 @@ def prod(x, axis=None, keepdims=False):
     return _accumulate(np.multiply.reduce, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, policy=("same", "accumulate-half"))
 def cumsum(x, axis=0):
     """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
 
@@ -251,7 +224,7 @@ def cumsum(x, axis=0):
     return _accumulate(np.add.accumulate, x, axis=check_axis("cumsum", axis, x.ndim))
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, policy=("same", "accumulate-half"))
 def cumprod(x, axis=0):
     """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
 
@@ -273,12 +246,12 @@ def cumprod(x, axis=0):
 
 
 def _moment(reduce, func, x, axis, keepdims):
-    x = _floating(_tensor(x))
+    x = _tensor(x)
     axis = check_axis(func, axis, x.ndim)
-    return _out(reduce(_wide(x), axis=axis, keepdims=keepdims)).astype(x.dtype, copy=False)
+    return _out(reduce(x, axis=axis, keepdims=keepdims)).astype(x.dtype, copy=False)
 
 
-@op(axis=axes)
+@op(axis=axes, policy=("real", "accumulate-half"))
 def var(x, axis=None, keepdims=False):
     """Return the population variance of ``x`` over ``axis`` (divides by N).
 
@@ -300,7 +273,7 @@ def var(x, axis=None, keepdims=False):
     return _moment(np.var, "var", x, axis, keepdims)
 
 
-@op(axis=axes)
+@op(axis=axes, policy=("real", "accumulate-half"))
 def std(x, axis=None, keepdims=False):
     """Return the population standard deviation of ``x`` over ``axis`` (square root of :func:`var`).
 
@@ -322,7 +295,7 @@ def std(x, axis=None, keepdims=False):
     return _moment(np.std, "std", x, axis, keepdims)
 
 
-@op(axis=axes)
+@op(axis=axes, policy=("real", "accumulate-half"))
 def mean(x, axis=None, keepdims=False):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
@@ -342,8 +315,8 @@ def mean(x, axis=None, keepdims=False):
     return _moment(np.mean, "mean", x, axis, keepdims)
 
 
-@op(axis=axes)
-def any(x, axis=None, keepdims=False):
+@op(axis=axes, policy="bool")
+def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
     Args:
@@ -359,12 +332,12 @@ def any(x, axis=None, keepdims=False):
     >>> K.any(np.array([[0.0, 2.0], [0.0, 0.0]]), axis=1)
     array([ True, False])
     """
-    x = _tensor(x)
-    return _out(np.any(x, axis=check_axis("any", axis, x.ndim), keepdims=keepdims))
+    x = xp.tensor(x)
+    return xp.out(xp.any(x, axis=check_axis("any", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes)
-def all(x, axis=None, keepdims=False):
+@op(axis=axes, policy="bool")
+def all(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
     Args:
@@ -380,11 +353,11 @@ def all(x, axis=None, keepdims=False):
     >>> K.all(np.array([[1, 2], [0, 3]]), axis=1)
     array([ True, False])
     """
-    x = _tensor(x)
-    return _out(np.all(x, axis=check_axis("all", axis, x.ndim), keepdims=keepdims))
+    x = xp.tensor(x)
+    return xp.out(xp.all(x, axis=check_axis("all", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, policy="int64")
 def argmax(x, axis=-1):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
 
@@ -404,7 +377,7 @@ def argmax(x, axis=-1):
     return _out(np.argmax(x, axis=check_axis("argmax", axis, x.ndim))).astype(np.int64, copy=False)
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, policy="int64")
 def argmin(x, axis=-1):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
@@ -424,7 +397,7 @@ def argmin(x, axis=-1):
     return _out(np.argmin(x, axis=check_axis("argmin", axis, x.ndim))).astype(np.int64, copy=False)
 
 
-@op(axis=axes)
+@op(axis=axes, policy=("real", "accumulate-half"))
 def logsumexp(x, axis=None, keepdims=False):
     """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
 
@@ -441,13 +414,12 @@ def logsumexp(x, axis=None, keepdims=False):
     >>> K.logsumexp(np.array([1e4, 1e-4]))
     array(10000.)
     """
-    x = _floating(_tensor(x))
+    x = _tensor(x)
     axis = check_axis("logsumexp", axis, x.ndim)
-    wide = _wide(x)
-    shift = np.max(wide, axis=axis, keepdims=True)
+    shift = np.max(x, axis=axis, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0)
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(wide - shift), axis=axis, keepdims=keepdims))
+        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=keepdims))
     out = out + (shift if keepdims else np.squeeze(shift, axis=axis))
     return _out(out).astype(x.dtype, copy=False)
 
@@ -456,8 +428,8 @@ def logsumexp(x, axis=None, keepdims=False):
 # elementwise math
 
 
-@op
-def square(x):
+@op(policy="same")
+def square(x, *, xp=NUMPY):
     """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
 
     Args:
@@ -470,12 +442,12 @@ def square(x):
     >>> K.square(np.array([-3, 2]))
     array([9, 4])
     """
-    x = _tensor(x)
-    return x.copy() if x.dtype == np.bool_ else np.square(x)  # NumPy's square of bool is int8
+    x = xp.tensor(x)
+    return x.copy() if x.dtype == np.bool_ else xp.square(x)  # NumPy's square of bool is int8
 
 
-@op
-def abs(x):
+@op(policy="same")
+def abs(x, *, xp=NUMPY):
     """Return the absolute value of ``x`` elementwise.
 
     Args:
@@ -488,10 +460,10 @@ def abs(x):
     >>> K.abs(np.array([-3.5, 2.0]))
     array([3.5, 2. ])
     """
-    return np.abs(_tensor(x))
+    return xp.abs(xp.tensor(x))
 
 
-@op
+@op(policy="real")
 def sqrt(x):
     """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
 
@@ -505,11 +477,11 @@ def sqrt(x):
     >>> K.sqrt(np.array([-1.0, 4.0]))
     array([0., 2.])
     """
-    x = _floating(_tensor(x))
+    x = _tensor(x)
     return np.sqrt(np.maximum(x, x.dtype.type(0)))
 
 
-@op
+@op(policy="real")
 def exp(x):
     """Return ``e ** x`` elementwise.
 
@@ -524,10 +496,10 @@ def exp(x):
     array([1.        , 2.71828183])
     """
     with np.errstate(over="ignore"):
-        return np.exp(_floating(_tensor(x)))
+        return np.exp(_tensor(x))
 
 
-@op
+@op(policy="real")
 def log(x):
     """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
 
@@ -542,11 +514,11 @@ def log(x):
     array([  0., -inf])
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(_floating(_tensor(x)))
+        return np.log(_tensor(x))
 
 
-@op
-def round(x):
+@op(policy="same")
+def round(x, *, xp=NUMPY):
     """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
 
     Args:
@@ -559,11 +531,11 @@ def round(x):
     >>> K.round(np.array([0.5, 1.5, 2.5, -0.4]))
     array([ 0.,  2.,  2., -0.])
     """
-    return np.round(_tensor(x))
+    return xp.round(xp.tensor(x))
 
 
-@op
-def sign(x):
+@op(policy="same")
+def sign(x, *, xp=NUMPY):
     """Return the sign of ``x`` elementwise: -1, 0 or 1.
 
     Args:
@@ -576,11 +548,11 @@ def sign(x):
     >>> K.sign(np.array([-2.0, 0.0, 3.0]))
     array([-1.,  0.,  1.])
     """
-    return np.sign(_tensor(x))
+    return xp.sign(xp.tensor(x))
 
 
-@op
-def pow(x, a):
+@op(policy="promote")
+def pow(x, a, *, xp=NUMPY):
     """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
 
     Args:
@@ -594,17 +566,16 @@ def pow(x, a):
     >>> K.pow(np.array([1.0, 2.0, 3.0]), 2)
     array([1., 4., 9.])
     """
-    base, exponent = _operands(x, a)
-    return np.power(base, exponent)
+    return xp.power(xp.value(x), xp.value(a))
 
 
 def _bound(value, like):
     if _is_number(value):
-        return _weak(value, like)
+        return np.asarray(value).astype(like.dtype) if like.dtype.kind in "biu" else value
     return _tensor(value).astype(like.dtype, copy=False)
 
 
-@op
+@op(policy="same")
 def clip(x, min_value, max_value):
     """Clip ``x`` elementwise to ``[min_value, max_value]``.
 
@@ -635,8 +606,8 @@ def clip(x, min_value, max_value):
     return x.copy() if out is x else out.astype(x.dtype, copy=False)
 
 
-@op
-def maximum(x, y):
+@op(policy="promote")
+def maximum(x, y, *, xp=NUMPY):
     """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
 
     Args:
@@ -650,11 +621,11 @@ def maximum(x, y):
     >>> K.maximum(np.array([1.0, 4.0]), np.array([3.0, 2.0]))
     array([3., 4.])
     """
-    return np.maximum(*_operands(x, y))
+    return xp.maximum(xp.value(x), xp.value(y))
 
 
-@op
-def minimum(x, y):
+@op(policy="promote")
+def minimum(x, y, *, xp=NUMPY):
     """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
 
     Args:
@@ -668,11 +639,11 @@ def minimum(x, y):
     >>> K.minimum(np.array([1.0, 4.0]), 2.0)
     array([1., 2.])
     """
-    return np.minimum(*_operands(x, y))
+    return xp.minimum(xp.value(x), xp.value(y))
 
 
-@op
-def sin(x):
+@op(policy="real")
+def sin(x, *, xp=NUMPY):
     """Return the sine of ``x`` elementwise.
 
     Args:
@@ -685,11 +656,11 @@ def sin(x):
     >>> K.sin(np.array([0.0]))
     array([0.])
     """
-    return np.sin(_floating(_tensor(x)))
+    return xp.sin(xp.tensor(x))
 
 
-@op
-def cos(x):
+@op(policy="real")
+def cos(x, *, xp=NUMPY):
     """Return the cosine of ``x`` elementwise.
 
     Args:
@@ -702,15 +673,15 @@ def cos(x):
     >>> K.cos(np.array([0.0]))
     array([1.])
     """
-    return np.cos(_floating(_tensor(x)))
+    return xp.cos(xp.tensor(x))
 
 
 # ---------------------------------------------------------------------------------------------------
 # comparisons
 
 
-@op
-def equal(x, y):
+@op(policy=("promote", "bool"))
+def equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x == y`` elementwise (broadcasting).
 
     Args:
@@ -724,11 +695,11 @@ def equal(x, y):
     >>> K.equal(np.array([1.0, 2.0]), 2.0)
     array([False,  True])
     """
-    return np.equal(*_operands(x, y))
+    return xp.equal(xp.value(x), xp.value(y))
 
 
-@op
-def not_equal(x, y):
+@op(policy=("promote", "bool"))
+def not_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x != y`` elementwise (broadcasting).
 
     Args:
@@ -742,11 +713,11 @@ def not_equal(x, y):
     >>> K.not_equal(np.array([1.0, 2.0]), 2.0)
     array([ True, False])
     """
-    return np.not_equal(*_operands(x, y))
+    return xp.not_equal(xp.value(x), xp.value(y))
 
 
-@op
-def greater(x, y):
+@op(policy=("promote", "bool"))
+def greater(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x > y`` elementwise (broadcasting).
 
     Args:
@@ -760,11 +731,11 @@ def greater(x, y):
     >>> K.greater(np.array([1.0, 2.0, 3.0]), 2.0)
     array([False, False,  True])
     """
-    return np.greater(*_operands(x, y))
+    return xp.greater(xp.value(x), xp.value(y))
 
 
-@op
-def greater_equal(x, y):
+@op(policy=("promote", "bool"))
+def greater_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x >= y`` elementwise (broadcasting).
 
     Args:
@@ -778,11 +749,11 @@ def greater_equal(x, y):
     >>> K.greater_equal(np.array([1.0, 2.0, 3.0]), 2.0)
     array([False,  True,  True])
     """
-    return np.greater_equal(*_operands(x, y))
+    return xp.greater_equal(xp.value(x), xp.value(y))
 
 
-@op
-def less(x, y):
+@op(policy=("promote", "bool"))
+def less(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x < y`` elementwise (broadcasting).
 
     Args:
@@ -796,11 +767,11 @@ def less(x, y):
     >>> K.less(np.array([1.0, 2.0, 3.0]), 2.0)
     array([ True, False, False])
     """
-    return np.less(*_operands(x, y))
+    return xp.less(xp.value(x), xp.value(y))
 
 
-@op
-def less_equal(x, y):
+@op(policy=("promote", "bool"))
+def less_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x <= y`` elementwise (broadcasting).
 
     Args:
@@ -814,21 +785,14 @@ def less_equal(x, y):
     >>> K.less_equal(np.array([1.0, 2.0, 3.0]), 2.0)
     array([ True,  True, False])
     """
-    return np.less_equal(*_operands(x, y))
+    return xp.less_equal(xp.value(x), xp.value(y))
 
 
 # ---------------------------------------------------------------------------------------------------
 # linear algebra
 
 
-def _product_dtype(a, b):
-    """The dtype of a product: the ``promote`` rule (:func:`kbackend.dtypes.promote`)."""
-    if a.dtype == b.dtype:
-        return a.dtype
-    return numpy_dtype(promote(canonical_dtype(a.dtype), canonical_dtype(b.dtype)))
-
-
-@op
+@op(policy=("promote", "accumulate-half"))
 def dot(x, y):
     """Return the matrix product of ``x`` and ``y``, with NumPy's ``dot`` rules for N-D inputs.
 
@@ -849,8 +813,7 @@ def dot(x, y):
     """
     if type(x).__module__.startswith("scipy.sparse"):
         return np.asarray(x @ _tensor(y))
-    a, b = _tensor(x), _tensor(y)
-    return _out(np.dot(_wide(a), _wide(b))).astype(_product_dtype(a, b), copy=False)
+    return _out(np.dot(_tensor(x), _tensor(y)))
 
 
 def batch_axes(axes):
@@ -914,7 +877,7 @@ _LAST_AXES = frozenset((None, (1, 1), (1, -1), (-1, 1), (-1, -1)))
 _EINSUM_DTYPES = frozenset(np.dtype(name) for name in ("float32", "float64", "int32", "int64"))
 
 
-@op(axes=batch_axes)
+@op(axes=batch_axes, policy=("promote", "accumulate-half"))
 def batch_dot(x, y, axes=None):
     """Return the dot product of each sample of ``x`` with the same sample of ``y`` (batch axis 0).
 
@@ -942,17 +905,16 @@ def batch_dot(x, y, axes=None):
             a.dtype in _EINSUM_DTYPES:
         return np.einsum("ij,ij->i", a, b)[:, None]  # two batches of vectors: one pass, no reshapes
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
-    dtype = _product_dtype(a, b)
-    a = np.moveaxis(_wide(a), ax, -1)
-    b = np.moveaxis(_wide(b), ay, 1)
+    a = np.moveaxis(a, ax, -1)
+    b = np.moveaxis(b, ay, 1)
     batch, depth = a.shape[0], a.shape[-1]
     x_rest, y_rest = a.shape[1:-1], b.shape[2:]
     out = np.matmul(a.reshape(batch, math.prod(x_rest), depth), b.reshape(batch, depth, math.prod(y_rest)))
     shape = (batch,) + x_rest + y_rest
-    return out.reshape(shape if len(shape) > 1 else (batch, 1)).astype(dtype, copy=False)
+    return out.reshape(shape if len(shape) > 1 else (batch, 1))
 
 
-@op
+@op(policy="same")
 def transpose(x):
     """Return ``x`` with the order of all its axes reversed.
 

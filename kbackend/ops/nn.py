@@ -12,7 +12,6 @@ import numpy as np
 
 from .. import config
 from .._dispatch import K, ArgError, axes, check_size, one_axis, op, real, symbolic
-from ..dtypes import is_half
 from .checks import checked_axis
 from .variables import _array
 
@@ -112,14 +111,6 @@ def top_k_count(k):
 # helpers of the reference bodies
 
 
-def _compute(x):
-    """``x`` as an array NumPy computes accurately in (float16/bfloat16 → float32), and its own dtype."""
-    x = _array(x)
-    if is_half(x.dtype):
-        return x.astype(np.float32), x.dtype
-    return x, x.dtype
-
-
 def _scalar(value, like):
     """``value`` as a scalar tensor of the dtype of ``like``.
 
@@ -141,7 +132,7 @@ def _in_dtype_of(value, like):
 # activations
 
 
-@op(max_value=saturation)
+@op(max_value=saturation, policy="same")
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, generalised: leaky slope, saturation and threshold.
 
@@ -181,7 +172,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return positive.astype(dtype, copy=False)
 
 
-@op(x=real)
+@op(policy=("real", "accumulate-half"))
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
@@ -196,11 +187,11 @@ def elu(x, alpha=1.0):
     >>> K.eval(K.elu(np.array([-1., 0., 2.], 'float32'), alpha=0.5)).round(4)
     array([-0.3161,  0.    ,  2.    ], dtype=float32)
     """
-    x, dtype = _compute(x)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(dtype, copy=False)
+    x = _array(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
-@op(axis=one_axis, x=real)
+@op(axis=one_axis, policy=("real", "accumulate-half"))
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
 
@@ -216,13 +207,13 @@ def softmax(x, axis=-1):
     >>> K.eval(K.softmax(np.array([[0., np.log(3.)]], 'float32')))
     array([[0.25, 0.75]], dtype=float32)
     """
-    x, dtype = _compute(x)
+    x = _array(x)
     shifted = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
     shifted /= np.add.reduce(shifted, axis=axis, keepdims=True)
-    return shifted.astype(dtype, copy=False)
+    return shifted.astype(x.dtype, copy=False)
 
 
-@op(x=real)
+@op(policy=("real", "accumulate-half"))
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
@@ -236,11 +227,11 @@ def softplus(x):
     >>> K.eval(K.softplus(np.array([0., 100.], 'float32')))
     array([  0.6931472, 100.       ], dtype=float32)
     """
-    x, dtype = _compute(x)
-    return np.logaddexp(0, x).astype(dtype, copy=False)
+    x = _array(x)
+    return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
 
-@op(composite=True, x=real)
+@op(composite=True, policy="real")
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
@@ -257,7 +248,7 @@ def softsign(x):
     return x / (K.abs(x) + 1)
 
 
-@op(x=real)
+@op(policy=("real", "accumulate-half"))
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
 
@@ -271,11 +262,11 @@ def sigmoid(x):
     >>> K.eval(K.sigmoid(np.array([-1000., 0., 1000.], 'float32')))
     array([0. , 0.5, 1. ], dtype=float32)
     """
-    x, dtype = _compute(x)
-    return np.exp(-np.logaddexp(0, -x)).astype(dtype, copy=False)
+    x = _array(x)
+    return np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
 
 
-@op(composite=True, x=real)
+@op(composite=True, policy="real")
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``.
 
@@ -292,7 +283,7 @@ def hard_sigmoid(x):
     return K.clip(x * _scalar(0.2, x) + _scalar(0.5, x), 0.0, 1.0)
 
 
-@op(x=real)
+@op(policy=("real", "accumulate-half"))
 def tanh(x):
     """Hyperbolic tangent, elementwise.
 
@@ -306,8 +297,8 @@ def tanh(x):
     >>> K.eval(K.tanh(np.array([0., 100.], 'float32')))
     array([0., 1.], dtype=float32)
     """
-    x, dtype = _compute(x)
-    return np.tanh(x).astype(dtype, copy=False)
+    x = _array(x)
+    return np.tanh(x).astype(x.dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -443,13 +434,12 @@ def _check_class_ids(func, target, classes):
 
 
 def log_softmax(z, axis):
-    """log(softmax(z)) along ``axis``, computed in float32 at least (the caller casts back)."""
-    z = z.astype(np.float32) if is_half(z.dtype) else z
+    """log(softmax(z)) along ``axis``."""
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # the sum is at least 1
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, policy="accumulate-half")
 def _softmax_cross_entropy(target, output, axis=-1):
     """``-sum(target * log_softmax(output), axis)``: categorical crossentropy from logits.
 
@@ -466,7 +456,7 @@ def _softmax_cross_entropy(target, output, axis=-1):
     return (-np.sum(target.astype(log_probabilities.dtype) * log_probabilities, axis=axis)).astype(output.dtype)
 
 
-@op
+@op(policy="accumulate-half")
 def _sparse_softmax_cross_entropy(target, output):
     """``-log_softmax(output)[..., target]``: crossentropy from logits (classes on the last axis of
     ``output``) with integer class ids; an id outside ``[0, classes)`` gives a loss of 0.
@@ -485,7 +475,7 @@ def _sparse_softmax_cross_entropy(target, output):
     return np.where(valid, -picked, 0).astype(output.dtype)
 
 
-@op
+@op(policy="accumulate-half")
 def _sigmoid_cross_entropy(target, output):
     """``max(x, 0) - x * t + log(1 + exp(-|x|))`` for logits ``x = output`` and targets ``t`` (cast to
     the dtype of ``output``).
@@ -497,9 +487,7 @@ def _sigmoid_cross_entropy(target, output):
     """
     x = _array(output)
     t = _array(target)
-    wide = x.astype(np.float32) if is_half(x.dtype) else x
-    loss = np.maximum(wide, 0) - wide * t.astype(wide.dtype) + np.log1p(np.exp(-np.abs(wide)))
-    return loss.astype(x.dtype)
+    return np.maximum(x, 0) - x * t.astype(x.dtype) + np.log1p(np.exp(-np.abs(x)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -539,7 +527,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return (x * scale * keep).astype(x.dtype)
 
 
-@op(composite=True, axis=axes, x=real)
+@op(composite=True, axis=axes, policy="real")
 def l2_normalize(x, axis=None):
     """Divide ``x`` by its L2 norm along ``axis`` (None: all elements): ``x / sqrt(max(sum(x²), 1e-12))``.
 
@@ -605,7 +593,7 @@ def _broadcast_to_rank(value, shape, like=None):
     return K.reshape(value, shape)
 
 
-@op(composite=True, reduction_axes=axis_tuple, x=real)
+@op(composite=True, reduction_axes=axis_tuple, policy="real")
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     """Normalise ``x`` with the mean and (biased) variance over ``reduction_axes``, then scale and shift.
 
@@ -647,7 +635,7 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     return normed, mean, var
 
 
-@op(composite=True, axis=one_axis, x=real)
+@op(composite=True, axis=one_axis, policy=("real", "promote"))
 def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` with given statistics.
 
@@ -686,7 +674,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     return normed
 
 
-@op
+@op(policy="same")
 def bias_add(x, bias, data_format=None):
     """Add ``bias`` to ``x`` on the channel axis of ``data_format`` (None: ``image_data_format()``).
 

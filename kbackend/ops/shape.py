@@ -159,7 +159,7 @@ def gather(reference, indices):
     return np.take(_array(reference), _array(indices), axis=0)
 
 
-@op(axis=one_axis, tensors=_tensor_list)
+@op(axis=one_axis, tensors=_tensor_list, policy="promote")
 def concatenate(tensors, axis=-1):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 

@@ -1,35 +1,48 @@
 """Reductions, elementwise math, comparisons and linear algebra on JAX.
 
-Python numbers stay weakly typed, so ``op(tensor, 2.0)`` keeps the tensor's dtype, as the reference
-rules ask; integer reductions pass ``dtype`` so JAX does not widen them.
+The dtype policy is applied before these run (kbackend.dtypes.POLICY); Python numbers stay weakly typed
+in JAX, so ``op(tensor, 2.0)`` keeps the tensor's dtype; integer reductions pass ``dtype`` so JAX does
+not widen them.
 """
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ... import config
-from ...ops.math import batch_dot_axes, check_axis
-from .arrays import ArrayImpl, always_x64, cast, is_tracer, jax_dtype, precision, to_jax, x64_enabled
+from ..._dispatch import OPS
+from ...ops.math import batch_dot_axes, check_axis, namespace
+from .arrays import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
 
-_HALF = frozenset((jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16)))
 _BOOL = jnp.dtype(bool)
-_NOT_FLOAT = frozenset(jnp.dtype(d) for d in (bool, "int8", "int16", "int32", "int64", "uint8", "uint16",
-                                              "uint32", "uint64"))
-_INTEGER = _NOT_FLOAT - {_BOOL}
-_FLOAT32 = jnp.dtype(jnp.float32)
-_FULL_FLOATS = frozenset((_FLOAT32, jnp.dtype(jnp.float64)))
 
 
-def _floating(x):
-    """``x`` with bool and integer values cast to ``floatx()``."""
-    if x.dtype in _NOT_FLOAT:
-        return x.astype(jax_dtype(config._floatx))
-    return x
+def _value(x):
+    """An operand of a ``promote`` op: a Python number stays weakly typed in JAX (it takes the other
+    operand's dtype, which the policy made sure it fits)."""
+    return x if x.__class__ in (int, float, bool) else to_jax(x)
 
 
-def _wide(x):
-    return x.astype(_FLOAT32) if x.dtype in _HALF else x
+#: jax.numpy mirrors NumPy: the reference bodies written against ``xp`` run on it unchanged.
+JAX = namespace(jnp, to_jax, _value, lambda out: out)
+
+
+def _shared(name):
+    reference = OPS[name].reference
+
+    def impl(*args, **kwargs):
+        return reference(*args, xp=JAX, **kwargs)
+
+    impl.__name__ = name
+    impl.__wrapped__ = reference
+    return impl
+
+
+max, min, any, all = _shared("max"), _shared("min"), _shared("any"), _shared("all")
+square, abs, round, sign = _shared("square"), _shared("abs"), _shared("round"), _shared("sign")
+sin, cos, pow = _shared("sin"), _shared("cos"), _shared("pow")
+maximum, minimum, equal, not_equal = _shared("maximum"), _shared("minimum"), _shared("equal"), _shared("not_equal")
+greater, greater_equal = _shared("greater"), _shared("greater_equal")
+less, less_equal = _shared("less"), _shared("less_equal")
 
 
 def _int64_sum(reduce, x, **kwargs):
@@ -44,14 +57,10 @@ def _int64_sum(reduce, x, **kwargs):
 
 def _accumulate(reduce, x, **kwargs):
     dtype = x.dtype
-    if dtype in _FULL_FLOATS:
-        return reduce(x, **kwargs)
-    if dtype in _INTEGER:
+    if dtype.kind in "iu":
         return reduce(x, dtype=dtype, **kwargs)
     if dtype == _BOOL:
         return _int64_sum(reduce, x, **kwargs)
-    if dtype in _HALF:
-        return reduce(x.astype(_FLOAT32), **kwargs).astype(dtype)
     return reduce(x, **kwargs)
 
 
@@ -59,14 +68,6 @@ def _accumulate(reduce, x, **kwargs):
 # reductions
 
 
-def max(x, axis=None, keepdims=False):
-    x = to_jax(x)
-    return jnp.max(x, axis=check_axis("max", axis, x.ndim), keepdims=keepdims)
-
-
-def min(x, axis=None, keepdims=False):
-    x = to_jax(x)
-    return jnp.min(x, axis=check_axis("min", axis, x.ndim), keepdims=keepdims)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -90,9 +91,8 @@ def cumprod(x, axis=0):
 
 
 def _moment(reduce, func, x, axis, keepdims):
-    x = _floating(to_jax(x))
-    axis = check_axis(func, axis, x.ndim)
-    return cast(reduce(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
+    x = to_jax(x)
+    return cast(reduce(x, axis=check_axis(func, axis, x.ndim), keepdims=keepdims), x.dtype)
 
 
 def var(x, axis=None, keepdims=False):
@@ -107,14 +107,6 @@ def mean(x, axis=None, keepdims=False):
     return _moment(jnp.mean, "mean", x, axis, keepdims)
 
 
-def any(x, axis=None, keepdims=False):
-    x = to_jax(x)
-    return jnp.any(x, axis=check_axis("any", axis, x.ndim), keepdims=keepdims)
-
-
-def all(x, axis=None, keepdims=False):
-    x = to_jax(x)
-    return jnp.all(x, axis=check_axis("all", axis, x.ndim), keepdims=keepdims)
 
 
 @always_x64
@@ -130,22 +122,14 @@ def argmin(x, axis=-1):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    x = _floating(to_jax(x))
-    axis = check_axis("logsumexp", axis, x.ndim)
-    return cast(jax.nn.logsumexp(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
+    x = to_jax(x)
+    return jax.nn.logsumexp(x, axis=check_axis("logsumexp", axis, x.ndim), keepdims=keepdims)
 
 
 # ---------------------------------------------------------------------------------------------------
 # elementwise math
 
 
-def square(x):
-    x = to_jax(x)
-    return x if x.dtype == jnp.bool_ else jnp.square(x)  # bool stays bool (jnp.square gives int32)
-
-
-def abs(x):
-    return jnp.abs(to_jax(x))
 
 
 @jax.jit
@@ -156,41 +140,23 @@ def _sqrt(x):
 
 
 def sqrt(x):
-    return _sqrt(_floating(to_jax(x)))
+    return _sqrt(to_jax(x))
 
 
 def exp(x):
-    return jnp.exp(_floating(to_jax(x)))
+    return jnp.exp(to_jax(x))
 
 
 def log(x):
-    return jnp.log(_floating(to_jax(x)))
+    return jnp.log(to_jax(x))
 
 
-def round(x):
-    return jnp.round(to_jax(x))
-
-
-def sign(x):
-    return jnp.sign(to_jax(x))
 
 
 def _is_number(value):
     cls = value.__class__
     return cls is float or cls is int
 
-
-def _operands(x, y):
-    """Tensors for both operands; a lone Python number stays weakly typed (takes the other's dtype)."""
-    if _is_number(y) and not _is_number(x):
-        return to_jax(x), y
-    if _is_number(x) and not _is_number(y):
-        return x, to_jax(y)
-    return to_jax(x), to_jax(y)
-
-
-def pow(x, a):
-    return jnp.power(*_operands(x, a))
 
 
 def _bound(value, like):
@@ -211,56 +177,22 @@ def clip(x, min_value, max_value):
     return cast(out, x.dtype)
 
 
-def maximum(x, y):
-    return jnp.maximum(*_operands(x, y))
 
 
-def minimum(x, y):
-    return jnp.minimum(*_operands(x, y))
-
-
-def sin(x):
-    return jnp.sin(_floating(to_jax(x)))
-
-
-def cos(x):
-    return jnp.cos(_floating(to_jax(x)))
 
 
 # ---------------------------------------------------------------------------------------------------
 # comparisons
 
 
-def equal(x, y):
-    return jnp.equal(*_operands(x, y))
 
 
-def not_equal(x, y):
-    return jnp.not_equal(*_operands(x, y))
 
 
-def greater(x, y):
-    return jnp.greater(*_operands(x, y))
-
-
-def greater_equal(x, y):
-    return jnp.greater_equal(*_operands(x, y))
-
-
-def less(x, y):
-    return jnp.less(*_operands(x, y))
-
-
-def less_equal(x, y):
-    return jnp.less_equal(*_operands(x, y))
 
 
 # ---------------------------------------------------------------------------------------------------
 # linear algebra
-
-
-def _product_dtype(a, b):
-    return a.dtype if a.dtype == b.dtype else jnp.result_type(a, b)
 
 
 def _dense(x):
@@ -271,21 +203,14 @@ def _dense(x):
 
 def dot(x, y):
     a = x if x.__class__ is ArrayImpl else _dense(x)
-    b = to_jax(y)
-    if a.dtype == b.dtype and a.dtype in _FULL_FLOATS:
-        return jnp.dot(a, b, precision=precision())
-    return cast(jnp.dot(_wide(a), _wide(b), precision=precision()), _product_dtype(a, b))
+    return jnp.dot(a, to_jax(y), precision=precision())
 
 
 def batch_dot(x, y, axes=None):
     a, b = to_jax(x), to_jax(y)
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
-    dtype = _product_dtype(a, b)
-    a, b = _wide(cast(a, dtype)), _wide(cast(b, dtype))
     out = lax.dot_general(a, b, (((ax,), (ay,)), ((0,), (0,))), precision=precision())
-    if out.ndim == 1:
-        out = out.reshape((out.shape[0], 1))
-    return cast(out, dtype)
+    return out.reshape((out.shape[0], 1)) if out.ndim == 1 else out
 
 
 def transpose(x):

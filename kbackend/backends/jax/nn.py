@@ -68,28 +68,21 @@ def bias_add(x, bias, data_format=None):
 # --- crossentropies from logits (the ops under K.*_crossentropy(from_logits=True)) ------------------
 
 
-def _wide(z):
-    return z.astype(jnp.float32) if z.dtype in (jnp.float16, jnp.bfloat16) else z
-
-
 def _softmax_cross_entropy(target, output, axis=-1):
     z = to_jax(output)
-    wide = _wide(z)
-    t = cast(to_jax(target), wide.dtype)
-    return cast(-jnp.sum(t * jax.nn.log_softmax(wide, axis=axis), axis=axis), z.dtype)
+    return -jnp.sum(cast(to_jax(target), z.dtype) * jax.nn.log_softmax(z, axis=axis), axis=axis)
 
 
 def _sparse_softmax_cross_entropy(target, output):
     z = to_jax(output)
     ids = to_jax(target).astype(jnp.int32)
     valid = (ids >= 0) & (ids < z.shape[-1])
-    log_probabilities = jax.nn.log_softmax(_wide(z), axis=-1)
+    log_probabilities = jax.nn.log_softmax(z, axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
     return cast(jnp.where(valid, -picked, 0), z.dtype)
 
 
 def _sigmoid_cross_entropy(target, output):
     x = to_jax(output)
-    wide = _wide(x)
-    t = cast(to_jax(target), wide.dtype)
-    return cast(jnp.maximum(wide, 0) - wide * t + jnp.log1p(jnp.exp(-jnp.abs(wide))), x.dtype)
+    t = cast(to_jax(target), x.dtype)
+    return jnp.maximum(x, 0) - x * t + jnp.log1p(jnp.exp(-jnp.abs(x)))

@@ -7,22 +7,8 @@ NumPy reference gives (see :mod:`.variable`), so only values are computed here.
 import numpy as np
 import pytensor.tensor as pt
 
-from ... import config
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import as_type, is_graph, is_number, pt_dtype, to_pt
-
-_HALF = ("float16",)
-
-
-def _floating(x):
-    """``x`` with bool and integer values cast to ``floatx()``."""
-    if not x.dtype.startswith("float"):
-        return as_type(x, pt_dtype(config._floatx))
-    return x
-
-
-def _wide(x):
-    return as_type(x, "float32") if x.dtype in _HALF else x
+from .variable import as_type, is_graph, is_number, to_pt
 
 
 def _axis(func, axis, x):
@@ -47,7 +33,7 @@ def _accumulate(reduce, func, x, axis, keepdims=None):
         return reduce(as_type(x, "int64"), axis=axis, **kwargs)
     if x.dtype.startswith(("int", "uint")):  # in int64: PyTensor's cumsum/cumprod return int64 whatever the type says
         return as_type(reduce(as_type(x, "int64"), axis=axis, **kwargs), x.dtype)
-    return as_type(reduce(_wide(x), axis=axis, **kwargs), x.dtype)
+    return as_type(reduce(x, axis=axis, **kwargs), x.dtype)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -67,9 +53,8 @@ def cumprod(x, axis=0):
 
 
 def _moment(reduce, func, x, axis, keepdims):
-    x = _floating(to_pt(x))
-    axis = _axis(func, axis, x)
-    return as_type(reduce(_wide(x), axis=axis, keepdims=keepdims), x.dtype)
+    x = to_pt(x)
+    return as_type(reduce(x, axis=_axis(func, axis, x), keepdims=keepdims), x.dtype)
 
 
 def var(x, axis=None, keepdims=False):
@@ -106,13 +91,12 @@ def argmin(x, axis=-1):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    x = _floating(to_pt(x))
+    x = to_pt(x)
     axis = _axis("logsumexp", axis, x)
-    wide = _wide(x)
-    shift = pt.max(wide, axis=axis, keepdims=True)
+    shift = pt.max(x, axis=axis, keepdims=True)
     shift = pt.switch(pt.isinf(shift), 0, pt.stop_gradient(shift)) if hasattr(pt, "stop_gradient") else \
         pt.switch(pt.isinf(shift), 0, shift)
-    out = pt.log(pt.sum(pt.exp(wide - shift), axis=axis, keepdims=True)) + shift
+    out = pt.log(pt.sum(pt.exp(x - shift), axis=axis, keepdims=True)) + shift
     if not keepdims:
         out = out.squeeze(axis) if axis is not None else out.reshape(())
     return as_type(out, x.dtype)
@@ -128,17 +112,17 @@ def abs(x):
 
 def sqrt(x):
     # sqrt(max(x, 0)) whose gradient is 0, not inf/NaN, where x <= 0
-    x = _floating(to_pt(x))
+    x = to_pt(x)
     positive = pt.gt(x, 0)
     return pt.switch(positive, pt.sqrt(pt.switch(positive, x, 1)), pt.maximum(x, 0))
 
 
 def exp(x):
-    return pt.exp(_floating(to_pt(x)))
+    return pt.exp(to_pt(x))
 
 
 def log(x):
-    return pt.log(_floating(to_pt(x)))
+    return pt.log(to_pt(x))
 
 
 def round(x):
@@ -150,22 +134,15 @@ def sign(x):
     return pt.sign(to_pt(x))
 
 
-def _weak(number, like):
-    """A Python number as a constant of ``like``'s dtype (rounded there first, as the reference does),
-    unless that would drop a fraction."""
-    if like.dtype.startswith("float") or like.dtype.startswith(("int", "uint")) and isinstance(number, int):
-        return pt.constant(np.asarray(number, dtype=like.dtype))
-    return number
-
-
 def _operands(x, y):
-    """Graph values for both operands; a lone Python number takes the other operand's dtype."""
+    """Graph values for both operands; a lone Python number (the policy made it fit) becomes a constant
+    of the other operand's dtype (PyTensor would otherwise type it by its own rules)."""
     if is_number(y) and not is_number(x):
         a = to_pt(x)
-        return a, _weak(y, a)
+        return a, pt.constant(np.asarray(y, dtype=a.dtype))
     if is_number(x) and not is_number(y):
         b = to_pt(y)
-        return _weak(x, b), b
+        return pt.constant(np.asarray(x, dtype=b.dtype)), b
     return to_pt(x), to_pt(y)
 
 
@@ -195,44 +172,26 @@ def clip(x, min_value, max_value):
     return as_type(out, x.dtype)
 
 
-def maximum(x, y):
-    return pt.maximum(*_operands(x, y))
-
-
-def minimum(x, y):
-    return pt.minimum(*_operands(x, y))
-
-
 def sin(x):
-    return pt.sin(_floating(to_pt(x)))
+    return pt.sin(to_pt(x))
 
 
 def cos(x):
-    return pt.cos(_floating(to_pt(x)))
+    return pt.cos(to_pt(x))
 
 
-def equal(x, y):
-    return pt.eq(*_operands(x, y))
+def _binary(name, fn):
+    def impl(x, y):
+        return fn(*_operands(x, y))
+
+    impl.__name__ = name
+    return impl
 
 
-def not_equal(x, y):
-    return pt.neq(*_operands(x, y))
-
-
-def greater(x, y):
-    return pt.gt(*_operands(x, y))
-
-
-def greater_equal(x, y):
-    return pt.ge(*_operands(x, y))
-
-
-def less(x, y):
-    return pt.lt(*_operands(x, y))
-
-
-def less_equal(x, y):
-    return pt.le(*_operands(x, y))
+maximum, minimum = _binary("maximum", pt.maximum), _binary("minimum", pt.minimum)
+equal, not_equal = _binary("equal", pt.eq), _binary("not_equal", pt.neq)
+greater, greater_equal = _binary("greater", pt.gt), _binary("greater_equal", pt.ge)
+less, less_equal = _binary("less", pt.lt), _binary("less_equal", pt.le)
 
 
 def _dense(x):
@@ -245,15 +204,8 @@ def dot(x, y):
     a, b = _dense(x), to_pt(y)
     if a.ndim > 2 or b.ndim > 2:
         # Keras 2's N-D dot: contract the last axis of x with the second-to-last of y
-        return _wide_product(a, b, lambda p, q: pt.tensordot(p, q, axes=[[p.ndim - 1],
-                                                                          [q.ndim - 2 if q.ndim > 1 else 0]]))
-    return _wide_product(a, b, pt.dot)
-
-
-def _wide_product(a, b, product):
-    dtype = a.dtype if a.dtype == b.dtype else pt.upcast(a.dtype, b.dtype) if hasattr(pt, "upcast") else None
-    out = product(_wide(a), _wide(b))
-    return as_type(out, dtype) if dtype is not None else out
+        return pt.tensordot(a, b, axes=[[a.ndim - 1], [b.ndim - 2 if b.ndim > 1 else 0]])
+    return pt.dot(a, b)
 
 
 def batch_dot(x, y, axes=None):
@@ -267,7 +219,7 @@ def batch_dot(x, y, axes=None):
     batch = left.shape[0]
     l2 = left.reshape((batch, -1, left.shape[-1])) if a_rest else left.reshape((batch, 1, left.shape[-1]))
     r2 = right.reshape((batch, right.shape[1], -1)) if b_rest else right.reshape((batch, right.shape[1], 1))
-    out = pt.matmul(_wide(l2), _wide(r2))
+    out = pt.matmul(l2, r2)
     out_shape = [batch] + [a.shape[i] for i in a_rest] + [b.shape[i] for i in b_rest]
     out = out.reshape(out_shape, ndim=len(out_shape))
     if out.ndim == 1:

@@ -26,8 +26,7 @@ def elu(x, alpha=1.0):
 
 
 def softmax(x, axis=-1):
-    x = to_pt(x)
-    return as_type(_softmax(_wide(x), axis=axis), x.dtype)  # PyTensor's softmax has no float16 kernel
+    return _softmax(to_pt(x), axis=axis)
 
 
 def softplus(x):
@@ -55,15 +54,9 @@ def bias_add(x, bias, data_format=None):
     return as_type(x + bias, x.dtype)
 
 
-def _wide(z):
-    return as_type(z, "float32") if z.dtype == "float16" else z
-
-
 def _softmax_cross_entropy(target, output, axis=-1):
     z = to_pt(output)
-    wide = _wide(z)
-    t = as_type(to_pt(target), wide.dtype)
-    return as_type(-pt.sum(t * _log_softmax(wide, axis=axis), axis=axis), z.dtype)
+    return -pt.sum(as_type(to_pt(target), z.dtype) * _log_softmax(z, axis=axis), axis=axis)
 
 
 def _sparse_softmax_cross_entropy(target, output):
@@ -71,13 +64,12 @@ def _sparse_softmax_cross_entropy(target, output):
     ids = as_type(to_pt(target), "int64")
     classes = z.shape[-1]
     valid = pt.and_(pt.ge(ids, 0), pt.lt(ids, classes))
-    log_probabilities = _log_softmax(_wide(z), axis=-1)
+    log_probabilities = _log_softmax(z, axis=-1)
     picked = pt.take_along_axis(log_probabilities, pt.switch(valid, ids, 0)[..., None], axis=-1)[..., 0]
     return as_type(pt.switch(valid, -picked, 0), z.dtype)
 
 
 def _sigmoid_cross_entropy(target, output):
     x = to_pt(output)
-    wide = _wide(x)
-    t = as_type(to_pt(target), wide.dtype)
-    return as_type(pt.maximum(wide, 0) - wide * t + pt.log1p(pt.exp(-pt.abs(wide))), x.dtype)
+    t = as_type(to_pt(target), x.dtype)
+    return pt.maximum(x, 0) - x * t + pt.log1p(pt.exp(-pt.abs(x)))

@@ -1,31 +1,22 @@
-"""Reductions, elementwise math, comparisons and linear algebra on TensorFlow."""
+"""Reductions, elementwise math, comparisons and linear algebra on TensorFlow.
+
+The dtype policy is applied before these run (kbackend.dtypes.POLICY): operands of binary ops share a
+dtype, or one is a Python number that the raw op converts to the tensor's dtype.
+"""
 
 import builtins
 
 import numpy as np
 import tensorflow as tf
 
-from ... import config
 from ...dtypes import numpy_dtype, promote
 from ...ops.math import batch_dot_axes, check_axis
-from .variables import DTYPES, TENSORS, R, all_axes, int32s, is_float, tensor
-
-# ---------------------------------------------------------------------------------------------------
-# dtype helpers
-
-
-def _floating(x):
-    """``x`` with bool and integer values cast to ``floatx()``."""
-    return x if is_float(x.dtype) else R.Cast(x=x, DstT=DTYPES[config._floatx])
+from .variables import R, all_axes, int32s, is_float, tensor
 
 
 def _counted(x):
     """Sums of bools count: bool → int64 (NumPy's rule)."""
     return R.Cast(x=x, DstT=tf.int64) if x.dtype is tf.bool else x
-
-
-def _is_half(x):
-    return x.dtype is tf.float16 or x.dtype is tf.bfloat16
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -84,49 +75,35 @@ def cumprod(x, axis=0):
     return R.Cumprod(x=x, axis=check_axis("cumprod", axis, x.shape.rank))
 
 
-def _moment_input(func, x, axis):
-    """``x`` as a float tensor to compute a moment in (half floats in float32), and the axes."""
-    x = _floating(tensor(x))
-    axes = _axes(func, x, axis)
-    return (R.Cast(x=x, DstT=tf.float32) if _is_half(x) else x), axes, x.dtype
-
-
-def _restored(result, dtype):
-    return result if result.dtype is dtype else R.Cast(x=result, DstT=dtype)
-
-
 def mean(x, axis=None, keepdims=False):
-    x = _floating(tensor(x))
-    axes = _axes("mean", x, axis)
-    if _is_half(x):
-        return R.Cast(x=R.Mean(input=R.Cast(x=x, DstT=tf.float32), axis=axes, keep_dims=keepdims), DstT=x.dtype)
-    return R.Mean(input=x, axis=axes, keep_dims=keepdims)
+    x = tensor(x)
+    return R.Mean(input=x, axis=_axes("mean", x, axis), keep_dims=keepdims)
 
 
 def _variance(func, x, axis, keepdims):
-    x, axes, dtype = _moment_input(func, x, axis)
+    x = tensor(x)
+    axes = _axes(func, x, axis)
     centre = R.Mean(input=x, axis=axes, keep_dims=True)
-    return R.Mean(input=R.SquaredDifference(x=x, y=centre), axis=axes, keep_dims=keepdims), dtype
+    return R.Mean(input=R.SquaredDifference(x=x, y=centre), axis=axes, keep_dims=keepdims)
 
 
 def var(x, axis=None, keepdims=False):
-    result, dtype = _variance("var", x, axis, keepdims)
-    return _restored(result, dtype)
+    return _variance("var", x, axis, keepdims)
 
 
 def std(x, axis=None, keepdims=False):
-    result, dtype = _variance("std", x, axis, keepdims)
-    return _restored(R.Sqrt(x=result), dtype)
+    return R.Sqrt(x=_variance("std", x, axis, keepdims))
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    x, axes, dtype = _moment_input("logsumexp", x, axis)
+    x = tensor(x)
+    axes = _axes("logsumexp", x, axis)
     peak = R.Max(input=x, axis=axes, keep_dims=True)
     shift = R.StopGradient(input=R.SelectV2(condition=R.IsFinite(x=peak), t=peak, e=R.ZerosLike(x=peak)))
     result = R.Log(x=R.Sum(input=R.Exp(x=R.Sub(x=x, y=shift)), axis=axes, keep_dims=keepdims))
     if not keepdims:
         shift = R.Reshape(tensor=shift, shape=R.Shape(input=result, out_type=tf.int32))
-    return _restored(R.AddV2(x=result, y=shift), dtype)
+    return R.AddV2(x=result, y=shift)
 
 
 def _as_bool(x):
@@ -179,23 +156,23 @@ def sign(x):
 
 
 def sqrt(x):
-    return R.Sqrt(x=R.Maximum(x=_floating(tensor(x)), y=0))
+    return R.Sqrt(x=R.Maximum(x=tensor(x), y=0))
 
 
 def exp(x):
-    return R.Exp(x=_floating(tensor(x)))
+    return R.Exp(x=tensor(x))
 
 
 def log(x):
-    return R.Log(x=_floating(tensor(x)))
+    return R.Log(x=tensor(x))
 
 
 def sin(x):
-    return R.Sin(x=_floating(tensor(x)))
+    return R.Sin(x=tensor(x))
 
 
 def cos(x):
-    return R.Cos(x=_floating(tensor(x)))
+    return R.Cos(x=tensor(x))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -203,20 +180,11 @@ def cos(x):
 
 
 def _is_number(value):
-    return value.__class__ is float or value.__class__ is int
-
-
-def _weak(number, like):
-    """``like`` ready to meet a Python number: as it is when the number converts to its dtype without
-    losing a fraction, else widened as NumPy would (int → float64, bool → int64 / float64)."""
-    dtype = like.dtype
-    if is_float(dtype) or dtype.is_integer and number.__class__ is int:
-        return like
-    return R.Cast(x=like, DstT=tf.float64 if number.__class__ is float else tf.int64)
+    return value.__class__ is float or value.__class__ is int or value.__class__ is bool
 
 
 def common(a, b):
-    """Two tensors in one dtype: the ``promote`` rule (:func:`kbackend.dtypes.promote`) when they differ."""
+    """Two tensors in one dtype (``switch``'s branches): :func:`kbackend.dtypes.promote` when they differ."""
     if a.dtype is b.dtype:
         return a, b
     dtype = tf.as_dtype(numpy_dtype(promote(a.dtype.name, b.dtype.name)))
@@ -224,14 +192,12 @@ def common(a, b):
 
 
 def _operands(x, y):
-    if isinstance(x, TENSORS) and isinstance(y, TENSORS):
-        return common(x, y)
     if _is_number(y) and not _is_number(x):
-        return _weak(y, tensor(x)), y
+        return tensor(x), y
     if _is_number(x) and not _is_number(y):
-        b = _weak(x, tensor(y))
+        b = tensor(y)
         return tf.constant(x, b.dtype), b  # a raw op outside eager mode takes its dtype from `x`
-    return common(tensor(x), tensor(y))
+    return tensor(x), tensor(y)
 
 
 def _binary(op):
@@ -288,7 +254,7 @@ def clip(x, min_value, max_value):
 def dot(x, y):
     if isinstance(x, tf.SparseTensor):
         return tf.sparse.sparse_dense_matmul(x, y)
-    a, b = common(tensor(x), tensor(y))
+    a, b = tensor(x), tensor(y)
     a_rank, b_rank = a.shape.rank, b.shape.rank
     if b_rank == 2 and a_rank >= 2:
         if a_rank == 2:
@@ -301,7 +267,7 @@ def dot(x, y):
 
 
 def batch_dot(x, y, axes=None):
-    a, b = common(tensor(x), tensor(y))
+    a, b = tensor(x), tensor(y)
     x_shape, y_shape = a.shape.as_list(), b.shape.as_list()
     ax, ay = batch_dot_axes(x_shape, y_shape, axes)
     x_rank, y_rank = len(x_shape), len(y_shape)

@@ -31,42 +31,36 @@ def softsign(x):
 
 
 def _logits_and(target, output):
-    """Logits (float32 at least) and ``target`` in their dtype, with the dtype to return."""
+    """Logits and ``target`` in their dtype."""
     z, t = tensor(output), tensor(target)
-    wide = R.Cast(x=z, DstT=tf.float32) if z.dtype in (tf.float16, tf.bfloat16) else z
-    return wide, t if t.dtype is wide.dtype else R.Cast(x=t, DstT=wide.dtype), z.dtype
-
-
-def _back(loss, dtype):
-    return loss if loss.dtype is dtype else R.Cast(x=loss, DstT=dtype)
+    return z, t if t.dtype is z.dtype else R.Cast(x=t, DstT=z.dtype)
 
 
 def _softmax_cross_entropy(target, output, axis=-1):
     """log_softmax and a sum rather than TensorFlow's fused kernel, whose gradient assumes targets that
     sum to one."""
-    z, t, dtype = _logits_and(target, output)
-    return _back(-tf.reduce_sum(t * tf.nn.log_softmax(z, axis=axis), axis=axis), dtype)
+    z, t = _logits_and(target, output)
+    return -tf.reduce_sum(t * tf.nn.log_softmax(z, axis=axis), axis=axis)
 
 
 def _sparse_softmax_cross_entropy(target, output):
     """Gathered log_softmax: TensorFlow's sparse kernel fails on ids outside [0, classes), which give 0."""
     z = tensor(output)
-    wide, _, dtype = _logits_and(z, z)
     ids = tensor(target)
     ids = R.Cast(x=ids, DstT=tf.int64) if ids.dtype is not tf.int64 else ids
     classes = z.shape[-1] if z.shape[-1] is not None else tf.shape(z, out_type=tf.int64)[-1]
     valid = (ids >= 0) & (ids < classes)
     safe = tf.where(valid, ids, tf.zeros_like(ids))
-    log_probabilities = tf.nn.log_softmax(wide, axis=-1)
+    log_probabilities = tf.nn.log_softmax(z, axis=-1)
     picked = tf.gather(log_probabilities, safe[..., None], axis=-1, batch_dims=len(ids.shape))[..., 0]
-    return _back(tf.where(valid, -picked, tf.zeros_like(picked)), dtype)
+    return tf.where(valid, -picked, tf.zeros_like(picked))
 
 
 def _sigmoid_cross_entropy(target, output):
-    x, t, dtype = _logits_and(target, output)
+    x, t = _logits_and(target, output)
     if t.shape == x.shape:
-        return _back(tf.nn.sigmoid_cross_entropy_with_logits(labels=t, logits=x), dtype)
-    return _back(tf.nn.relu(x) - x * t + tf.math.log1p(tf.exp(-tf.abs(x))), dtype)
+        return tf.nn.sigmoid_cross_entropy_with_logits(labels=t, logits=x)
+    return tf.nn.relu(x) - x * t + tf.math.log1p(tf.exp(-tf.abs(x)))
 
 
 def in_top_k(predictions, targets, k):

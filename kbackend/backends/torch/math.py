@@ -1,37 +1,21 @@
 """Reductions, elementwise math, comparisons and linear algebra on torch.
 
 Axis errors are checked only after torch refuses an axis (``check_axis`` then raises the reference's
-message), so valid calls pay nothing for validation.
+message), so valid calls pay nothing for validation.  The dtype policy is applied before these run
+(kbackend.dtypes.POLICY): operands of binary ops already share a dtype, or one is a Python number that
+takes the tensor's dtype (torch's own rule for scalars of the same kind).
 """
 
 import math as _math
 
-import numpy as np
 import torch
 
-from ... import config
-from ...dtypes import canonical_dtype, numpy_dtype, promote
 from ...ops.math import batch_dot_axes, check_axis
-from .variables import DTYPES, NAMES, Tensor, Variable, to_tensor
-
-_HALVES = (torch.float16, torch.bfloat16)
-_float32 = torch.float32
-
-
-def _floating(x):
-    """``x`` with bool and integer values cast to ``floatx()``."""
-    if x.is_floating_point():
-        return x
-    return x.to(DTYPES[config._floatx])
+from .variables import Tensor, Variable, to_tensor
 
 
 def _weak(number, like):
-    """A Python number meeting tensor ``like``: it takes ``like``'s dtype, except a float against an
-    integer tensor, which NumPy (the reference) promotes to float64."""
-    if isinstance(number, float) and not (like.is_floating_point() or like.is_complex()):
-        return torch.tensor(number, dtype=torch.float64, device=like.device)
-    if like.dtype is torch.bool and number.__class__ is int:  # a bool tensor meets an int: int32 (Keras 2's type)
-        return torch.tensor(number, dtype=torch.int32, device=like.device)
+    """A Python number as a tensor of ``like``'s dtype (the policy made sure it fits)."""
     return torch.tensor(number, dtype=like.dtype, device=like.device)
 
 
@@ -105,14 +89,13 @@ def prod(x, axis=None, keepdims=False):
     if x.dtype is torch.bool:
         x = x.to(torch.int64)
     dtype = x.dtype
-    wide = _float32 if dtype in _HALVES else dtype
     if axis is None:
-        out = torch.prod(x, dtype=wide)
+        out = torch.prod(x, dtype=dtype)
         if keepdims:
             out = out.reshape((1,) * x.dim())
     elif axis.__class__ is int:
         try:
-            out = torch.prod(x, axis, keepdim=keepdims, dtype=wide)
+            out = torch.prod(x, axis, keepdim=keepdims, dtype=dtype)
         except (IndexError, RuntimeError):
             _bad_axis("prod", axis, x)
             raise
@@ -120,10 +103,10 @@ def prod(x, axis=None, keepdims=False):
         axes = check_axis("prod", axis, x.dim())
         out = x
         for a in sorted(axes, reverse=True):
-            out = torch.prod(out, a, keepdim=True, dtype=wide)
+            out = torch.prod(out, a, keepdim=True, dtype=dtype)
         if not keepdims:
             out = out.squeeze(axes)
-    return out if out.dtype is dtype else out.to(dtype)
+    return out
 
 
 def _cumulative(func, accumulate):
@@ -132,14 +115,11 @@ def _cumulative(func, accumulate):
             x = to_tensor(x)
         if x.dtype is torch.bool:
             x = x.to(torch.int64)
-        dtype = x.dtype
-        wide = _float32 if dtype in _HALVES else dtype
         try:
-            out = accumulate(x, axis, dtype=wide)
+            return accumulate(x, axis, dtype=x.dtype)
         except (IndexError, RuntimeError):
             _bad_axis(func, axis, x)
             raise
-        return out if out.dtype is dtype else out.to(dtype)
 
     impl.__name__ = func
     return impl
@@ -153,17 +133,13 @@ def _moment(func, reduce):
     def impl(x, axis=None, keepdims=False):
         if x.__class__ is not Tensor:
             x = to_tensor(x)
-        x = _floating(x)
-        dtype = x.dtype
-        wide = x.to(_float32) if dtype in _HALVES else x
         if axis == ():
-            wide, axis, keepdims = _no_axis(wide), 0, False
+            x, axis, keepdims = _no_axis(x), 0, False
         try:
-            out = reduce(wide, axis, keepdims)
+            return reduce(x, axis, keepdims)
         except (IndexError, RuntimeError):
             _bad_axis(func, axis, x)
             raise
-        return out if out.dtype is dtype else out.to(dtype)
 
     impl.__name__ = func
     return impl
@@ -176,8 +152,6 @@ std = _moment("std", lambda x, axis, keepdims: torch.std(x, dim=axis, correction
 def mean(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    if not x.is_floating_point():
-        x = x.to(DTYPES[config._floatx])
     if axis == ():
         x, axis, keepdims = _no_axis(x), 0, False
     try:
@@ -232,7 +206,6 @@ argmin = _arg("argmin", torch.argmin)
 def logsumexp(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
-    x = _floating(x)
     if axis == ():
         x, axis, keepdims = _no_axis(x), 0, False
     dims = tuple(range(x.dim())) if axis is None else axis
@@ -255,33 +228,20 @@ def _unary(func, fn):
     return impl
 
 
-def _real(func, fn):
-    """A function of real numbers: bool and integer inputs are cast to ``floatx()`` first."""
-
-    def impl(x):
-        if x.__class__ is not Tensor:
-            x = to_tensor(x)
-        return fn(x if x.is_floating_point() else x.to(DTYPES[config._floatx]))
-
-    impl.__name__ = func
-    return impl
-
-
 square = _unary("square", lambda x: x.clone() if x.dtype is torch.bool else torch.square(x))  # bool stays bool
 abs = _unary("abs", torch.abs)
 round = _unary("round", torch.round)
 sign = _unary("sign", lambda x: torch.where(torch.isnan(x), x, torch.sign(x)) if x.is_floating_point()
               else torch.sign(x))  # torch.sign(nan) is 0; NumPy and TensorFlow keep NaN
-exp = _real("exp", torch.exp)
-log = _real("log", torch.log)
-sin = _real("sin", torch.sin)
-cos = _real("cos", torch.cos)
-sqrt = _real("sqrt", lambda x: torch.sqrt(torch.clamp_min(x, 0)))
+exp = _unary("exp", torch.exp)
+log = _unary("log", torch.log)
+sin = _unary("sin", torch.sin)
+cos = _unary("cos", torch.cos)
+sqrt = _unary("sqrt", lambda x: torch.sqrt(torch.clamp_min(x, 0)))
 
 
 def pow(x, a):
-    if x.__class__ is Tensor and (a.__class__ is Tensor or a.__class__ is int
-                                  or a.__class__ is float and x.is_floating_point()):
+    if x.__class__ is Tensor and (a.__class__ is Tensor or _is_number(a)):
         return torch.pow(x, a)
     return torch.pow(*_operands(x, a))
 
@@ -313,21 +273,6 @@ def clip(x, min_value, max_value):
     return out if out.dtype is x.dtype else out.to(x.dtype)
 
 
-def _binary(func, fn):
-    def impl(x, y):
-        if x.__class__ is Tensor and y.__class__ is Tensor:
-            return fn(x, y)
-        return fn(*_operands(x, y))
-
-    impl.__name__ = func
-    return impl
-
-
-def _takes_dtype(number, x):
-    """Whether torch, given the Python number itself, computes in ``x``'s dtype as the reference does."""
-    return x.is_floating_point() or number.__class__ is int and x.dtype is not torch.bool
-
-
 def _extreme(func, fn, clamp):
     """maximum / minimum; a Python number bound goes to torch's clamp, which takes it as it is."""
 
@@ -335,9 +280,9 @@ def _extreme(func, fn, clamp):
         if x.__class__ is Tensor:
             if y.__class__ is Tensor:
                 return fn(x, y)
-            if _is_number(y) and _takes_dtype(y, x):
+            if _is_number(y) and x.dtype is not torch.bool:  # torch has no bool clamp
                 return clamp(x, y)
-        elif y.__class__ is Tensor and _is_number(x) and _takes_dtype(x, y):
+        elif y.__class__ is Tensor and _is_number(x) and y.dtype is not torch.bool:
             return clamp(y, x)
         return fn(*_operands(x, y))
 
@@ -376,14 +321,6 @@ less_equal = _comparison("less_equal", torch.le, torch.ge)
 # linear algebra
 
 
-def _same_dtype(a, b):
-    """Both factors in one dtype: the ``promote`` rule (int32 · float32 → float32)."""
-    if a.dtype is b.dtype:
-        return a, b
-    common = DTYPES[promote(NAMES[a.dtype], NAMES[b.dtype])]
-    return a.to(common), b.to(common)
-
-
 def dot(x, y):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -391,7 +328,6 @@ def dot(x, y):
         y = to_tensor(y, x.device)
     if x.layout is not torch.strided:
         return torch.sparse.mm(x, y)
-    x, y = _same_dtype(x, y)
     if y.dim() <= 2 or x.dim() == 1:
         return torch.matmul(x, y)
     return torch.tensordot(x, y, ([-1], [-2]))
@@ -403,7 +339,6 @@ def batch_dot(x, y, axes=None):
     if y.__class__ is not Tensor:
         y = to_tensor(y, x.device)
     ax, ay = batch_dot_axes(tuple(x.shape), tuple(y.shape), axes)
-    x, y = _same_dtype(x, y)
     a = torch.movedim(x, ax, -1)
     b = torch.movedim(y, ay, 1)
     batch, depth = a.shape[0], a.shape[-1]

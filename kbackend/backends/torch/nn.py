@@ -154,38 +154,34 @@ def l2_normalize(x, axis=None):
 
 
 def _logits_and(target, output):
-    """Logits (float32 at least) and ``target`` in their dtype, with the dtype to return."""
+    """Logits and ``target`` in their dtype."""
     z = output if output.__class__ is Tensor else to_tensor(output)
     t = target if target.__class__ is Tensor else to_tensor(target)
-    wide = z.float() if z.dtype in _HALVES else z
-    return wide, t if t.dtype is wide.dtype else t.to(wide.dtype), z.dtype
+    return z, t if t.dtype is z.dtype else t.to(z.dtype)
 
 
 def _softmax_cross_entropy(target, output, axis=-1):
-    z, t, dtype = _logits_and(target, output)
+    z, t = _logits_and(target, output)
     axis %= max(z.dim(), 1)
     if axis == 1 and t.shape == z.shape:  # torch's fused kernel takes the classes on axis 1
         loss = F.cross_entropy(z, t, reduction="none")
     else:
         loss = -(t * torch.log_softmax(z, axis)).sum(axis)
-    return loss if loss.dtype is dtype else loss.to(dtype)
+    return loss
 
 
 def _sparse_softmax_cross_entropy(target, output):
     z = output if output.__class__ is Tensor else to_tensor(output)
     ids = (target if target.__class__ is Tensor else to_tensor(target)).long()
-    wide = z.float() if z.dtype in _HALVES else z
     classes = z.shape[-1]
     # Ids outside [0, classes) are ignored (loss 0) rather than left to index out of bounds.
     ids = torch.where((ids >= 0) & (ids < classes), ids, -100)
-    loss = F.cross_entropy(wide.reshape(-1, classes), ids.reshape(-1), reduction="none", ignore_index=-100)
-    loss = loss.reshape(ids.shape)
-    return loss if loss.dtype is z.dtype else loss.to(z.dtype)
+    loss = F.cross_entropy(z.reshape(-1, classes), ids.reshape(-1), reduction="none", ignore_index=-100)
+    return loss.reshape(ids.shape)
 
 
 def _sigmoid_cross_entropy(target, output):
-    x, t, dtype = _logits_and(target, output)
+    x, t = _logits_and(target, output)
     # Keras 2's (TensorFlow's) formula; torch's fused kernel rearranges it, so infinite logits give inf
     # where it gives NaN and NaN where it gives inf
-    loss = torch.clamp_min(x, 0) - x * t + torch.log1p(torch.exp(-x.abs()))
-    return loss if loss.dtype is dtype else loss.to(dtype)
+    return torch.clamp_min(x, 0) - x * t + torch.log1p(torch.exp(-x.abs()))
