@@ -250,8 +250,12 @@ def _attach(outputs, value, probe, dynamic):
 
 
 def record_operator(name, fn, *args):
-    """A Python operator applied to a symbolic tensor (``x + 1``, ``x[0]``, ``-x``)."""
-    kwargs = {f"arg{i}": a for i, a in enumerate(args)}
+    """A Python operator applied to a symbolic tensor (``x + 1``, ``x[0]``, ``-x``).
+
+    A NumPy scalar operand is recorded as the Python number it holds, so that it is weak as in Keras 2
+    (``scores / np.sqrt(d)`` stays float32): NumPy would widen the stand-ins to float64 while torch and
+    TensorFlow keep float32 when the function runs, and the graph's dtypes would disagree with its values."""
+    kwargs = {f"arg{i}": a.item() if isinstance(a, np.generic) else a for i, a in enumerate(args)}
     return record_node(fn, kwargs, lambda **kw: fn(*kw.values()), prefix=_camel(name))
 
 

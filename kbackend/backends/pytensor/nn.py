@@ -3,7 +3,19 @@
 import pytensor.tensor as pt
 from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
 
-from .variable import as_type, to_pt
+from .reference_op import reference_op
+from .variable import as_type, is_graph, to_pt
+
+_reference_dropout = reference_op("dropout")
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    # A graph op is typed by running the reference on probe sizes for x's unknown axes; a mask entry
+    # on such an axis can only be that axis's size or 1 (the op's check), so it is read as None there.
+    if noise_shape is not None and is_graph(x) and len(noise_shape) == x.type.ndim:
+        noise_shape = tuple(d if d == 1 or size is not None else None
+                            for d, size in zip(noise_shape, x.type.shape))
+    return _reference_dropout(x, level, noise_shape, seed)
 
 
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
