@@ -13,6 +13,10 @@ os.environ.pop("KERAS_BACKEND", None)
 HERE = pathlib.Path(__file__).parent
 PACKAGE = HERE.parent / "kbackend"
 
+# Subprocesses (Keras 2.3.1 scripts, the command line, configuration at import) import this checkout's
+# kbackend, as the tests themselves do, whatever copy of it is installed.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
+
 _ENGINE_MODULE = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow", "pytensor": "pytensor"}
 
 
