@@ -655,9 +655,64 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
     spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check)
+    fn.__doc__ = with_raises(fn.__doc__, raises_lines(spec))
     spec.public = _generate(spec)
     OPS[spec.name] = spec
     return spec.public
+
+
+#: The Raises line a canonicaliser stands for, by its name (``{name}`` is the parameter); None: none.
+#: Any other canonicaliser reads as :data:`RAISES_OTHERWISE`.
+CANONICAL_RAISES = {
+    "real": None,
+    "saturation": None,
+    "one_axis": "TypeError: ``{name}`` is not an int.",
+    "axes": "TypeError: ``{name}`` is not None, an int or a list of ints.",
+    "dtype_or_floatx": "TypeError: ``{name}`` is not a dtype name.",
+    "dtype_or_none": "TypeError: ``{name}`` is not None or a dtype name.",
+    "data_format": "ValueError: ``{name}`` is not 'channels_first' or 'channels_last'.",
+    "padding": "ValueError: ``{name}`` is not 'valid' or 'same'.",
+    "causal_padding": "ValueError: ``{name}`` is not 'valid', 'same' or 'causal'.",
+    "pool_mode": "ValueError: ``{name}`` is not 'max' or 'avg'.",
+    "new_shape": "TypeError: ``{name}`` is not a tuple of ints; a ValueError if an entry is negative, a "
+                 "MemoryError if it cannot be allocated.",
+    "new_shape_or_none": "TypeError: ``{name}`` is not None or a tuple of ints; a ValueError if an entry is "
+                         "negative.",
+}
+RAISES_OTHERWISE = "TypeError: ``{name}`` has the wrong type (a ValueError when its value is out of range)."
+RAISES_INT_TUPLE = "TypeError: ``{name}`` is not an int or a tuple of {n} ints; a ValueError if one is not positive."
+RAISES_ANY = "ValueError: an input the op cannot take; the message starts with ``{op}:``."
+
+
+def raises_lines(spec: "OpSpec") -> List[str]:
+    """The Raises entries every op of this kind shares: one per canonicalised argument, then the op's own."""
+    lines = []
+    for name, canonical in spec.canonicalisers.items():
+        kind = getattr(canonical, "__name__", "")
+        tuple_of = re.fullmatch(r"(?:int_tuple|window)_(\d)", kind)
+        if tuple_of:
+            line = RAISES_INT_TUPLE.format(name=name, n=tuple_of.group(1))
+        else:
+            line = CANONICAL_RAISES.get(kind, RAISES_OTHERWISE)
+            line = line and line.format(name=name)
+        if line:
+            lines.append(line)
+    return lines + [RAISES_ANY.format(op=spec.name)]
+
+
+def with_raises(doc: Optional[str], lines: List[str]) -> str:
+    """``doc`` (cleaned) with ``lines`` ending its Raises section (added before the example when it has none);
+    a line the section already states, in any wrapping, is not repeated."""
+    doc = inspect.cleandoc(doc or "")
+    paragraphs = doc.split("\n\n")
+    at = next((i for i, p in enumerate(paragraphs) if p.startswith("Raises:")), None)
+    if at is None:
+        at = next((i for i, p in enumerate(paragraphs) if p.startswith(">>>")), len(paragraphs))
+        paragraphs.insert(at, "Raises:")
+    stated = " ".join(paragraphs[at].split())
+    missing = ["    " + line for line in lines if " ".join(line.split()) not in stated]
+    paragraphs[at] = "\n".join([paragraphs[at], *missing])
+    return "\n\n".join(paragraphs)
 
 
 def _generate(spec):

@@ -19,9 +19,6 @@ def stop_gradient(variables):
     Args:
         variables: The variables (or tensors) to differentiate with respect to.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``stop_gradient:``.
-
     >>> import kbackend as K
     >>> K.eval(K.stop_gradient(K.constant([1.0])))
     array([1.], dtype=float32)
@@ -38,9 +35,6 @@ def print_tensor(x, message=""):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         message: The message printed before the value.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``print_tensor:``.
 
     >>> import kbackend as K
     >>> _ = K.print_tensor(K.constant([1.0, 2.0]), message='x = ')

@@ -81,14 +81,6 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
     Returns:
         ``(batch, new_steps, out)`` (channels_first: ``(batch, out, new_steps)``).
 
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid', 'same' or 'causal'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 1 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv1d:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(5, dtype='float32').reshape(1, 5, 1)
     >>> K.conv1d(x, np.ones((2, 1, 1), 'float32'), padding='causal')[0, :, 0]
@@ -114,14 +106,6 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="
 
     Returns:
         ``(batch, new_steps, out)`` (channels_first: ``(batch, out, new_steps)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 1 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``separable_conv1d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 4, 2), 'float32')
@@ -152,14 +136,6 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilatio
     Returns:
         ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
 
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv2d:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(16, dtype='float32').reshape(1, 4, 4, 1)
     >>> K.conv2d(x, np.ones((2, 2, 1, 1), 'float32'), strides=2)[0, :, :, 0]
@@ -186,14 +162,6 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
 
     Returns:
         ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``separable_conv2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 3, 3, 2), 'float32')
@@ -232,15 +200,6 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", d
     Returns:
         A tensor of ``output_shape``.
 
-    Raises:
-        TypeError: ``output_shape`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv2d_transpose:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 2, 2, 1), 'float32')
     >>> K.conv2d_transpose(x, np.ones((2, 2, 1, 1), 'float32'), (None, 3, 3, 1))[0, :, :, 0]
@@ -272,14 +231,6 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
     Returns:
         ``(batch, new_rows, new_cols, in * multiplier)`` (channels_first: channels on axis 1).
 
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``depthwise_conv2d:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.stack([np.ones((3, 3)), 2 * np.ones((3, 3))], axis=-1)[None].astype('float32')
     >>> K.depthwise_conv2d(x, np.ones((3, 3, 2, 1), 'float32'))[0, 0, 0]
@@ -305,14 +256,6 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dila
 
     Returns:
         ``(batch, n1, n2, n3, out)`` (channels_first: ``(batch, out, n1, n2, n3)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 3 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv3d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 3, 3, 3, 1), 'float32')
@@ -342,13 +285,6 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
     Returns:
         A tensor of ``output_shape``.
 
-    Raises:
-        TypeError: ``output_shape`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``strides`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``conv3d_transpose:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 2, 2, 2, 1), 'float32')
     >>> y = K.conv3d_transpose(x, np.ones((1, 1, 1, 1, 1), 'float32'), (1, 4, 4, 4, 1), strides=2)
@@ -377,14 +313,6 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     Returns:
         ``(batch, new_rows, new_cols, channels)`` (channels_first: channels on axis 1).
 
-    Raises:
-        TypeError: ``pool_size`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: ``pool_mode`` is not 'max' or 'avg'.
-        ValueError: an input the op cannot take; the message starts with ``pool2d:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(9, dtype='float32').reshape(1, 3, 3, 1)
     >>> K.pool2d(x, (2, 2), strides=(2, 2), padding='same', pool_mode='avg')[0, :, :, 0]
@@ -411,14 +339,6 @@ def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, p
 
     Returns:
         ``(batch, n1, n2, n3, channels)`` (channels_first: channels on axis 1).
-
-    Raises:
-        TypeError: ``pool_size`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: ``pool_mode`` is not 'max' or 'avg'.
-        ValueError: an input the op cannot take; the message starts with ``pool3d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(8, dtype='float32').reshape(1, 2, 2, 2, 1)
@@ -454,12 +374,6 @@ def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
     Returns:
         ``(batch, output_length, filters)`` (channels_first: ``(batch, filters, output_length)``).
 
-    Raises:
-        TypeError: ``kernel_size`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``local_conv1d:``.
-
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(4, dtype='float32').reshape(1, 4, 1)
     >>> kernel = np.array([[[1.], [1.]], [[0.], [2.]]], 'float32')
@@ -486,13 +400,6 @@ def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format
 
     Returns:
         ``(batch, out_rows, out_cols, filters)`` (channels_first: ``(batch, filters, out_rows, out_cols)``).
-
-    Raises:
-        TypeError: ``kernel_size`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        TypeError: ``output_shape`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``local_conv2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 3, 3, 1), 'float32')

@@ -127,10 +127,6 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``max:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.max(np.array([[1, 5, 2], [7, 0, 3]]), axis=1)
     array([5, 7])
@@ -148,10 +144,6 @@ def min(x, axis=None, keepdims=False, *, xp=NUMPY):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``min:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.min(np.array([[1, 5, 2], [7, 0, 3]]), axis=0)
     array([1, 0, 2])
@@ -168,10 +160,6 @@ def sum(x, axis=None, keepdims=False):
         x: Tensor, variable, NumPy array or Python number.
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``sum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sum(np.array([[1, 2], [3, 4]]), axis=1, keepdims=True)
@@ -191,10 +179,6 @@ def prod(x, axis=None, keepdims=False):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``prod:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.prod(np.array([[2, 4, 6], [2, 4, 6]]), axis=1)
     array([48, 48])
@@ -210,10 +194,6 @@ def cumsum(x, axis=0):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``cumsum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumsum(np.array([[1, 2], [3, 4]]))
@@ -231,10 +211,6 @@ def cumprod(x, axis=0):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``cumprod:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumprod(np.array([[1, 2], [3, 4]]), axis=1)
@@ -262,10 +238,6 @@ def var(x, axis=None, keepdims=False):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``var:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 4.])
@@ -284,10 +256,6 @@ def std(x, axis=None, keepdims=False):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``std:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 2.])
@@ -304,10 +272,6 @@ def mean(x, axis=None, keepdims=False):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``mean:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
     array([1. , 0.5], dtype=float32)
@@ -323,10 +287,6 @@ def any(x, axis=None, keepdims=False, *, xp=NUMPY):
         x: Tensor, variable, NumPy array or Python number.
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``any:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.any(np.array([[0.0, 2.0], [0.0, 0.0]]), axis=1)
@@ -345,10 +305,6 @@ def all(x, axis=None, keepdims=False, *, xp=NUMPY):
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
 
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``all:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.all(np.array([[1, 2], [0, 3]]), axis=1)
     array([ True, False])
@@ -364,10 +320,6 @@ def argmax(x, axis=-1):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``argmax:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
@@ -385,10 +337,6 @@ def argmin(x, axis=-1):
         x: Tensor, variable, NumPy array or Python number.
         axis: An int axis (negative counts from the end).
 
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``argmin:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
@@ -405,10 +353,6 @@ def logsumexp(x, axis=None, keepdims=False):
         x: Tensor, variable, NumPy array or Python number.
         axis: An int (negative counts from the end), a list of ints, or None for every axis.
         keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``logsumexp:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.logsumexp(np.array([1e4, 1e-4]))
@@ -435,9 +379,6 @@ def square(x, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``square:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.square(np.array([-3, 2]))
     array([9, 4])
@@ -453,9 +394,6 @@ def abs(x, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``abs:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.abs(np.array([-3.5, 2.0]))
     array([3.5, 2. ])
@@ -469,9 +407,6 @@ def sqrt(x):
 
     Args:
         x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sqrt:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sqrt(np.array([-1.0, 4.0]))
@@ -488,9 +423,6 @@ def exp(x):
     Args:
         x: Tensor, variable, NumPy array or Python number.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``exp:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.exp(np.array([0.0, 1.0]))
     array([1.        , 2.71828183])
@@ -505,9 +437,6 @@ def log(x):
 
     Args:
         x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``log:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.log(np.array([1.0, 0.0]))
@@ -524,9 +453,6 @@ def round(x, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``round:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.round(np.array([0.5, 1.5, 2.5, -0.4]))
     array([ 0.,  2.,  2., -0.])
@@ -540,9 +466,6 @@ def sign(x, *, xp=NUMPY):
 
     Args:
         x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sign:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sign(np.array([-2.0, 0.0, 3.0]))
@@ -558,9 +481,6 @@ def pow(x, a, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         a: The lower bound.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``pow:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.pow(np.array([1.0, 2.0, 3.0]), 2)
@@ -588,9 +508,6 @@ def clip(x, min_value, max_value):
         min_value: The lower bound (None for none).
         max_value: The upper bound (None for none).
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``clip:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
     array([0. , 0.5, 1. ])
@@ -614,9 +531,6 @@ def maximum(x, y, *, xp=NUMPY):
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``maximum:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.maximum(np.array([1.0, 4.0]), np.array([3.0, 2.0]))
     array([3., 4.])
@@ -632,9 +546,6 @@ def minimum(x, y, *, xp=NUMPY):
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``minimum:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.minimum(np.array([1.0, 4.0]), 2.0)
     array([1., 2.])
@@ -649,9 +560,6 @@ def sin(x, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sin:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.sin(np.array([0.0]))
     array([0.])
@@ -665,9 +573,6 @@ def cos(x, *, xp=NUMPY):
 
     Args:
         x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``cos:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cos(np.array([0.0]))
@@ -688,9 +593,6 @@ def equal(x, y, *, xp=NUMPY):
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``equal:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.equal(np.array([1.0, 2.0]), 2.0)
     array([False,  True])
@@ -705,9 +607,6 @@ def not_equal(x, y, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``not_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.not_equal(np.array([1.0, 2.0]), 2.0)
@@ -724,9 +623,6 @@ def greater(x, y, *, xp=NUMPY):
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``greater:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.greater(np.array([1.0, 2.0, 3.0]), 2.0)
     array([False, False,  True])
@@ -741,9 +637,6 @@ def greater_equal(x, y, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``greater_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.greater_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -760,9 +653,6 @@ def less(x, y, *, xp=NUMPY):
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``less:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.less(np.array([1.0, 2.0, 3.0]), 2.0)
     array([ True, False, False])
@@ -777,9 +667,6 @@ def less_equal(x, y, *, xp=NUMPY):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``less_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.less_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -803,9 +690,6 @@ def dot(x, y):
     Args:
         x: Tensor, variable, NumPy array or Python number.
         y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``dot:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
@@ -892,10 +776,6 @@ def batch_dot(x, y, axes=None):
         y: Tensor, variable, NumPy array or Python number; the second operand.
         axes: The axes to contract: an int or a pair of ints.
 
-    Raises:
-        TypeError: ``axes`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``batch_dot:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.batch_dot(np.ones((4, 2, 3)), np.ones((4, 5, 3)), axes=(2, 2)).shape
     (4, 2, 5)
@@ -920,9 +800,6 @@ def transpose(x):
 
     Args:
         x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``transpose:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.transpose(np.array([[1, 2, 3], [4, 5, 6]]))

@@ -41,13 +41,6 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
         seed: An int seed for reproducible draws, or None.
 
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_normal:``.
-
     >>> import kbackend as K
     >>> x = K.eval(K.random_normal((200, 200), mean=1.0, stddev=2.0, seed=7))
     >>> x.dtype, bool(abs(x.mean() - 1.0) < 0.05), bool(abs(x.std() - 2.0) < 0.05)
@@ -68,13 +61,6 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
         maxval: The upper bound of the uniform distribution.
         dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
         seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_uniform:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.random_uniform((200, 200), -2.0, 3.0, seed=7))
@@ -98,13 +84,6 @@ def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
         dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
         seed: An int seed for reproducible draws, or None.
 
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_bernoulli:``.
-
     >>> import kbackend as K
     >>> x = K.eval(K.random_bernoulli((200, 200), p=0.3, seed=7))
     >>> sorted(set(x.ravel().tolist())), bool(abs(x.mean() - 0.3) < 0.02)
@@ -122,13 +101,6 @@ def random_binomial(shape, p=0.0, dtype=None, seed=None):
         p: The probability (a float in [0, 1]).
         dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
         seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_binomial:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.random_binomial((200, 200), p=0.5, seed=7))
@@ -150,13 +122,6 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
         stddev: The standard deviation (a float).
         dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
         seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``truncated_normal:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.truncated_normal((200, 200), stddev=2.0, seed=7))
