@@ -33,7 +33,6 @@ def print_tensor(x, message=""):
     """Return ``x`` unchanged and print ``message`` followed by its value (when it is evaluated).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         message: The message printed before the value.
 
     >>> import kbackend as K

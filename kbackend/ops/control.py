@@ -202,8 +202,6 @@ def map_fn(fn, elems, name=None, dtype=None):
     Args:
         fn: A callable applied to each element.
         elems: The tensor whose first axis is iterated over.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.map_fn(lambda row: row * 2, np.array([[1, 2], [3, 4]])))
@@ -226,7 +224,6 @@ def foldl(fn, elems, initializer=None, name=None):
         fn: A callable applied to each element.
         elems: The tensor whose first axis is iterated over.
         initializer: The initial accumulator value.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.foldl(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
@@ -246,7 +243,6 @@ def foldr(fn, elems, initializer=None, name=None):
         fn: A callable applied to each element.
         elems: The tensor whose first axis is iterated over.
         initializer: The initial accumulator value.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.foldr(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))

@@ -76,7 +76,6 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
         kernel: ``(k, in, out)``.
         strides, dilation_rate: an int (or a 1-tuple).
         padding: 'valid', 'same' or 'causal'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_steps, out)`` (channels_first: ``(batch, out, new_steps)``).
@@ -101,8 +100,6 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="
         depthwise_kernel: ``(k, in, multiplier)``.
         pointwise_kernel: ``(1, in * multiplier, out)``.
         strides, dilation_rate: an int (or a 1-tuple); not both above 1.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_steps, out)`` (channels_first: ``(batch, out, new_steps)``).
@@ -130,8 +127,6 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilatio
         x: ``(batch, rows, cols, in)``, or ``(batch, in, rows, cols)`` for channels_first.
         kernel: ``(kh, kw, in, out)``.
         strides, dilation_rate: an int or a tuple of 2 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
@@ -157,8 +152,6 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
         depthwise_kernel: ``(kh, kw, in, multiplier)``.
         pointwise_kernel: ``(1, 1, in * multiplier, out)``.
         strides, dilation_rate: an int or a tuple of 2 ints; not both above 1.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
@@ -194,8 +187,6 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", d
         kernel: ``(kh, kw, out, in)``.
         output_shape: ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
         strides, dilation_rate: an int or a tuple of 2 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         A tensor of ``output_shape``.
@@ -225,8 +216,6 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
         x: ``(batch, rows, cols, in)``, or ``(batch, in, rows, cols)`` for channels_first.
         depthwise_kernel: ``(kh, kw, in, multiplier)``.
         strides, dilation_rate: an int or a tuple of 2 ints; not both above 1.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, in * multiplier)`` (channels_first: channels on axis 1).
@@ -251,8 +240,6 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dila
         x: ``(batch, d1, d2, d3, in)``, or ``(batch, in, d1, d2, d3)`` for channels_first.
         kernel: ``(k1, k2, k3, in, out)``.
         strides, dilation_rate: an int or a tuple of 3 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, n1, n2, n3, out)`` (channels_first: ``(batch, out, n1, n2, n3)``).
@@ -279,8 +266,6 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
         kernel: ``(k1, k2, k3, out, in)``.
         output_shape: ``(batch, n1, n2, n3, out)`` (channels_first: ``(batch, out, n1, n2, n3)``).
         strides: an int or a tuple of 3 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         A tensor of ``output_shape``.
@@ -306,9 +291,7 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     Args:
         x: ``(batch, rows, cols, channels)``, or ``(batch, channels, rows, cols)`` for channels_first.
         pool_size, strides: an int or a tuple of 2 ints.
-        padding: 'valid' or 'same'.
         pool_mode: 'max' or 'avg'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, channels)`` (channels_first: channels on axis 1).
@@ -333,9 +316,7 @@ def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, p
     Args:
         x: ``(batch, d1, d2, d3, channels)``, or ``(batch, channels, d1, d2, d3)`` for channels_first.
         pool_size, strides: an int or a tuple of 3 ints.
-        padding: 'valid' or 'same'.
         pool_mode: 'max' or 'avg'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, n1, n2, n3, channels)`` (channels_first: channels on axis 1).
@@ -369,7 +350,6 @@ def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
         inputs: ``(batch, steps, in)``, or ``(batch, in, steps)`` for channels_first.
         kernel: ``(output_length, kernel_size[0] * in, filters)``.
         kernel_size, strides: a 1-tuple (or an int).
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, output_length, filters)`` (channels_first: ``(batch, filters, output_length)``).
@@ -396,7 +376,6 @@ def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format
         kernel: ``(out_rows * out_cols, kh * kw * in, filters)``.
         kernel_size, strides: a tuple of 2 ints (or an int).
         output_shape: ``(out_rows, out_cols)``.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, out_rows, out_cols, filters)`` (channels_first: ``(batch, filters, out_rows, out_cols)``).

@@ -174,7 +174,6 @@ def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         alpha: The slope or scale parameter (a float).
 
     >>> import numpy as np, kbackend as K
@@ -188,10 +187,6 @@ def elu(x, alpha=1.0):
 @op(axis=one_axis, policy=("real", "accumulate-half"))
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softmax(np.array([[0., np.log(3.)]], 'float32')))
@@ -207,9 +202,6 @@ def softmax(x, axis=-1):
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softplus(np.array([0., 100.], 'float32')))
     array([  0.6931472, 100.       ], dtype=float32)
@@ -222,9 +214,6 @@ def softplus(x):
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softsign(np.array([-3., 0., 1.], 'float32')))
     array([-0.75,  0.  ,  0.5 ], dtype=float32)
@@ -235,9 +224,6 @@ def softsign(x):
 @op(policy=("real", "accumulate-half"))
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.sigmoid(np.array([-1000., 0., 1000.], 'float32')))
@@ -251,9 +237,6 @@ def sigmoid(x):
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.hard_sigmoid(np.array([-3., 0., 1., 3.], 'float32')))
     array([0. , 0.5, 0.7, 1. ], dtype=float32)
@@ -264,9 +247,6 @@ def hard_sigmoid(x):
 @op(policy=("real", "accumulate-half"))
 def tanh(x):
     """Hyperbolic tangent, elementwise.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.tanh(np.array([0., 100.], 'float32')))
@@ -292,7 +272,6 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         target: The target tensor.
         output: The predicted tensor (probabilities, or logits when ``from_logits``).
         from_logits: True when ``output`` holds logits rather than probabilities.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> target = np.eye(3, dtype='float32')
@@ -324,7 +303,6 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         target: The target tensor.
         output: The predicted tensor (probabilities, or logits when ``from_logits``).
         from_logits: True when ``output`` holds logits rather than probabilities.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> output = np.array([[.9, .05, .05], [.05, .89, .06]], 'float32')
@@ -467,10 +445,8 @@ def dropout(x, level, noise_shape=None, seed=None):
     check), as in Keras 2 on TensorFlow.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         level: The fraction of units dropped (a float in [0, 1)).
         noise_shape: The shape of the dropout mask (broadcast against ``x``), or None for ``x``'s shape.
-        seed: An int seed for reproducible draws, or None.
 
     >>> import numpy as np, kbackend as K
     >>> out = K.eval(K.dropout(np.ones((100, 100), 'float32'), 0.5, seed=1))
@@ -487,10 +463,6 @@ def dropout(x, level, noise_shape=None, seed=None):
 @op(composite=True, axis=axes, policy="real")
 def l2_normalize(x, axis=None):
     """Divide ``x`` by its L2 norm along ``axis`` (None: all elements): ``x / sqrt(max(sum(x²), 1e-12))``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.l2_normalize(np.array([[3., 4.], [0., 0.]], 'float32'), axis=1))
@@ -588,12 +560,10 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     ``axis`` (the feature axis).  ``beta`` / ``gamma`` may be None (0 / 1).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         mean: The mean (a tensor or a number).
         var: The variance (a tensor).
         beta: The offset tensor (None for none).
         gamma: The scale tensor (None for none).
-        axis: An int axis (negative counts from the end).
         epsilon: A small float added to the variance.
 
     >>> import numpy as np, kbackend as K
@@ -624,9 +594,7 @@ def bias_add(x, bias, data_format=None):
     ``(channels, spatial...)`` as Keras 2 does).  Any other rank raises ``ValueError``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         bias: The bias tensor.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.zeros((1, 2, 3), 'float32')

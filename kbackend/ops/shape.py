@@ -161,7 +161,6 @@ def concatenate(tensors, axis=-1):
 
     Args:
         tensors: A list of tensors.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> K.concatenate([np.zeros((2, 1)), np.ones((2, 2))]).shape
@@ -188,7 +187,6 @@ def reshape(x, shape):
     (e.g. elements of :func:`shape`), or a 1-D int tensor.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         shape: The new shape: a tuple of ints, one of which may be -1 (inferred).
 
     >>> import numpy as np, kbackend as K
@@ -204,7 +202,6 @@ def permute_dimensions(x, pattern):
     """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         pattern: A tuple giving, for each output axis, the input axis it takes.
 
     >>> import numpy as np, kbackend as K
@@ -219,9 +216,7 @@ def repeat_elements(x, rep, axis):
     """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         rep: A positive int: how many times each element is repeated.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> K.repeat_elements(np.array([[1, 2], [3, 4]]), 2, axis=1)
@@ -238,7 +233,6 @@ def repeat(x, n):
     Raises ``ValueError`` when ``x`` is not 2-D.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         n: How many times the 2-D input is repeated along a new axis 1 (an int).
 
     >>> import numpy as np, kbackend as K
@@ -315,7 +309,6 @@ def tile(x, n):
     Raises ``ValueError`` when ``n`` has more entries than ``x`` has axes.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         n: An int or a tuple of ints: the repetitions of each axis.
 
     >>> import numpy as np, kbackend as K
@@ -332,9 +325,6 @@ def tile(x, n):
 def flatten(x):
     """Reshape ``x`` to 1-D.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.flatten(np.array([[1, 2], [3, 4]]))
     array([1, 2, 3, 4])
@@ -345,9 +335,6 @@ def flatten(x):
 @op(composite=True)
 def batch_flatten(x):
     """Flatten every axis but the first: ``(batch, d1, d2, ...)`` → ``(batch, d1 * d2 * ...)``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import numpy as np, kbackend as K
     >>> K.batch_flatten(np.zeros((2, 3, 4))).shape
@@ -363,10 +350,6 @@ def batch_flatten(x):
 def expand_dims(x, axis=-1):
     """Insert a size-1 axis at ``axis`` (default: a new last axis).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
     >>> import numpy as np, kbackend as K
     >>> K.expand_dims(np.zeros((2, 3))).shape, K.expand_dims(np.zeros((2, 3)), 0).shape
     ((2, 3, 1), (1, 2, 3))
@@ -377,10 +360,6 @@ def expand_dims(x, axis=-1):
 @op(check=rules.squeeze, axis=one_axis)
 def squeeze(x, axis):
     """Remove the size-1 axis ``axis``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> K.squeeze(np.zeros((2, 1, 3)), 1).shape
@@ -395,7 +374,6 @@ def stack(x, axis=0):
 
     Args:
         x: A list of tensors of one shape.
-        axis: An int axis (negative counts from the end).
 
     >>> import numpy as np, kbackend as K
     >>> K.stack([np.array([1, 2]), np.array([3, 4])], axis=1)
@@ -435,7 +413,6 @@ def reverse(x, axes):
     """Reverse ``x`` along ``axes`` (an int or a list of ints).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         axes: The axes to contract: an int or a pair of ints.
 
     >>> import numpy as np, kbackend as K
@@ -460,7 +437,6 @@ def slice(x, start, size):
     otherwise ``ValueError`` (the dimension and the size of indices should match).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         start: A list or tuple of ints: the start index of each axis.
         size: A list or tuple of ints: the size along each axis (-1 for the rest).
 
@@ -493,10 +469,8 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     input gives float32.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         height_factor: A positive int: the scale of the rows axis.
         width_factor: A positive int: the scale of the columns axis.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
         interpolation: 'nearest' or 'bilinear'.
 
     >>> import numpy as np, kbackend as K
@@ -519,11 +493,9 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     """Upsample the three spatial axes of a 5-D volume batch by integer factors (nearest: repeats).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         depth_factor: A positive int: the scale of the depth axis.
         height_factor: A positive int: the scale of the rows axis.
         width_factor: A positive int: the scale of the columns axis.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     >>> import numpy as np, kbackend as K
     >>> K.resize_volumes(np.zeros((1, 2, 3, 4, 5)), 2, 2, 2, 'channels_first').shape
@@ -544,7 +516,6 @@ def temporal_padding(x, padding=(1, 1)):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         padding: ``(before, after)``: ints padded on each side of the time axis.
 
     >>> import numpy as np, kbackend as K
@@ -560,9 +531,7 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     follow ``data_format`` (None: :func:`image_data_format`).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         padding: ``((top, bottom), (left, right))``: ints padded on each side.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     >>> import numpy as np, kbackend as K
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
@@ -577,9 +546,7 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     follow ``data_format`` (None: :func:`image_data_format`).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         padding: Three ``(before, after)`` pairs of ints, one per spatial axis.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     >>> import numpy as np, kbackend as K
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape

@@ -67,8 +67,6 @@ def variable(value, dtype=None, name=None, constraint=None):
 
     Args:
         value: The initial value: a tensor, NumPy array, Python number or nested list.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
         constraint: A projection applied after optimizer updates (stored on the variable), or None.
 
     >>> import kbackend as K
@@ -86,9 +84,6 @@ def variable(value, dtype=None, name=None, constraint=None):
 def is_variable(x):
     """Return True if ``x`` is a variable created by :func:`variable`.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import kbackend as K
     >>> K.is_variable(K.variable(1.0)), K.is_variable(K.constant(1.0))
     (True, False)
@@ -102,9 +97,6 @@ def constant(value, dtype=None, shape=None, name=None):
 
     Args:
         value: A number, list, NumPy array or tensor (broadcast to ``shape`` when given).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
 
     >>> import kbackend as K
     >>> K.eval(K.constant(2.0, shape=(2, 2)))
@@ -125,9 +117,6 @@ def is_tensor(x):
     A NumPy array is data, never a tensor, on every engine (Keras 2's ``fit`` tells its inputs from
     symbolic tensors this way); on NumPy the variables are the tensors.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.is_tensor(np.zeros(2)), K.is_tensor(K.variable([1, 2])), K.is_tensor([1, 2])
     (False, True, False)
@@ -140,9 +129,6 @@ def is_keras_tensor(x):
     """Return True if ``x`` is the output of a Keras layer (carries ``_keras_history``).
 
     Raises ``ValueError`` when ``x`` is not a tensor at all.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import kbackend as K
     >>> K.is_keras_tensor(K.variable([1.0]))
@@ -159,9 +145,6 @@ def is_keras_tensor(x):
 def is_placeholder(x):
     """Return True if ``x`` is a placeholder created by :func:`placeholder`.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.is_placeholder(np.zeros(2))
     False
@@ -172,9 +155,6 @@ def is_placeholder(x):
 @op
 def shape(x):
     """Return the shape of ``x`` as an int32 tensor (usable when dims are only known at run time).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.shape(np.zeros((2, 3))))
@@ -187,9 +167,6 @@ def shape(x):
 def int_shape(x):
     """Return the static shape of ``x`` as a tuple of ints (None for unknown dims).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import numpy as np, kbackend as K
     >>> K.int_shape(np.zeros((2, 3)))
     (2, 3)
@@ -200,9 +177,6 @@ def int_shape(x):
 @op
 def ndim(x):
     """Return the rank of ``x`` as an int.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import numpy as np, kbackend as K
     >>> K.ndim(np.zeros((2, 3)))
@@ -215,10 +189,6 @@ def ndim(x):
 def size(x, name=None):
     """Return the number of elements of ``x`` as an int32 scalar tensor.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
     >>> import numpy as np, kbackend as K
     >>> int(K.eval(K.size(np.zeros((2, 3)))))
     6
@@ -230,9 +200,6 @@ def size(x, name=None):
 def dtype(x):
     """Return the dtype of ``x`` as a string such as ``'float32'``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import kbackend as K
     >>> K.dtype(K.variable(1.0, dtype='float64'))
     'float64'
@@ -243,9 +210,6 @@ def dtype(x):
 @op
 def eval(x):
     """Return the value of ``x`` as a NumPy array.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
 
     >>> import kbackend as K
     >>> K.eval(K.variable([1.0, 2.0]))
@@ -267,11 +231,6 @@ def _filled(fill, shape, dtype, name):
 def zeros(shape, dtype=None, name=None):
     """Return an all-zeros variable of ``shape`` (a plain tensor when a dimension is 0).
 
-    Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
     >>> import kbackend as K
     >>> float(K.eval(K.zeros((2, 3))).sum()), K.dtype(K.zeros((2, 3)))
     (0.0, 'float32')
@@ -282,11 +241,6 @@ def zeros(shape, dtype=None, name=None):
 @op(dtype=dtype_or_floatx, shape=new_shape)
 def ones(shape, dtype=None, name=None):
     """Return an all-ones variable of ``shape`` (a plain tensor when a dimension is 0).
-
-    Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
 
     >>> import kbackend as K
     >>> float(K.eval(K.ones((2, 3))).sum())
@@ -311,8 +265,6 @@ def eye(size, dtype=None, name=None):
 
     Args:
         size: An int (or an int tensor).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
 
     >>> import kbackend as K
     >>> K.eval(K.eye(2))
@@ -327,11 +279,6 @@ def eye(size, dtype=None, name=None):
 def zeros_like(x, dtype=None, name=None):
     """Return zeros with the shape of ``x`` and, unless ``dtype`` is given, its dtype.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.zeros_like(np.ones((2, 2), dtype='int32')))
     array([[0, 0],
@@ -345,11 +292,6 @@ def zeros_like(x, dtype=None, name=None):
 def ones_like(x, dtype=None, name=None):
     """Return ones with the shape of ``x`` and, unless ``dtype`` is given, its dtype.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.ones_like(np.zeros(3, dtype='float64')))
     array([1., 1., 1.])
@@ -361,10 +303,6 @@ def ones_like(x, dtype=None, name=None):
 @op
 def identity(x, name=None):
     """Return a new tensor with the content of ``x``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
 
     >>> import kbackend as K
     >>> K.eval(K.identity(K.variable([1.0])))
@@ -382,12 +320,8 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     """Return a variable drawn from the uniform distribution on [low, high).
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         low: The lower bound of the uniform distribution.
         high: The upper bound of the uniform distribution.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-        seed: An int seed for reproducible draws, or None.
 
     >>> import kbackend as K
     >>> v = K.random_uniform_variable((100,), -1.0, 1.0, seed=1)
@@ -403,12 +337,8 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
     """Return a variable drawn from the normal distribution N(mean, scale).
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         mean: The mean (a tensor or a number).
         scale: The standard deviation of the normal distribution.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-        seed: An int seed for reproducible draws, or None.
 
     >>> import kbackend as K
     >>> K.int_shape(K.random_normal_variable((2, 3), 0.0, 1.0, seed=1))
@@ -422,9 +352,6 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
 def count_params(x):
     """Return the number of scalars in ``x``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
     >>> import kbackend as K
     >>> int(K.count_params(K.zeros((2, 3))))
     6
@@ -437,10 +364,6 @@ def cast(x, dtype):
     """Return a new tensor with the values of ``x`` converted to ``dtype``; ``x`` is unchanged.
 
     Float to int conversion truncates toward zero.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
 
     >>> import numpy as np, kbackend as K
     >>> x = np.array([1.7, -1.7], dtype='float32')
