@@ -90,7 +90,9 @@ def control_dependencies(control_inputs):
 
 
 def symbolic(func):
-    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders.
+    """Decorator kept for Keras 2 code, where it ran ``func`` inside the Keras graph.
+
+    Here a function runs the same way eagerly or on placeholders, so there is no graph to enter.
 
     Args:
         func: The function to wrap.
@@ -102,13 +104,14 @@ def symbolic(func):
 
 
 def eager(func):
-    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders.
+    """Decorator kept for Keras 2 code, where it ran ``func`` outside the Keras graph; the counterpart
+    of :func:`symbolic`, and as that one, it leaves ``func`` as it is.
 
     Args:
         func: The function to wrap.
 
     Raises:
-        Nothing: ``func`` is returned unchanged.
+        Nothing: ``func`` is returned unchanged: it already runs eagerly on anything but placeholders.
     """
     return func
 
