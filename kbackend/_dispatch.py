@@ -680,7 +680,8 @@ CANONICAL_RAISES = {
                          "negative.",
 }
 RAISES_OTHERWISE = "TypeError: ``{name}`` has the wrong type (a ValueError when its value is out of range)."
-RAISES_INT_TUPLE = "TypeError: ``{name}`` is not an int or a tuple of {n} ints; a ValueError if one is not positive."
+RAISES_INT_TUPLE = ("TypeError: ``{name}`` is not an int or a tuple of {n} ints; a ValueError if one is not "
+                    "positive.")
 RAISES_ANY = "ValueError: an input the op cannot take; the message starts with ``{op}:``."
 
 
