@@ -655,9 +655,124 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
     spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check)
+    fn.__doc__ = with_raises(with_args(fn.__doc__, spec), raises_lines(spec))
     spec.public = _generate(spec)
     OPS[spec.name] = spec
     return spec.public
+
+
+#: The Raises line a canonicaliser stands for, by its name (``{name}`` is the parameter); None: none.
+#: Any other canonicaliser reads as :data:`RAISES_OTHERWISE`.
+CANONICAL_RAISES = {
+    "real": None,
+    "saturation": None,
+    "one_axis": "TypeError: ``{name}`` is not an int.",
+    "axes": "TypeError: ``{name}`` is not None, an int or a list of ints.",
+    "dtype_or_floatx": "TypeError: ``{name}`` is not a dtype name.",
+    "dtype_or_none": "TypeError: ``{name}`` is not None or a dtype name.",
+    "data_format": "ValueError: ``{name}`` is not 'channels_first' or 'channels_last'.",
+    "padding": "ValueError: ``{name}`` is not 'valid' or 'same'.",
+    "causal_padding": "ValueError: ``{name}`` is not 'valid', 'same' or 'causal'.",
+    "pool_mode": "ValueError: ``{name}`` is not 'max' or 'avg'.",
+    "new_shape": "TypeError: ``{name}`` is not a tuple of ints; a ValueError if an entry is negative, a "
+                 "MemoryError if it cannot be allocated.",
+    "new_shape_or_none": "TypeError: ``{name}`` is not None or a tuple of ints; a ValueError if an entry is "
+                         "negative.",
+}
+RAISES_OTHERWISE = "TypeError: ``{name}`` has the wrong type (a ValueError when its value is out of range)."
+RAISES_INT_TUPLE = ("TypeError: ``{name}`` is not an int or a tuple of {n} ints; a ValueError if one is not "
+                    "positive.")
+RAISES_ANY = "ValueError: an input the op cannot take; the message starts with ``{op}:``."
+
+
+#: The Args entry of a common parameter, by name (or by name and canonicaliser), for ops that do not
+#: word it themselves.
+GLOSSARY = {
+    "x": "Tensor, variable, NumPy array or Python number.",
+    "y": "Tensor, variable, NumPy array or Python number; the second operand.",
+    ("axis", "one_axis"): "An int axis (negative counts from the end).",
+    ("axis", "axes"): "An int (negative counts from the end), a list of ints, or None for every axis.",
+    "keepdims": "Keep each reduced axis with length 1 when True.",
+    "data_format": "'channels_last', 'channels_first', or None for ``image_data_format()``.",
+    "padding": "'valid' or 'same'.",
+    "dtype": "A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).",
+    "shape": "A tuple of non-negative ints (or a 1-D int tensor).",
+    "seed": "An int seed for reproducible draws, or None.",
+    "name": "Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.",
+}
+
+
+def glossary_entry(spec: "OpSpec", name: str) -> Optional[str]:
+    """The shared Args entry of parameter ``name`` of ``spec``, if the glossary has one."""
+    canonical = getattr(spec.canonicalisers.get(name), "__name__", None)
+    return GLOSSARY.get((name, canonical), GLOSSARY.get(name))
+
+
+def with_args(doc: Optional[str], spec: "OpSpec") -> str:
+    """``doc`` (cleaned) with the glossary's entry for each parameter its Args section leaves out, in
+    signature order (an Args section is added before Returns, Raises or the example when it has none)."""
+    doc = inspect.cleandoc(doc or "")
+    params = list(spec.signature.parameters)
+    if not params:
+        return doc
+    paragraphs = doc.split("\n\n")
+    at = next((i for i, p in enumerate(paragraphs) if p.startswith("Args:")), None)
+    if at is None:
+        at = next((i for i, p in enumerate(paragraphs) if p.startswith(("Returns:", "Raises:", ">>>"))),
+                  len(paragraphs))
+        paragraphs.insert(at, "Args:")
+    entries = []  # (names, lines) as written
+    for line in paragraphs[at].splitlines()[1:]:
+        match = re.match(r"    ([*\w][\w, *]*):", line)
+        if match:
+            entries.append(({n.strip().lstrip("*") for n in match.group(1).split(",")}, [line]))
+        elif entries:
+            entries[-1][1].append(line)
+    out, used = ["Args:"], set()
+    for name in params:
+        written = next((i for i, (names, _) in enumerate(entries) if name in names), None)
+        if written is not None:
+            if written not in used:
+                used.add(written)
+                out += entries[written][1]
+        elif glossary_entry(spec, name):
+            out.append(f"    {name}: {glossary_entry(spec, name)}")
+    out += [line for i, (_, lines) in enumerate(entries) if i not in used for line in lines]
+    if len(out) == 1:
+        return doc
+    paragraphs[at] = "\n".join(out)
+    return "\n\n".join(paragraphs)
+
+
+def raises_lines(spec: "OpSpec") -> List[str]:
+    """The Raises entries every op of this kind shares: one per canonicalised argument, then the op's own."""
+    lines = []
+    for name, canonical in spec.canonicalisers.items():
+        kind = getattr(canonical, "__name__", "")
+        tuple_of = re.fullmatch(r"(?:int_tuple|window)_(\d)", kind)
+        if tuple_of:
+            line = RAISES_INT_TUPLE.format(name=name, n=tuple_of.group(1))
+        else:
+            line = CANONICAL_RAISES.get(kind, RAISES_OTHERWISE)
+            line = line and line.format(name=name)
+        if line:
+            lines.append(line)
+    return lines + [RAISES_ANY.format(op=spec.name)]
+
+
+def with_raises(doc: Optional[str], lines: List[str]) -> str:
+    """``doc`` (cleaned) with ``lines`` ending its Raises section (added before the example when it has none);
+    a line the section already states, in any wrapping, is not repeated."""
+    doc = inspect.cleandoc(doc or "")
+    paragraphs = doc.split("\n\n")
+    at = next((i for i, p in enumerate(paragraphs) if p.startswith("Raises:")), None)
+    if at is None:
+        at = next((i for i, p in enumerate(paragraphs) if p.startswith(">>>")), len(paragraphs))
+        paragraphs.insert(at, "Raises:")
+    stated = " ".join(paragraphs[at].split())
+    missing = ["    " + line for line in lines if " ".join(line.split()) not in stated]
+    paragraphs[at] = "\n".join([paragraphs[at], *missing])
+    return "\n\n".join(paragraphs)
 
 
 def _generate(spec):

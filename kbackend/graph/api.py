@@ -19,9 +19,6 @@ def stop_gradient(variables):
     Args:
         variables: The variables (or tensors) to differentiate with respect to.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``stop_gradient:``.
-
     >>> import kbackend as K
     >>> K.eval(K.stop_gradient(K.constant([1.0])))
     array([1.], dtype=float32)
@@ -36,11 +33,7 @@ def print_tensor(x, message=""):
     """Return ``x`` unchanged and print ``message`` followed by its value (when it is evaluated).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         message: The message printed before the value.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``print_tensor:``.
 
     >>> import kbackend as K
     >>> _ = K.print_tensor(K.constant([1.0, 2.0]), message='x = ')
@@ -97,7 +90,9 @@ def control_dependencies(control_inputs):
 
 
 def symbolic(func):
-    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders.
+    """Decorator kept for Keras 2 code, where it ran ``func`` inside the Keras graph.
+
+    Here a function runs the same way eagerly or on placeholders, so there is no graph to enter.
 
     Args:
         func: The function to wrap.
@@ -109,13 +104,14 @@ def symbolic(func):
 
 
 def eager(func):
-    """Decorator kept for Keras 2 code: functions run the same way eagerly or on placeholders.
+    """Decorator kept for Keras 2 code, where it ran ``func`` outside the Keras graph; the counterpart
+    of :func:`symbolic`, and as that one, it leaves ``func`` as it is.
 
     Args:
         func: The function to wrap.
 
     Raises:
-        Nothing: ``func`` is returned unchanged.
+        Nothing: ``func`` is returned unchanged: it already runs eagerly on anything but placeholders.
     """
     return func
 

@@ -43,9 +43,6 @@ def switch(condition, then_expression, else_expression):
         then_expression: The value (or a callable returning it) where ``condition`` is true.
         else_expression: The value (or a callable returning it) where ``condition`` is false.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``switch:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.switch(np.array([True, False]), np.ones((2, 2)), np.zeros((2, 2))))
     array([[1., 1.],
@@ -73,9 +70,6 @@ def in_train_phase(x, alt, training=None):
         alt: The value (or a callable returning it) used in the test phase.
         training: The learning phase to use: 0, 1, a bool tensor, or None for the global phase.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``in_train_phase:``.
-
     >>> import kbackend as K
     >>> K.in_train_phase(lambda: 'dropout', lambda: 'identity', training=1)
     'dropout'
@@ -96,9 +90,6 @@ def in_test_phase(x, alt, training=None):
         x: The value (or a callable returning it) used in the test phase.
         alt: The value (or a callable returning it) used in the training phase.
         training: The learning phase to use: 0, 1, a bool tensor, or None for the global phase.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``in_test_phase:``.
 
     >>> import kbackend as K
     >>> K.in_test_phase('test value', 'train value', training=0)
@@ -135,9 +126,6 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
 
     Raises ``ValueError`` for inputs of rank below 3, a mask whose shape does not match, or an unknown
     number of time steps.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``rnn:``.
 
     >>> import numpy as np, kbackend as K
     >>> def step(x, states):
@@ -214,12 +202,6 @@ def map_fn(fn, elems, name=None, dtype=None):
     Args:
         fn: A callable applied to each element.
         elems: The tensor whose first axis is iterated over.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-
-    Raises:
-        TypeError: ``dtype`` is not None or a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``map_fn:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.map_fn(lambda row: row * 2, np.array([[1, 2], [3, 4]])))
@@ -242,10 +224,6 @@ def foldl(fn, elems, initializer=None, name=None):
         fn: A callable applied to each element.
         elems: The tensor whose first axis is iterated over.
         initializer: The initial accumulator value.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``foldl:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.foldl(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))
@@ -265,10 +243,6 @@ def foldr(fn, elems, initializer=None, name=None):
         fn: A callable applied to each element.
         elems: The tensor whose first axis is iterated over.
         initializer: The initial accumulator value.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``foldr:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.foldr(lambda acc, x: acc * 10 + x, np.array([1, 2, 3])))

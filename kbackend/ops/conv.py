@@ -76,18 +76,9 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
         kernel: ``(k, in, out)``.
         strides, dilation_rate: an int (or a 1-tuple).
         padding: 'valid', 'same' or 'causal'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_steps, out)`` (channels_first: ``(batch, out, new_steps)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid', 'same' or 'causal'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 1 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv1d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(5, dtype='float32').reshape(1, 5, 1)
@@ -109,19 +100,9 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="
         depthwise_kernel: ``(k, in, multiplier)``.
         pointwise_kernel: ``(1, in * multiplier, out)``.
         strides, dilation_rate: an int (or a 1-tuple); not both above 1.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_steps, out)`` (channels_first: ``(batch, out, new_steps)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 1 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``separable_conv1d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 4, 2), 'float32')
@@ -146,19 +127,9 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilatio
         x: ``(batch, rows, cols, in)``, or ``(batch, in, rows, cols)`` for channels_first.
         kernel: ``(kh, kw, in, out)``.
         strides, dilation_rate: an int or a tuple of 2 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(16, dtype='float32').reshape(1, 4, 4, 1)
@@ -181,19 +152,9 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
         depthwise_kernel: ``(kh, kw, in, multiplier)``.
         pointwise_kernel: ``(1, 1, in * multiplier, out)``.
         strides, dilation_rate: an int or a tuple of 2 ints; not both above 1.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``separable_conv2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 3, 3, 2), 'float32')
@@ -226,20 +187,9 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", d
         kernel: ``(kh, kw, out, in)``.
         output_shape: ``(batch, new_rows, new_cols, out)`` (channels_first: ``(batch, out, new_rows, new_cols)``).
         strides, dilation_rate: an int or a tuple of 2 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         A tensor of ``output_shape``.
-
-    Raises:
-        TypeError: ``output_shape`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv2d_transpose:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 2, 2, 1), 'float32')
@@ -266,19 +216,9 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
         x: ``(batch, rows, cols, in)``, or ``(batch, in, rows, cols)`` for channels_first.
         depthwise_kernel: ``(kh, kw, in, multiplier)``.
         strides, dilation_rate: an int or a tuple of 2 ints; not both above 1.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, in * multiplier)`` (channels_first: channels on axis 1).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 2 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``depthwise_conv2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.stack([np.ones((3, 3)), 2 * np.ones((3, 3))], axis=-1)[None].astype('float32')
@@ -300,19 +240,9 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dila
         x: ``(batch, d1, d2, d3, in)``, or ``(batch, in, d1, d2, d3)`` for channels_first.
         kernel: ``(k1, k2, k3, in, out)``.
         strides, dilation_rate: an int or a tuple of 3 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, n1, n2, n3, out)`` (channels_first: ``(batch, out, n1, n2, n3)``).
-
-    Raises:
-        TypeError: ``strides`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``dilation_rate`` is not an int or a tuple of 3 ints; a ValueError if one is not
-            positive.
-        ValueError: an input the op cannot take; the message starts with ``conv3d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 3, 3, 3, 1), 'float32')
@@ -336,18 +266,9 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
         kernel: ``(k1, k2, k3, out, in)``.
         output_shape: ``(batch, n1, n2, n3, out)`` (channels_first: ``(batch, out, n1, n2, n3)``).
         strides: an int or a tuple of 3 ints.
-        padding: 'valid' or 'same'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         A tensor of ``output_shape``.
-
-    Raises:
-        TypeError: ``output_shape`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``strides`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``conv3d_transpose:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 2, 2, 2, 1), 'float32')
@@ -370,20 +291,10 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     Args:
         x: ``(batch, rows, cols, channels)``, or ``(batch, channels, rows, cols)`` for channels_first.
         pool_size, strides: an int or a tuple of 2 ints.
-        padding: 'valid' or 'same'.
         pool_mode: 'max' or 'avg'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, new_rows, new_cols, channels)`` (channels_first: channels on axis 1).
-
-    Raises:
-        TypeError: ``pool_size`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: ``pool_mode`` is not 'max' or 'avg'.
-        ValueError: an input the op cannot take; the message starts with ``pool2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(9, dtype='float32').reshape(1, 3, 3, 1)
@@ -405,20 +316,10 @@ def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, p
     Args:
         x: ``(batch, d1, d2, d3, channels)``, or ``(batch, channels, d1, d2, d3)`` for channels_first.
         pool_size, strides: an int or a tuple of 3 ints.
-        padding: 'valid' or 'same'.
         pool_mode: 'max' or 'avg'.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, n1, n2, n3, channels)`` (channels_first: channels on axis 1).
-
-    Raises:
-        TypeError: ``pool_size`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 3 ints; a ValueError if one is not positive.
-        ValueError: ``padding`` is not 'valid' or 'same'.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: ``pool_mode`` is not 'max' or 'avg'.
-        ValueError: an input the op cannot take; the message starts with ``pool3d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(8, dtype='float32').reshape(1, 2, 2, 2, 1)
@@ -449,16 +350,9 @@ def local_conv1d(inputs, kernel, kernel_size, strides, data_format=None):
         inputs: ``(batch, steps, in)``, or ``(batch, in, steps)`` for channels_first.
         kernel: ``(output_length, kernel_size[0] * in, filters)``.
         kernel_size, strides: a 1-tuple (or an int).
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, output_length, filters)`` (channels_first: ``(batch, filters, output_length)``).
-
-    Raises:
-        TypeError: ``kernel_size`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 1 ints; a ValueError if one is not positive.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``local_conv1d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.arange(4, dtype='float32').reshape(1, 4, 1)
@@ -482,17 +376,9 @@ def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format
         kernel: ``(out_rows * out_cols, kh * kw * in, filters)``.
         kernel_size, strides: a tuple of 2 ints (or an int).
         output_shape: ``(out_rows, out_cols)``.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
 
     Returns:
         ``(batch, out_rows, out_cols, filters)`` (channels_first: ``(batch, filters, out_rows, out_cols)``).
-
-    Raises:
-        TypeError: ``kernel_size`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        TypeError: ``strides`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        TypeError: ``output_shape`` is not an int or a tuple of 2 ints; a ValueError if one is not positive.
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``local_conv2d:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.ones((1, 3, 3, 1), 'float32')

@@ -121,9 +121,6 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
         labels: The label sequences.
         label_lengths: The length of each label sequence.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``ctc_label_dense_to_sparse:``.
-
     >>> import numpy as np, kbackend as K
     >>> st = K.ctc_label_dense_to_sparse(np.array([[3, 1, 2], [4, 0, 0]]), np.array([3, 1]))
     >>> st.indices.tolist(), st.values.tolist(), st.dense_shape.tolist()
@@ -157,9 +154,6 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     Returns:
         The losses ``(batch, 1)`` in the dtype of ``y_pred``; ``inf`` where no alignment fits (repeated
         labels need a blank between them).
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``ctc_batch_cost:``.
 
     >>> import numpy as np, kbackend as K
     >>> y_pred = np.full((1, 2, 3), 1 / 3, 'float32')
@@ -332,11 +326,6 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     Returns:
         ``(decoded, log_prob)``: ``decoded`` is a list of ``top_paths`` (1 if greedy) int64
         ``(batch, time)`` tensors padded with ``-1``; ``log_prob`` has the dtype of ``y_pred``.
-
-    Raises:
-        TypeError: ``beam_width`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``top_paths`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``ctc_decode:``.
 
     >>> import numpy as np, kbackend as K
     >>> y_pred = np.array([[[.1, .8, .1], [.1, .8, .1], [.1, .1, .8], [.7, .2, .1]]], 'float32')

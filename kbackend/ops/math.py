@@ -122,15 +122,6 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
 
     ``keepdims=True`` keeps each reduced axis with length 1.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``max:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.max(np.array([[1, 5, 2], [7, 0, 3]]), axis=1)
     array([5, 7])
@@ -143,15 +134,6 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
 def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``min:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.min(np.array([[1, 5, 2], [7, 0, 3]]), axis=0)
     array([1, 0, 2])
@@ -163,15 +145,6 @@ def min(x, axis=None, keepdims=False, *, xp=NUMPY):
 @op(axis=axes, policy=("same", "accumulate-half"))
 def sum(x, axis=None, keepdims=False):
     """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``sum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sum(np.array([[1, 2], [3, 4]]), axis=1, keepdims=True)
@@ -186,15 +159,6 @@ def sum(x, axis=None, keepdims=False):
 def prod(x, axis=None, keepdims=False):
     """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``prod:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.prod(np.array([[2, 4, 6], [2, 4, 6]]), axis=1)
     array([48, 48])
@@ -206,14 +170,6 @@ def prod(x, axis=None, keepdims=False):
 @op(axis=one_axis, policy=("same", "accumulate-half"))
 def cumsum(x, axis=0):
     """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``cumsum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumsum(np.array([[1, 2], [3, 4]]))
@@ -227,14 +183,6 @@ def cumsum(x, axis=0):
 @op(axis=one_axis, policy=("same", "accumulate-half"))
 def cumprod(x, axis=0):
     """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``cumprod:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cumprod(np.array([[1, 2], [3, 4]]), axis=1)
@@ -257,15 +205,6 @@ def var(x, axis=None, keepdims=False):
 
     Bool and integer inputs are cast to ``floatx()`` first.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``var:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 4.])
@@ -279,15 +218,6 @@ def std(x, axis=None, keepdims=False):
 
     Bool and integer inputs are cast to ``floatx()`` first.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``std:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 2.])
@@ -299,15 +229,6 @@ def std(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``mean:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
     array([1. , 0.5], dtype=float32)
@@ -318,15 +239,6 @@ def mean(x, axis=None, keepdims=False):
 @op(axis=axes, policy="bool")
 def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``any:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.any(np.array([[0.0, 2.0], [0.0, 0.0]]), axis=1)
@@ -340,15 +252,6 @@ def any(x, axis=None, keepdims=False, *, xp=NUMPY):
 def all(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``all:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.all(np.array([[1, 2], [0, 3]]), axis=1)
     array([ True, False])
@@ -360,14 +263,6 @@ def all(x, axis=None, keepdims=False, *, xp=NUMPY):
 @op(axis=one_axis, policy="int64")
 def argmax(x, axis=-1):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``argmax:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
@@ -381,14 +276,6 @@ def argmax(x, axis=-1):
 def argmin(x, axis=-1):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``argmin:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
@@ -400,15 +287,6 @@ def argmin(x, axis=-1):
 @op(axis=axes, policy=("real", "accumulate-half"))
 def logsumexp(x, axis=None, keepdims=False):
     """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-        keepdims: Keep each reduced axis with length 1 when True.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``logsumexp:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.logsumexp(np.array([1e4, 1e-4]))
@@ -432,12 +310,6 @@ def logsumexp(x, axis=None, keepdims=False):
 def square(x, *, xp=NUMPY):
     """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``square:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.square(np.array([-3, 2]))
     array([9, 4])
@@ -450,12 +322,6 @@ def square(x, *, xp=NUMPY):
 def abs(x, *, xp=NUMPY):
     """Return the absolute value of ``x`` elementwise.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``abs:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.abs(np.array([-3.5, 2.0]))
     array([3.5, 2. ])
@@ -466,12 +332,6 @@ def abs(x, *, xp=NUMPY):
 @op(policy="real")
 def sqrt(x):
     """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sqrt:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sqrt(np.array([-1.0, 4.0]))
@@ -485,12 +345,6 @@ def sqrt(x):
 def exp(x):
     """Return ``e ** x`` elementwise.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``exp:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.exp(np.array([0.0, 1.0]))
     array([1.        , 2.71828183])
@@ -502,12 +356,6 @@ def exp(x):
 @op(policy="real")
 def log(x):
     """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``log:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.log(np.array([1.0, 0.0]))
@@ -521,12 +369,6 @@ def log(x):
 def round(x, *, xp=NUMPY):
     """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``round:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.round(np.array([0.5, 1.5, 2.5, -0.4]))
     array([ 0.,  2.,  2., -0.])
@@ -537,12 +379,6 @@ def round(x, *, xp=NUMPY):
 @op(policy="same")
 def sign(x, *, xp=NUMPY):
     """Return the sign of ``x`` elementwise: -1, 0 or 1.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sign:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.sign(np.array([-2.0, 0.0, 3.0]))
@@ -556,11 +392,7 @@ def pow(x, a, *, xp=NUMPY):
     """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         a: The lower bound.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``pow:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.pow(np.array([1.0, 2.0, 3.0]), 2)
@@ -584,12 +416,8 @@ def clip(x, min_value, max_value):
     bound wins where they cross.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         min_value: The lower bound (None for none).
         max_value: The upper bound (None for none).
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``clip:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
@@ -610,13 +438,6 @@ def clip(x, min_value, max_value):
 def maximum(x, y, *, xp=NUMPY):
     """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``maximum:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.maximum(np.array([1.0, 4.0]), np.array([3.0, 2.0]))
     array([3., 4.])
@@ -627,13 +448,6 @@ def maximum(x, y, *, xp=NUMPY):
 @op(policy="promote")
 def minimum(x, y, *, xp=NUMPY):
     """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``minimum:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.minimum(np.array([1.0, 4.0]), 2.0)
@@ -646,12 +460,6 @@ def minimum(x, y, *, xp=NUMPY):
 def sin(x, *, xp=NUMPY):
     """Return the sine of ``x`` elementwise.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sin:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.sin(np.array([0.0]))
     array([0.])
@@ -662,12 +470,6 @@ def sin(x, *, xp=NUMPY):
 @op(policy="real")
 def cos(x, *, xp=NUMPY):
     """Return the cosine of ``x`` elementwise.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``cos:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.cos(np.array([0.0]))
@@ -684,13 +486,6 @@ def cos(x, *, xp=NUMPY):
 def equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x == y`` elementwise (broadcasting).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``equal:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.equal(np.array([1.0, 2.0]), 2.0)
     array([False,  True])
@@ -701,13 +496,6 @@ def equal(x, y, *, xp=NUMPY):
 @op(policy=("promote", "bool"))
 def not_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x != y`` elementwise (broadcasting).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``not_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.not_equal(np.array([1.0, 2.0]), 2.0)
@@ -720,13 +508,6 @@ def not_equal(x, y, *, xp=NUMPY):
 def greater(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x > y`` elementwise (broadcasting).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``greater:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.greater(np.array([1.0, 2.0, 3.0]), 2.0)
     array([False, False,  True])
@@ -737,13 +518,6 @@ def greater(x, y, *, xp=NUMPY):
 @op(policy=("promote", "bool"))
 def greater_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x >= y`` elementwise (broadcasting).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``greater_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.greater_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -756,13 +530,6 @@ def greater_equal(x, y, *, xp=NUMPY):
 def less(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x < y`` elementwise (broadcasting).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``less:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.less(np.array([1.0, 2.0, 3.0]), 2.0)
     array([ True, False, False])
@@ -773,13 +540,6 @@ def less(x, y, *, xp=NUMPY):
 @op(policy=("promote", "bool"))
 def less_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x <= y`` elementwise (broadcasting).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``less_equal:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.less_equal(np.array([1.0, 2.0, 3.0]), 2.0)
@@ -799,13 +559,6 @@ def dot(x, y):
     The last axis of ``x`` is contracted with the second-to-last axis of ``y`` (the last one if ``y``
     is 1-D): the output shape is ``x.shape[:-1] + y.shape[:-2] + y.shape[-1:]``.  A sparse ``x`` is
     multiplied sparse-dense.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``dot:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
@@ -888,13 +641,7 @@ def batch_dot(x, y, axes=None):
     remains (two 2-D inputs).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
-        y: Tensor, variable, NumPy array or Python number; the second operand.
         axes: The axes to contract: an int or a pair of ints.
-
-    Raises:
-        TypeError: ``axes`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``batch_dot:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.batch_dot(np.ones((4, 2, 3)), np.ones((4, 5, 3)), axes=(2, 2)).shape
@@ -917,12 +664,6 @@ def batch_dot(x, y, axes=None):
 @op(policy="same")
 def transpose(x):
     """Return ``x`` with the order of all its axes reversed.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``transpose:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.transpose(np.array([[1, 2, 3], [4, 5, 6]]))

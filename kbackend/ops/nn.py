@@ -150,9 +150,6 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     Returns:
         A tensor of the dtype of ``x``.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``relu:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.relu(np.array([-2., -0.5, 0.5, 3.], 'float32'), alpha=0.1, max_value=2.))
     array([-0.2 , -0.05,  0.5 ,  2.  ], dtype=float32)
@@ -177,11 +174,7 @@ def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         alpha: The slope or scale parameter (a float).
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``elu:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.elu(np.array([-1., 0., 2.], 'float32'), alpha=0.5)).round(4)
@@ -194,14 +187,6 @@ def elu(x, alpha=1.0):
 @op(axis=one_axis, policy=("real", "accumulate-half"))
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``softmax:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softmax(np.array([[0., np.log(3.)]], 'float32')))
@@ -217,12 +202,6 @@ def softmax(x, axis=-1):
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``softplus:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softplus(np.array([0., 100.], 'float32')))
     array([  0.6931472, 100.       ], dtype=float32)
@@ -235,12 +214,6 @@ def softplus(x):
 def softsign(x):
     """Softsign ``x / (1 + |x|)``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``softsign:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.softsign(np.array([-3., 0., 1.], 'float32')))
     array([-0.75,  0.  ,  0.5 ], dtype=float32)
@@ -251,12 +224,6 @@ def softsign(x):
 @op(policy=("real", "accumulate-half"))
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``sigmoid:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.sigmoid(np.array([-1000., 0., 1000.], 'float32')))
@@ -270,12 +237,6 @@ def sigmoid(x):
 def hard_sigmoid(x):
     """Piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``hard_sigmoid:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.hard_sigmoid(np.array([-3., 0., 1., 3.], 'float32')))
     array([0. , 0.5, 0.7, 1. ], dtype=float32)
@@ -286,12 +247,6 @@ def hard_sigmoid(x):
 @op(policy=("real", "accumulate-half"))
 def tanh(x):
     """Hyperbolic tangent, elementwise.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``tanh:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.tanh(np.array([0., 100.], 'float32')))
@@ -317,11 +272,6 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         target: The target tensor.
         output: The predicted tensor (probabilities, or logits when ``from_logits``).
         from_logits: True when ``output`` holds logits rather than probabilities.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``categorical_crossentropy:``.
 
     >>> import numpy as np, kbackend as K
     >>> target = np.eye(3, dtype='float32')
@@ -353,12 +303,6 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         target: The target tensor.
         output: The predicted tensor (probabilities, or logits when ``from_logits``).
         from_logits: True when ``output`` holds logits rather than probabilities.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with
-            ``sparse_categorical_crossentropy:``.
 
     >>> import numpy as np, kbackend as K
     >>> output = np.array([[.9, .05, .05], [.05, .89, .06]], 'float32')
@@ -391,9 +335,6 @@ def binary_crossentropy(target, output, from_logits=False):
         target: The target tensor.
         output: The predicted tensor (probabilities, or logits when ``from_logits``).
         from_logits: True when ``output`` holds logits rather than probabilities.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``binary_crossentropy:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.binary_crossentropy(np.array([1., 0.], 'float32'), np.array([.8, .4], 'float32'))).round(5)
@@ -504,16 +445,8 @@ def dropout(x, level, noise_shape=None, seed=None):
     check), as in Keras 2 on TensorFlow.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         level: The fraction of units dropped (a float in [0, 1)).
         noise_shape: The shape of the dropout mask (broadcast against ``x``), or None for ``x``'s shape.
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``level`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``noise_shape`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``dropout:``.
 
     >>> import numpy as np, kbackend as K
     >>> out = K.eval(K.dropout(np.ones((100, 100), 'float32'), 0.5, seed=1))
@@ -530,14 +463,6 @@ def dropout(x, level, noise_shape=None, seed=None):
 @op(composite=True, axis=axes, policy="real")
 def l2_normalize(x, axis=None):
     """Divide ``x`` by its L2 norm along ``axis`` (None: all elements): ``x / sqrt(max(sum(x²), 1e-12))``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int (negative counts from the end), a list of ints, or None for every axis.
-
-    Raises:
-        TypeError: ``axis`` is not None, an int or a list of ints.
-        ValueError: an input the op cannot take; the message starts with ``l2_normalize:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.l2_normalize(np.array([[3., 4.], [0., 0.]], 'float32'), axis=1))
@@ -561,10 +486,6 @@ def in_top_k(predictions, targets, k):
         A ``(batch,)`` bool tensor: fewer than ``k`` predictions of row ``i`` exceed its target's.  As in
         Keras 2 (TensorFlow's InTopK), a target outside ``[0, classes)`` or whose prediction is not finite
         is not in the top k.
-
-    Raises:
-        TypeError: ``k`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``in_top_k:``.
 
     >>> import numpy as np, kbackend as K
     >>> predictions = np.array([[.1, .5, .5], [.7, .2, .1]], 'float32')
@@ -607,10 +528,6 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     Returns:
         ``(normalised, mean, variance)``; mean and variance have the reduced axes removed.
 
-    Raises:
-        TypeError: ``reduction_axes`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``normalize_batch_in_training:``.
-
     >>> import numpy as np, kbackend as K
     >>> normed, mean, var = K.normalize_batch_in_training(
     ...     np.array([[1., 2.], [3., 6.]], 'float32'), None, None, [0], epsilon=0.)
@@ -643,17 +560,11 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     ``axis`` (the feature axis).  ``beta`` / ``gamma`` may be None (0 / 1).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         mean: The mean (a tensor or a number).
         var: The variance (a tensor).
         beta: The offset tensor (None for none).
         gamma: The scale tensor (None for none).
-        axis: An int axis (negative counts from the end).
         epsilon: A small float added to the variance.
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``batch_normalization:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.array([[1., 2.], [3., 6.]], 'float32')
@@ -683,13 +594,7 @@ def bias_add(x, bias, data_format=None):
     ``(channels, spatial...)`` as Keras 2 does).  Any other rank raises ``ValueError``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         bias: The bias tensor.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
-
-    Raises:
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``bias_add:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.zeros((1, 2, 3), 'float32')

@@ -35,18 +35,8 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Samples of shape ``shape`` from the normal distribution N(``mean``, ``stddev``²).
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         mean: The mean (a tensor or a number).
         stddev: The standard deviation (a float).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_normal:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.random_normal((200, 200), mean=1.0, stddev=2.0, seed=7))
@@ -63,18 +53,8 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     An integer ``dtype`` draws integers in [``minval``, ``maxval``).
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         minval: The lower bound of the uniform distribution.
         maxval: The upper bound of the uniform distribution.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_uniform:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.random_uniform((200, 200), -2.0, 3.0, seed=7))
@@ -93,17 +73,7 @@ def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
     """Bernoulli samples of shape ``shape``: 1 with probability ``p``, else 0, in ``dtype``.
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         p: The probability (a float in [0, 1]).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_bernoulli:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.random_bernoulli((200, 200), p=0.3, seed=7))
@@ -118,17 +88,7 @@ def random_binomial(shape, p=0.0, dtype=None, seed=None):
     """Bernoulli samples (the Keras 2 name of :func:`random_bernoulli`): 1 with probability ``p``, else 0.
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         p: The probability (a float in [0, 1]).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``random_binomial:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.random_binomial((200, 200), p=0.5, seed=7))
@@ -145,18 +105,8 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     The standard deviation of the result is about ``0.87962 · stddev``.
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         mean: The mean (a tensor or a number).
         stddev: The standard deviation (a float).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``seed`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``truncated_normal:``.
 
     >>> import kbackend as K
     >>> x = K.eval(K.truncated_normal((200, 200), stddev=2.0, seed=7))

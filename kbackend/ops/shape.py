@@ -147,10 +147,6 @@ def gather(reference, indices):
         reference: The tensor to gather from, along its first axis.
         indices: Int tensor of indices.
 
-    Raises:
-        TypeError: ``indices`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``gather:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.gather(np.array([[1, 2], [3, 4], [5, 6]]), [2, 0])
     array([[5, 6],
@@ -165,12 +161,6 @@ def concatenate(tensors, axis=-1):
 
     Args:
         tensors: A list of tensors.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``tensors`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``concatenate:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.concatenate([np.zeros((2, 1)), np.ones((2, 2))]).shape
@@ -197,11 +187,7 @@ def reshape(x, shape):
     (e.g. elements of :func:`shape`), or a 1-D int tensor.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         shape: The new shape: a tuple of ints, one of which may be -1 (inferred).
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``reshape:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.zeros((2, 3, 4))
@@ -216,12 +202,7 @@ def permute_dimensions(x, pattern):
     """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         pattern: A tuple giving, for each output axis, the input axis it takes.
-
-    Raises:
-        TypeError: ``pattern`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``permute_dimensions:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.permute_dimensions(np.zeros((2, 3, 4)), (2, 0, 1)).shape
@@ -235,14 +216,7 @@ def repeat_elements(x, rep, axis):
     """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         rep: A positive int: how many times each element is repeated.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``rep`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``repeat_elements:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.repeat_elements(np.array([[1, 2], [3, 4]]), 2, axis=1)
@@ -259,12 +233,7 @@ def repeat(x, n):
     Raises ``ValueError`` when ``x`` is not 2-D.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         n: How many times the 2-D input is repeated along a new axis 1 (an int).
-
-    Raises:
-        TypeError: ``n`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``repeat:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.repeat(np.array([[1, 2], [3, 4]]), 2)
@@ -319,13 +288,6 @@ def arange(start, stop=None, step=1, dtype="int32"):
         step: The difference between consecutive values.
         dtype: A dtype name (default 'int32').
 
-    Raises:
-        TypeError: ``start`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``stop`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``step`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``arange:``.
-
     >>> import kbackend as K
     >>> K.arange(5), K.arange(1, 3, 0.5)
     (array([0, 1, 2, 3, 4], dtype=int32), array([1. , 1.5, 2. , 2.5], dtype=float32))
@@ -347,12 +309,7 @@ def tile(x, n):
     Raises ``ValueError`` when ``n`` has more entries than ``x`` has axes.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         n: An int or a tuple of ints: the repetitions of each axis.
-
-    Raises:
-        TypeError: ``n`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``tile:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.tile(np.array([[1, 2]]), 2)
@@ -368,12 +325,6 @@ def tile(x, n):
 def flatten(x):
     """Reshape ``x`` to 1-D.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``flatten:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.flatten(np.array([[1, 2], [3, 4]]))
     array([1, 2, 3, 4])
@@ -384,12 +335,6 @@ def flatten(x):
 @op(composite=True)
 def batch_flatten(x):
     """Flatten every axis but the first: ``(batch, d1, d2, ...)`` → ``(batch, d1 * d2 * ...)``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``batch_flatten:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.batch_flatten(np.zeros((2, 3, 4))).shape
@@ -405,14 +350,6 @@ def batch_flatten(x):
 def expand_dims(x, axis=-1):
     """Insert a size-1 axis at ``axis`` (default: a new last axis).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``expand_dims:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.expand_dims(np.zeros((2, 3))).shape, K.expand_dims(np.zeros((2, 3)), 0).shape
     ((2, 3, 1), (1, 2, 3))
@@ -423,14 +360,6 @@ def expand_dims(x, axis=-1):
 @op(check=rules.squeeze, axis=one_axis)
 def squeeze(x, axis):
     """Remove the size-1 axis ``axis``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``squeeze:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.squeeze(np.zeros((2, 1, 3)), 1).shape
@@ -445,12 +374,6 @@ def stack(x, axis=0):
 
     Args:
         x: A list of tensors of one shape.
-        axis: An int axis (negative counts from the end).
-
-    Raises:
-        TypeError: ``x`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``axis`` is not an int.
-        ValueError: an input the op cannot take; the message starts with ``stack:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.stack([np.array([1, 2]), np.array([3, 4])], axis=1)
@@ -476,10 +399,6 @@ def one_hot(indices, num_classes):
         indices: Int tensor of indices.
         num_classes: The number of classes (the length of the new last axis).
 
-    Raises:
-        TypeError: ``num_classes`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``one_hot:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.one_hot(np.array([2, 0]), 3)
     array([[0., 0., 1.],
@@ -494,12 +413,7 @@ def reverse(x, axes):
     """Reverse ``x`` along ``axes`` (an int or a list of ints).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         axes: The axes to contract: an int or a pair of ints.
-
-    Raises:
-        TypeError: ``axes`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``reverse:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.reverse(np.array([[1, 2], [3, 4]]), axes=[0, 1])
@@ -523,12 +437,8 @@ def slice(x, start, size):
     otherwise ``ValueError`` (the dimension and the size of indices should match).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         start: A list or tuple of ints: the start index of each axis.
         size: A list or tuple of ints: the size along each axis (-1 for the rest).
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``slice:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.slice(np.arange(12).reshape(3, 4), (1, 0), (2, 3))
@@ -559,18 +469,9 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     input gives float32.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         height_factor: A positive int: the scale of the rows axis.
         width_factor: A positive int: the scale of the columns axis.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
         interpolation: 'nearest' or 'bilinear'.
-
-    Raises:
-        TypeError: ``height_factor`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``width_factor`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        TypeError: ``interpolation`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``resize_images:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.array([0.0, 1.0]).reshape(1, 1, 2, 1)
@@ -592,18 +493,9 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     """Upsample the three spatial axes of a 5-D volume batch by integer factors (nearest: repeats).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         depth_factor: A positive int: the scale of the depth axis.
         height_factor: A positive int: the scale of the rows axis.
         width_factor: A positive int: the scale of the columns axis.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
-
-    Raises:
-        TypeError: ``depth_factor`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``height_factor`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``width_factor`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``resize_volumes:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.resize_volumes(np.zeros((1, 2, 3, 4, 5)), 2, 2, 2, 'channels_first').shape
@@ -624,12 +516,7 @@ def temporal_padding(x, padding=(1, 1)):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         padding: ``(before, after)``: ints padded on each side of the time axis.
-
-    Raises:
-        TypeError: ``padding`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: an input the op cannot take; the message starts with ``temporal_padding:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.temporal_padding(np.ones((1, 2, 1)), (1, 2))[0, :, 0]
@@ -644,14 +531,7 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     follow ``data_format`` (None: :func:`image_data_format`).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         padding: ``((top, bottom), (left, right))``: ints padded on each side.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
-
-    Raises:
-        TypeError: ``padding`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``spatial_2d_padding:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
@@ -666,14 +546,7 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     follow ``data_format`` (None: :func:`image_data_format`).
 
     Args:
-        x: Tensor, variable, NumPy array or Python number.
         padding: Three ``(before, after)`` pairs of ints, one per spatial axis.
-        data_format: 'channels_last', 'channels_first', or None for ``image_data_format()``.
-
-    Raises:
-        TypeError: ``padding`` has the wrong type (a ValueError when its value is out of range).
-        ValueError: ``data_format`` is not 'channels_first' or 'channels_last'.
-        ValueError: an input the op cannot take; the message starts with ``spatial_3d_padding:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape

@@ -36,9 +36,6 @@ def is_sparse(tensor):
     Args:
         tensor: Tensor or variable.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``is_sparse:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.is_sparse(np.zeros((2, 2)))
     False
@@ -52,9 +49,6 @@ def to_dense(tensor):
 
     Args:
         tensor: Tensor or variable.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``to_dense:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.to_dense(np.eye(2)).shape
@@ -73,13 +67,7 @@ def variable(value, dtype=None, name=None, constraint=None):
 
     Args:
         value: The initial value: a tensor, NumPy array, Python number or nested list.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
         constraint: A projection applied after optimizer updates (stored on the variable), or None.
-
-    Raises:
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``variable:``.
 
     >>> import kbackend as K
     >>> v = K.variable([[1, 2], [3, 4]], name='w')
@@ -96,12 +84,6 @@ def variable(value, dtype=None, name=None, constraint=None):
 def is_variable(x):
     """Return True if ``x`` is a variable created by :func:`variable`.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``is_variable:``.
-
     >>> import kbackend as K
     >>> K.is_variable(K.variable(1.0)), K.is_variable(K.constant(1.0))
     (True, False)
@@ -115,14 +97,6 @@ def constant(value, dtype=None, shape=None, name=None):
 
     Args:
         value: A number, list, NumPy array or tensor (broadcast to ``shape`` when given).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        TypeError: ``dtype`` is not a dtype name.
-        TypeError: ``shape`` is not None or a tuple of ints; a ValueError if an entry is negative.
-        ValueError: an input the op cannot take; the message starts with ``constant:``.
 
     >>> import kbackend as K
     >>> K.eval(K.constant(2.0, shape=(2, 2)))
@@ -143,12 +117,6 @@ def is_tensor(x):
     A NumPy array is data, never a tensor, on every engine (Keras 2's ``fit`` tells its inputs from
     symbolic tensors this way); on NumPy the variables are the tensors.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``is_tensor:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.is_tensor(np.zeros(2)), K.is_tensor(K.variable([1, 2])), K.is_tensor([1, 2])
     (False, True, False)
@@ -161,12 +129,6 @@ def is_keras_tensor(x):
     """Return True if ``x`` is the output of a Keras layer (carries ``_keras_history``).
 
     Raises ``ValueError`` when ``x`` is not a tensor at all.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``is_keras_tensor:``.
 
     >>> import kbackend as K
     >>> K.is_keras_tensor(K.variable([1.0]))
@@ -183,12 +145,6 @@ def is_keras_tensor(x):
 def is_placeholder(x):
     """Return True if ``x`` is a placeholder created by :func:`placeholder`.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``is_placeholder:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.is_placeholder(np.zeros(2))
     False
@@ -199,12 +155,6 @@ def is_placeholder(x):
 @op
 def shape(x):
     """Return the shape of ``x`` as an int32 tensor (usable when dims are only known at run time).
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``shape:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.shape(np.zeros((2, 3))))
@@ -217,12 +167,6 @@ def shape(x):
 def int_shape(x):
     """Return the static shape of ``x`` as a tuple of ints (None for unknown dims).
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``int_shape:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.int_shape(np.zeros((2, 3)))
     (2, 3)
@@ -233,12 +177,6 @@ def int_shape(x):
 @op
 def ndim(x):
     """Return the rank of ``x`` as an int.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``ndim:``.
 
     >>> import numpy as np, kbackend as K
     >>> K.ndim(np.zeros((2, 3)))
@@ -251,13 +189,6 @@ def ndim(x):
 def size(x, name=None):
     """Return the number of elements of ``x`` as an int32 scalar tensor.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``size:``.
-
     >>> import numpy as np, kbackend as K
     >>> int(K.eval(K.size(np.zeros((2, 3)))))
     6
@@ -269,12 +200,6 @@ def size(x, name=None):
 def dtype(x):
     """Return the dtype of ``x`` as a string such as ``'float32'``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``dtype:``.
-
     >>> import kbackend as K
     >>> K.dtype(K.variable(1.0, dtype='float64'))
     'float64'
@@ -285,12 +210,6 @@ def dtype(x):
 @op
 def eval(x):
     """Return the value of ``x`` as a NumPy array.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``eval:``.
 
     >>> import kbackend as K
     >>> K.eval(K.variable([1.0, 2.0]))
@@ -312,17 +231,6 @@ def _filled(fill, shape, dtype, name):
 def zeros(shape, dtype=None, name=None):
     """Return an all-zeros variable of ``shape`` (a plain tensor when a dimension is 0).
 
-    Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``zeros:``.
-
     >>> import kbackend as K
     >>> float(K.eval(K.zeros((2, 3))).sum()), K.dtype(K.zeros((2, 3)))
     (0.0, 'float32')
@@ -333,17 +241,6 @@ def zeros(shape, dtype=None, name=None):
 @op(dtype=dtype_or_floatx, shape=new_shape)
 def ones(shape, dtype=None, name=None):
     """Return an all-ones variable of ``shape`` (a plain tensor when a dimension is 0).
-
-    Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``ones:``.
 
     >>> import kbackend as K
     >>> float(K.eval(K.ones((2, 3))).sum())
@@ -368,13 +265,6 @@ def eye(size, dtype=None, name=None):
 
     Args:
         size: An int (or an int tensor).
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        TypeError: ``size`` has the wrong type (a ValueError when its value is out of range).
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``eye:``.
 
     >>> import kbackend as K
     >>> K.eval(K.eye(2))
@@ -389,15 +279,6 @@ def eye(size, dtype=None, name=None):
 def zeros_like(x, dtype=None, name=None):
     """Return zeros with the shape of ``x`` and, unless ``dtype`` is given, its dtype.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        TypeError: ``dtype`` is not None or a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``zeros_like:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.zeros_like(np.ones((2, 2), dtype='int32')))
     array([[0, 0],
@@ -411,15 +292,6 @@ def zeros_like(x, dtype=None, name=None):
 def ones_like(x, dtype=None, name=None):
     """Return ones with the shape of ``x`` and, unless ``dtype`` is given, its dtype.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        TypeError: ``dtype`` is not None or a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``ones_like:``.
-
     >>> import numpy as np, kbackend as K
     >>> K.eval(K.ones_like(np.zeros(3, dtype='float64')))
     array([1., 1., 1.])
@@ -431,13 +303,6 @@ def ones_like(x, dtype=None, name=None):
 @op
 def identity(x, name=None):
     """Return a new tensor with the content of ``x``.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``identity:``.
 
     >>> import kbackend as K
     >>> K.eval(K.identity(K.variable([1.0])))
@@ -455,18 +320,8 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     """Return a variable drawn from the uniform distribution on [low, high).
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         low: The lower bound of the uniform distribution.
         high: The upper bound of the uniform distribution.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``random_uniform_variable:``.
 
     >>> import kbackend as K
     >>> v = K.random_uniform_variable((100,), -1.0, 1.0, seed=1)
@@ -482,18 +337,8 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
     """Return a variable drawn from the normal distribution N(mean, scale).
 
     Args:
-        shape: A tuple of non-negative ints (or a 1-D int tensor).
         mean: The mean (a tensor or a number).
         scale: The standard deviation of the normal distribution.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-        name: Accepted for Keras 2 compatibility; names a variable or placeholder, otherwise unused.
-        seed: An int seed for reproducible draws, or None.
-
-    Raises:
-        TypeError: ``shape`` is not a tuple of ints; a ValueError if an entry is negative, a MemoryError if
-            it cannot be allocated.
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``random_normal_variable:``.
 
     >>> import kbackend as K
     >>> K.int_shape(K.random_normal_variable((2, 3), 0.0, 1.0, seed=1))
@@ -507,12 +352,6 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
 def count_params(x):
     """Return the number of scalars in ``x``.
 
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``count_params:``.
-
     >>> import kbackend as K
     >>> int(K.count_params(K.zeros((2, 3))))
     6
@@ -525,14 +364,6 @@ def cast(x, dtype):
     """Return a new tensor with the values of ``x`` converted to ``dtype``; ``x`` is unchanged.
 
     Float to int conversion truncates toward zero.
-
-    Args:
-        x: Tensor, variable, NumPy array or Python number.
-        dtype: A dtype name such as 'float32'; None means ``floatx()`` (or the input's dtype where stated).
-
-    Raises:
-        TypeError: ``dtype`` is not a dtype name.
-        ValueError: an input the op cannot take; the message starts with ``cast:``.
 
     >>> import numpy as np, kbackend as K
     >>> x = np.array([1.7, -1.7], dtype='float32')
@@ -561,9 +392,6 @@ def update(x, new_x):
         x: A variable (``K.variable``).
         new_x: The value to assign (or add) to ``x``.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``update:``.
-
     >>> import kbackend as K
     >>> v = K.variable([1.0, 2.0]); _ = K.update(v, [3.0, 4.0]); K.get_value(v)
     array([3., 4.], dtype=float32)
@@ -579,9 +407,6 @@ def update_add(x, increment):
         x: A variable (``K.variable``).
         increment: The value added to ``x``.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``update_add:``.
-
     >>> import kbackend as K
     >>> v = K.variable([1.0]); _ = K.update_add(v, [2.0]); K.get_value(v)
     array([3.], dtype=float32)
@@ -596,9 +421,6 @@ def update_sub(x, decrement):
     Args:
         x: A variable (``K.variable``).
         decrement: The value subtracted from ``x``.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``update_sub:``.
 
     >>> import kbackend as K
     >>> v = K.variable([1.0]); _ = K.update_sub(v, [2.0]); K.get_value(v)
@@ -616,9 +438,6 @@ def moving_average_update(x, value, momentum):
         value: The new observation the average moves towards.
         momentum: The moving-average momentum (a float in [0, 1]).
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``moving_average_update:``.
-
     >>> import kbackend as K
     >>> v = K.variable([1.0]); _ = K.moving_average_update(v, [3.0], 0.75); K.get_value(v)
     array([1.5], dtype=float32)
@@ -632,9 +451,6 @@ def get_value(x):
 
     Args:
         x: A variable (or any tensor).
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``get_value:``.
 
     >>> import kbackend as K
     >>> K.get_value(K.variable([1.0]))
@@ -650,9 +466,6 @@ def batch_get_value(ops):
     Args:
         ops: A list of tensors or variables.
 
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``batch_get_value:``.
-
     >>> import kbackend as K
     >>> [a.tolist() for a in K.batch_get_value([K.variable([1.0]), K.variable([2.0])])]
     [[1.0], [2.0]]
@@ -667,9 +480,6 @@ def set_value(x, value):
     Args:
         x: A variable (``K.variable``).
         value: The value: a tensor, NumPy array, Python number or nested list.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``set_value:``.
 
     >>> import kbackend as K
     >>> v = K.variable([1.0, 2.0]); K.set_value(v, [5, 6]); K.get_value(v)
@@ -688,9 +498,6 @@ def batch_set_value(tuples):
 
     Args:
         tuples: A list of ``(variable, value)`` pairs.
-
-    Raises:
-        ValueError: an input the op cannot take; the message starts with ``batch_set_value:``.
 
     >>> import kbackend as K
     >>> v = K.variable([1.0]); K.batch_set_value([(v, [7.0])]); K.get_value(v)
