@@ -4,6 +4,8 @@ and its own conversion of an argument to an array, as array-api-compat's generic
 check (:mod:`.shape_rules`) has run before any of them.
 """
 
+import numpy as np
+
 from .shape_rules import bilinear_taps, spatial_widths, temporal_widths
 
 
@@ -59,3 +61,35 @@ def bilinear_axis(xp, x, axis, size, factor, dtype, constant):
     shape[axis] = -1
     below, above = xp.take(x, lower, axis=axis), xp.take(x, upper, axis=axis)
     return below + (above - below) * constant(weight.reshape(shape))
+
+
+def static_dims(shape):
+    """A requested shape as a tuple of Python ints (an engine scalar entry is read as its value)."""
+    return tuple(int(d) for d in shape)
+
+
+def filled_ops(fill, identity, variable, dims=static_dims):
+    """``zeros``, ``ones`` and ``eye`` from an engine's ``fill(kind, shape, dtype)`` (``kind`` is
+    ``"zeros"`` or ``"ones"``, ``dtype`` a Keras dtype name), ``identity(rows, cols, dtype)`` and
+    ``variable(value, name)``.  A static, non-empty shape gives a variable, as in Keras 2; a shape with
+    an empty axis, or (where ``dims`` keeps them) tensor entries such as ``K.shape(x)[0]``, gives the
+    plain tensor."""
+
+    def filled(kind, shape, dtype, name):
+        shape = dims((shape,) if isinstance(shape, int) else shape)
+        value = fill(kind, shape, dtype)
+        if all(isinstance(d, (int, np.integer)) and d for d in shape):
+            return variable(value, name)
+        return value
+
+    def zeros(shape, dtype=None, name=None):
+        return filled("zeros", shape, dtype, name)
+
+    def ones(shape, dtype=None, name=None):
+        return filled("ones", shape, dtype, name)
+
+    def eye(size, dtype=None, name=None):
+        rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
+        return variable(identity(int(rows), int(cols), dtype), name)
+
+    return zeros, ones, eye

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import config
+from ...ops.array_bodies import filled_ops
 from .arrays import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
 
 
@@ -120,24 +121,9 @@ def eval(x):
     return np.array(unwrap(x))
 
 
-def _filled(fill, shape, dtype, name):
-    array = fill(tuple(shape) if not isinstance(shape, int) else (shape,), dtype=jax_dtype(dtype))
-    if all(d for d in array.shape):
-        return Variable(array, _name(name, "variable"))
-    return array
-
-
-def zeros(shape, dtype=None, name=None):
-    return _filled(jnp.zeros, shape, dtype, name)
-
-
-def ones(shape, dtype=None, name=None):
-    return _filled(jnp.ones, shape, dtype, name)
-
-
-def eye(size, dtype=None, name=None):
-    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    return Variable(jnp.eye(int(rows), int(cols), dtype=jax_dtype(dtype)), _name(name, "variable"))
+zeros, ones, eye = filled_ops(lambda kind, shape, dtype: getattr(jnp, kind)(shape, dtype=jax_dtype(dtype)),
+                              lambda rows, cols, dtype: jnp.eye(rows, cols, dtype=jax_dtype(dtype)),
+                              lambda value, name: Variable(value, _name(name, "variable")))
 
 
 def zeros_like(x, dtype=None, name=None):
