@@ -93,3 +93,20 @@ def filled_ops(fill, identity, variable, dims=static_dims):
         return variable(identity(int(rows), int(cols), dtype), name)
 
     return zeros, ones, eye
+
+
+def keras_tensor_ops(is_tensor):
+    """``is_keras_tensor`` and ``is_placeholder`` for an engine whose ``is_tensor(x)`` says what
+    ``is_keras_tensor`` accepts."""
+
+    def is_keras_tensor(x):
+        if not is_tensor(x):
+            raise ValueError(
+                f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
+            )
+        return hasattr(x, "_keras_history")
+
+    def is_placeholder(x):
+        return bool(getattr(x, "_is_placeholder", False))
+
+    return is_keras_tensor, is_placeholder

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import config
-from ...ops.array_bodies import filled_ops
+from ...ops.array_bodies import filled_ops, keras_tensor_ops
 from .arrays import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
 
 
@@ -70,18 +70,7 @@ def is_tensor(x):
     return isinstance(x, (jax.Array, Variable))
 
 
-@unscoped
-def is_keras_tensor(x):
-    if not is_tensor(x):
-        raise ValueError(
-            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
-        )
-    return hasattr(x, "_keras_history")
-
-
-@unscoped
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+is_keras_tensor, is_placeholder = map(unscoped, keras_tensor_ops(is_tensor))
 
 
 def _static_shape(x, value):

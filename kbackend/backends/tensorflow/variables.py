@@ -10,7 +10,7 @@ from ... import config
 from ..._dispatch import install_operators
 from ...dtypes import NAMES, canonical_dtype, numpy_dtype
 from ...dtypes import from_python as python_array
-from ...ops.array_bodies import filled_ops
+from ...ops.array_bodies import filled_ops, keras_tensor_ops
 
 #: Values every tf op accepts as they are (variables read themselves).
 TENSORS = (tf.Tensor, tf.Variable)
@@ -150,16 +150,7 @@ def is_tensor(x):
     return isinstance(x, (tf.Tensor, tf.Variable, tf.SparseTensor))
 
 
-def is_keras_tensor(x):
-    if not is_tensor(x):
-        raise ValueError(
-            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
-        )
-    return hasattr(x, "_keras_history")
-
-
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
 def shape(x):

@@ -10,7 +10,7 @@ import torch
 
 from ... import config
 from ...dtypes import canonical_dtype, from_python, numpy_dtype
-from ...ops.array_bodies import filled_ops
+from ...ops.array_bodies import filled_ops, keras_tensor_ops
 
 Tensor = torch.Tensor
 
@@ -188,16 +188,7 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
-def is_keras_tensor(x):
-    if not isinstance(x, Tensor):
-        raise ValueError(
-            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
-        )
-    return hasattr(x, "_keras_history")
-
-
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
 def shape(x):
