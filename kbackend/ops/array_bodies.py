@@ -6,6 +6,7 @@ check (:mod:`.shape_rules`) has run before any of them.
 
 import numpy as np
 
+from .math import check_axis
 from .shape_rules import bilinear_taps, spatial_widths, temporal_widths
 
 
@@ -110,3 +111,85 @@ def keras_tensor_ops(is_tensor):
         return bool(getattr(x, "_is_placeholder", False))
 
     return is_keras_tensor, is_placeholder
+
+
+def is_python_number(value):
+    cls = value.__class__
+    return cls is float or cls is int
+
+
+def clip_op(xp, asarray, cast):
+    """``clip`` bound to ``xp`` (its ``minimum``/``maximum``), ``asarray`` and ``cast(x, dtype)``: a
+    Python number bound stays weakly typed, a tensor bound takes ``x``'s dtype, and a ``max_value``
+    below ``min_value`` is raised to it, as the reference does."""
+
+    def bound(value, like):
+        if is_python_number(value):
+            return value
+        return cast(asarray(value), like.dtype)
+
+    def clip(x, min_value, max_value):
+        x = asarray(x)
+        if is_python_number(min_value) and is_python_number(max_value) and max_value < min_value:
+            max_value = min_value
+        out = x
+        if max_value is not None:
+            out = xp.minimum(out, bound(max_value, x))
+        if min_value is not None:
+            out = xp.maximum(out, bound(min_value, x))
+        return cast(out, x.dtype)
+
+    return clip
+
+
+def moment_ops(xp, asarray, cast):
+    """``var``, ``std`` and ``mean`` bound to ``xp``, ``asarray`` and ``cast(x, dtype)``: the result
+    keeps ``x``'s dtype, as the reference's does."""
+
+    def moment(func, reduce):
+        def impl(x, axis=None, keepdims=False):
+            x = asarray(x)
+            return cast(reduce(x, axis=check_axis(func, axis, x.ndim), keepdims=keepdims), x.dtype)
+
+        impl.__name__ = func
+        return impl
+
+    return moment("var", xp.var), moment("std", xp.std), moment("mean", xp.mean)
+
+
+def bias_add_op(xp, asarray, cast, static_shape=lambda array: array.shape):
+    """``bias_add`` bound to ``xp`` (its ``reshape``), ``asarray`` and ``cast(x, dtype)``: ``bias`` of
+    rank 1 or ``ndim(x) - 1`` is cast to ``x``'s dtype first, as TensorFlow's BiasAdd, and for
+    ``channels_first`` it is reshaped (not transposed) to put its last axis's length first, as Keras 2;
+    ``static_shape`` gives the shape an error message names."""
+
+    def bias_add(x, bias, data_format=None):
+        x, bias = asarray(x), asarray(bias)
+        if bias.ndim != 1 and bias.ndim != x.ndim - 1:
+            raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape "
+                             f"{static_shape(bias)}; expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
+        if data_format == "channels_first" and x.ndim > 2:
+            if bias.ndim == 1:
+                bias = xp.reshape(bias, (-1,) + (1,) * (x.ndim - 2))
+            else:
+                bias = xp.reshape(bias, [bias.shape[-1]] + [bias.shape[i] for i in range(bias.ndim - 1)])
+        return cast(x + cast(bias, x.dtype), x.dtype)
+
+    return bias_add
+
+
+def logit_crossentropy_ops(xp, asarray, cast, log_softmax):
+    """The softmax and sigmoid crossentropies from logits (under ``K.*_crossentropy(from_logits=True)``)
+    bound to ``xp``, ``asarray``, ``cast(x, dtype)`` and the engine's ``log_softmax(z, axis)``; the
+    target takes the logits' dtype."""
+
+    def softmax_cross_entropy(target, output, axis=-1):
+        z = asarray(output)
+        return -xp.sum(cast(asarray(target), z.dtype) * log_softmax(z, axis=axis), axis=axis)
+
+    def sigmoid_cross_entropy(target, output):
+        x = asarray(output)
+        t = cast(asarray(target), x.dtype)
+        return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+
+    return softmax_cross_entropy, sigmoid_cross_entropy
