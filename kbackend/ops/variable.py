@@ -9,7 +9,36 @@ def unwrap(value):
     return value.value if value.__class__ is Variable else value
 
 
-class Variable:
+class HeldValue:
+    """A holder of an array ``value`` (a variable) that answers as that array: its shape, dtype, rank,
+    size, transpose, length, items and Python truth and number; hashed by identity, as it is mutable."""
+
+    shape = property(lambda self: self.value.shape)
+    dtype = property(lambda self: self.value.dtype)
+    ndim = property(lambda self: self.value.ndim)
+    size = property(lambda self: self.value.size)
+    T = property(lambda self: self.value.T)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def __float__(self):
+        return float(self.value)
+
+    def __int__(self):
+        return int(self.value)
+
+    def __bool__(self):
+        return bool(self.value)
+
+    def __hash__(self):
+        return id(self)
+
+
+class Variable(HeldValue):
     """A mutable array with a name.  Python operators and NumPy functions see its current value."""
 
     __array_priority__ = 100
@@ -39,30 +68,6 @@ class Variable:
         args = [unwrap(a) if a.__class__ is not list else [unwrap(v) for v in a] for a in args]
         kwargs = {k: unwrap(v) for k, v in kwargs.items()}
         return func(*args, **kwargs)
-
-    def __hash__(self):
-        return id(self)
-
-    shape = property(lambda self: self.value.shape)
-    dtype = property(lambda self: self.value.dtype)
-    ndim = property(lambda self: self.value.ndim)
-    size = property(lambda self: self.value.size)
-    T = property(lambda self: self.value.T)
-
-    def __len__(self):
-        return len(self.value)
-
-    def __float__(self):
-        return float(self.value)
-
-    def __int__(self):
-        return int(self.value)
-
-    def __bool__(self):
-        return bool(self.value)
-
-    def __iter__(self):
-        return iter(self.value)
 
     def numpy(self):
         return self.value.copy()

@@ -19,6 +19,7 @@ from ... import config
 from ..._dispatch import compile_function, install_operators
 from ...dtypes import canonical_dtype
 from ...dtypes import from_python as python_array
+from ...ops.variable import HeldValue
 
 ArrayImpl = type(jnp.zeros(()))
 _enable_x64 = jax.enable_x64
@@ -32,7 +33,7 @@ def x64_enabled():
     return _enable_x64.value
 
 
-class Variable:
+class Variable(HeldValue):
     """A named, trainable holder of a ``jax.Array``; every op and Python operator sees its ``value``."""
 
     __array_priority__ = 100
@@ -53,32 +54,8 @@ class Variable:
             return array.astype(dtype)
         return array.copy() if copy else array
 
-    shape = property(lambda self: self.value.shape)
-    dtype = property(lambda self: self.value.dtype)
-    ndim = property(lambda self: self.value.ndim)
-    size = property(lambda self: self.value.size)
-    T = property(lambda self: self.value.T)
-
-    def __len__(self):
-        return len(self.value)
-
-    def __iter__(self):
-        return iter(self.value)
-
-    def __float__(self):
-        return float(self.value)
-
-    def __int__(self):
-        return int(self.value)
-
     def __index__(self):
         return self.value.__index__()
-
-    def __bool__(self):
-        return bool(self.value)
-
-    def __hash__(self):
-        return id(self)
 
     def numpy(self):
         return np.array(self.value)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..._dispatch import OPS
+from ...ops.array_bodies import clip_op, moment_ops
 from ...ops.math import batch_dot_axes, check_axis, namespace
 from .arrays import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
 
@@ -90,23 +91,7 @@ def cumprod(x, axis=0):
     return _accumulate(jnp.cumprod, x, axis=check_axis("cumprod", axis, x.ndim))
 
 
-def _moment(reduce, func, x, axis, keepdims):
-    x = to_jax(x)
-    return cast(reduce(x, axis=check_axis(func, axis, x.ndim), keepdims=keepdims), x.dtype)
-
-
-def var(x, axis=None, keepdims=False):
-    return _moment(jnp.var, "var", x, axis, keepdims)
-
-
-def std(x, axis=None, keepdims=False):
-    return _moment(jnp.std, "std", x, axis, keepdims)
-
-
-def mean(x, axis=None, keepdims=False):
-    return _moment(jnp.mean, "mean", x, axis, keepdims)
-
-
+var, std, mean = moment_ops(jnp, to_jax, cast)
 
 
 @always_x64
@@ -151,44 +136,7 @@ def log(x):
     return jnp.log(to_jax(x))
 
 
-
-
-def _is_number(value):
-    cls = value.__class__
-    return cls is float or cls is int
-
-
-
-def _bound(value, like):
-    if _is_number(value):
-        return value
-    return cast(to_jax(value), like.dtype)
-
-
-def clip(x, min_value, max_value):
-    x = to_jax(x)
-    if _is_number(min_value) and _is_number(max_value) and max_value < min_value:
-        max_value = min_value
-    out = x
-    if max_value is not None:
-        out = jnp.minimum(out, _bound(max_value, x))
-    if min_value is not None:
-        out = jnp.maximum(out, _bound(min_value, x))
-    return cast(out, x.dtype)
-
-
-
-
-
-
-# ---------------------------------------------------------------------------------------------------
-# comparisons
-
-
-
-
-
-
+clip = clip_op(jnp, to_jax, cast)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 
+from ...ops.array_bodies import bias_add_op, logit_crossentropy_ops
 from ...ops.nn import noise_mask_shape
 from .arrays import cast, to_jax
 from .variables import key
@@ -52,25 +53,13 @@ def dropout(x, level, noise_shape=None, seed=None):
     return cast(jnp.where(keep, x * (1.0 / (1.0 - level)), 0), x.dtype)
 
 
-def bias_add(x, bias, data_format=None):
-    x, bias = to_jax(x), to_jax(bias)
-    if bias.ndim != 1 and bias.ndim != x.ndim - 1:
-        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.shape}; "
-                         f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
-    if data_format == "channels_first" and x.ndim > 2:
-        if bias.ndim == 1:
-            bias = bias.reshape((-1,) + (1,) * (x.ndim - 2))
-        else:
-            bias = bias.reshape((bias.shape[-1],) + bias.shape[:-1])
-    return x + cast(bias, x.dtype)  # bias is cast first, as TensorFlow's BiasAdd
+bias_add = bias_add_op(jnp, to_jax, cast)
 
 
 # --- crossentropies from logits (the ops under K.*_crossentropy(from_logits=True)) ------------------
 
 
-def _softmax_cross_entropy(target, output, axis=-1):
-    z = to_jax(output)
-    return -jnp.sum(cast(to_jax(target), z.dtype) * jax.nn.log_softmax(z, axis=axis), axis=axis)
+_softmax_cross_entropy, _sigmoid_cross_entropy = logit_crossentropy_ops(jnp, to_jax, cast, jax.nn.log_softmax)
 
 
 def _sparse_softmax_cross_entropy(target, output):
@@ -80,9 +69,3 @@ def _sparse_softmax_cross_entropy(target, output):
     log_probabilities = jax.nn.log_softmax(z, axis=-1)
     picked = jnp.take_along_axis(log_probabilities, jnp.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
     return cast(jnp.where(valid, -picked, 0), z.dtype)
-
-
-def _sigmoid_cross_entropy(target, output):
-    x = to_jax(output)
-    t = cast(to_jax(target), x.dtype)
-    return jnp.maximum(x, 0) - x * t + jnp.log1p(jnp.exp(-jnp.abs(x)))

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from ... import config
+from ...ops.array_bodies import filled_ops, keras_tensor_ops
 from .arrays import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
 
 
@@ -69,18 +70,7 @@ def is_tensor(x):
     return isinstance(x, (jax.Array, Variable))
 
 
-@unscoped
-def is_keras_tensor(x):
-    if not is_tensor(x):
-        raise ValueError(
-            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
-        )
-    return hasattr(x, "_keras_history")
-
-
-@unscoped
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+is_keras_tensor, is_placeholder = map(unscoped, keras_tensor_ops(is_tensor))
 
 
 def _static_shape(x, value):
@@ -120,24 +110,9 @@ def eval(x):
     return np.array(unwrap(x))
 
 
-def _filled(fill, shape, dtype, name):
-    array = fill(tuple(shape) if not isinstance(shape, int) else (shape,), dtype=jax_dtype(dtype))
-    if all(d for d in array.shape):
-        return Variable(array, _name(name, "variable"))
-    return array
-
-
-def zeros(shape, dtype=None, name=None):
-    return _filled(jnp.zeros, shape, dtype, name)
-
-
-def ones(shape, dtype=None, name=None):
-    return _filled(jnp.ones, shape, dtype, name)
-
-
-def eye(size, dtype=None, name=None):
-    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    return Variable(jnp.eye(int(rows), int(cols), dtype=jax_dtype(dtype)), _name(name, "variable"))
+zeros, ones, eye = filled_ops(lambda kind, shape, dtype: getattr(jnp, kind)(shape, dtype=jax_dtype(dtype)),
+                              lambda rows, cols, dtype: jnp.eye(rows, cols, dtype=jax_dtype(dtype)),
+                              lambda value, name: Variable(value, _name(name, "variable")))
 
 
 def zeros_like(x, dtype=None, name=None):

@@ -7,6 +7,7 @@ NumPy reference gives (see :mod:`.variable`), so only values are computed here.
 import numpy as np
 import pytensor.tensor as pt
 
+from ...ops.array_bodies import clip_op, moment_ops
 from ...ops.math import batch_dot_axes, check_axis
 from .variable import as_type, is_graph, is_number, to_pt
 
@@ -15,14 +16,17 @@ def _axis(func, axis, x):
     return check_axis(func, axis, x.ndim)
 
 
-def max(x, axis=None, keepdims=False):
-    x = to_pt(x)
-    return pt.max(x, axis=_axis("max", axis, x), keepdims=keepdims)
+def _reduction(func, reduce):
+    def impl(x, axis=None, keepdims=False):
+        x = to_pt(x)
+        return reduce(x, axis=_axis(func, axis, x), keepdims=keepdims)
+
+    impl.__name__ = func
+    return impl
 
 
-def min(x, axis=None, keepdims=False):
-    x = to_pt(x)
-    return pt.min(x, axis=_axis("min", axis, x), keepdims=keepdims)
+max, min = _reduction("max", pt.max), _reduction("min", pt.min)
+any, all = _reduction("any", pt.any), _reduction("all", pt.all)
 
 
 def _accumulate(reduce, func, x, axis, keepdims=None):
@@ -52,32 +56,8 @@ def cumprod(x, axis=0):
     return _accumulate(pt.cumprod, "cumprod", x, axis)
 
 
-def _moment(reduce, func, x, axis, keepdims):
-    x = to_pt(x)
-    return as_type(reduce(x, axis=_axis(func, axis, x), keepdims=keepdims), x.dtype)
-
-
-def var(x, axis=None, keepdims=False):
-    return _moment(pt.var, "var", x, axis, keepdims)
-
-
-def std(x, axis=None, keepdims=False):
-    # sqrt of var: pt.std's gradient at a constant input is NaN, like the engines' own
-    return _moment(pt.std, "std", x, axis, keepdims)
-
-
-def mean(x, axis=None, keepdims=False):
-    return _moment(pt.mean, "mean", x, axis, keepdims)
-
-
-def any(x, axis=None, keepdims=False):
-    x = to_pt(x)
-    return pt.any(x, axis=_axis("any", axis, x), keepdims=keepdims)
-
-
-def all(x, axis=None, keepdims=False):
-    x = to_pt(x)
-    return pt.all(x, axis=_axis("all", axis, x), keepdims=keepdims)
+# std is pt.std (sqrt of var): its gradient at a constant input is NaN, like the engines' own
+var, std, mean = moment_ops(pt, to_pt, as_type)
 
 
 def argmax(x, axis=-1):
@@ -102,36 +82,27 @@ def logsumexp(x, axis=None, keepdims=False):
     return as_type(out, x.dtype)
 
 
-def square(x):
-    return pt.sqr(to_pt(x))
+def _unary(name, fn):
+    def impl(x):
+        return fn(to_pt(x))
+
+    impl.__name__ = name
+    return impl
 
 
-def abs(x):
-    return pt.abs(to_pt(x))
-
-
-def sqrt(x):
+def _sqrt(x):
     # sqrt(max(x, 0)) whose gradient is 0, not inf/NaN, where x <= 0
-    x = to_pt(x)
     positive = pt.gt(x, 0)
     return pt.switch(positive, pt.sqrt(pt.switch(positive, x, 1)), pt.maximum(x, 0))
 
 
-def exp(x):
-    return pt.exp(to_pt(x))
-
-
-def log(x):
-    return pt.log(to_pt(x))
-
-
-def round(x):
-    x = to_pt(x)
+def _round(x):
     return pt.round(x, mode="half_to_even") if x.dtype.startswith("float") else x
 
 
-def sign(x):
-    return pt.sign(to_pt(x))
+square, abs, sqrt = _unary("square", pt.sqr), _unary("abs", pt.abs), _unary("sqrt", _sqrt)
+exp, log, round, sign = _unary("exp", pt.exp), _unary("log", pt.log), _unary("round", _round), _unary("sign", pt.sign)
+sin, cos = _unary("sin", pt.sin), _unary("cos", pt.cos)
 
 
 def _operands(x, y):
@@ -154,30 +125,7 @@ def pow(x, a):
     return pt.pow(base, exponent)
 
 
-def _bound(value, like):
-    if is_number(value):
-        return value
-    return as_type(to_pt(value), like.dtype)
-
-
-def clip(x, min_value, max_value):
-    x = to_pt(x)
-    if is_number(min_value) and is_number(max_value) and max_value < min_value:
-        max_value = min_value
-    out = x
-    if max_value is not None:
-        out = pt.minimum(out, _bound(max_value, x))
-    if min_value is not None:
-        out = pt.maximum(out, _bound(min_value, x))
-    return as_type(out, x.dtype)
-
-
-def sin(x):
-    return pt.sin(to_pt(x))
-
-
-def cos(x):
-    return pt.cos(to_pt(x))
+clip = clip_op(pt, to_pt, as_type)
 
 
 def _binary(name, fn):

@@ -3,6 +3,7 @@
 import pytensor.tensor as pt
 from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
 
+from ...ops.array_bodies import bias_add_op, logit_crossentropy_ops
 from .reference_op import reference_op
 from .variable import as_type, is_graph, to_pt
 
@@ -53,22 +54,10 @@ def tanh(x):
     return pt.tanh(to_pt(x))
 
 
-def bias_add(x, bias, data_format=None):
-    x, bias = to_pt(x), to_pt(bias)
-    if bias.ndim != 1 and bias.ndim != x.ndim - 1:
-        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.type.shape}; "
-                         f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
-    if data_format == "channels_first" and x.ndim > 2:
-        if bias.ndim == 1:
-            bias = bias.dimshuffle([0] + ["x"] * (x.ndim - 2))
-        else:
-            bias = bias.reshape([bias.shape[-1]] + [bias.shape[i] for i in range(bias.ndim - 1)], ndim=bias.ndim)
-    return as_type(x + bias, x.dtype)
+bias_add = bias_add_op(pt, to_pt, as_type, lambda tensor: tensor.type.shape)
 
 
-def _softmax_cross_entropy(target, output, axis=-1):
-    z = to_pt(output)
-    return -pt.sum(as_type(to_pt(target), z.dtype) * _log_softmax(z, axis=axis), axis=axis)
+_softmax_cross_entropy, _sigmoid_cross_entropy = logit_crossentropy_ops(pt, to_pt, as_type, _log_softmax)
 
 
 def _sparse_softmax_cross_entropy(target, output):
@@ -79,9 +68,3 @@ def _sparse_softmax_cross_entropy(target, output):
     log_probabilities = _log_softmax(z, axis=-1)
     picked = pt.take_along_axis(log_probabilities, pt.switch(valid, ids, 0)[..., None], axis=-1)[..., 0]
     return as_type(pt.switch(valid, -picked, 0), z.dtype)
-
-
-def _sigmoid_cross_entropy(target, output):
-    x = to_pt(output)
-    t = as_type(to_pt(target), x.dtype)
-    return pt.maximum(x, 0) - x * t + pt.log1p(pt.exp(-pt.abs(x)))

@@ -11,6 +11,7 @@ import pytensor.tensor as pt
 from ... import config
 from ..._dispatch import OPS
 from ...dtypes import canonical_dtype, numpy_dtype
+from ...ops.array_bodies import keras_tensor_ops
 from .variable import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
 
 
@@ -53,14 +54,8 @@ def is_tensor(x):
     return is_graph(x)
 
 
-def is_keras_tensor(x):
-    if not (isinstance(x, np.ndarray) or is_graph(x)):
-        raise ValueError(f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable")
-    return hasattr(x, "_keras_history")
-
-
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+# A NumPy array is accepted here, though not a tensor.
+is_keras_tensor, is_placeholder = keras_tensor_ops(lambda x: isinstance(x, np.ndarray) or is_graph(x))
 
 
 def is_sparse(tensor):

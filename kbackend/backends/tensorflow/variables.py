@@ -10,6 +10,7 @@ from ... import config
 from ..._dispatch import install_operators
 from ...dtypes import NAMES, canonical_dtype, numpy_dtype
 from ...dtypes import from_python as python_array
+from ...ops.array_bodies import filled_ops, keras_tensor_ops
 
 #: Values every tf op accepts as they are (variables read themselves).
 TENSORS = (tf.Tensor, tf.Variable)
@@ -149,16 +150,7 @@ def is_tensor(x):
     return isinstance(x, (tf.Tensor, tf.Variable, tf.SparseTensor))
 
 
-def is_keras_tensor(x):
-    if not is_tensor(x):
-        raise ValueError(
-            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
-        )
-    return hasattr(x, "_keras_history")
-
-
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
 def shape(x):
@@ -203,27 +195,10 @@ def eval(x):
         return np.asarray(x)
 
 
-def _filled(fill, shape, dtype, name):
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    value = fill(shape, DTYPES[dtype])
-    # A variable for a static, non-empty shape, as Keras 2; a tensor when entries are tensors
-    # (``K.shape(x)[0]``), which may be graph tensors inside a function.
-    if all(isinstance(d, (int, np.integer)) and d for d in shape):
-        return Variable(value, name=uid_name(name, "variable"))
-    return value
-
-
-def zeros(shape, dtype=None, name=None):
-    return _filled(tf.zeros, shape, dtype, name)
-
-
-def ones(shape, dtype=None, name=None):
-    return _filled(tf.ones, shape, dtype, name)
-
-
-def eye(size, dtype=None, name=None):
-    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    return Variable(tf.eye(int(rows), int(cols), dtype=DTYPES[dtype]), name=uid_name(name, "variable"))
+# Shape entries may be tensors (``K.shape(x)[0]``), graph tensors inside a function: kept as given.
+zeros, ones, eye = filled_ops(lambda kind, shape, dtype: getattr(tf, kind)(shape, DTYPES[dtype]),
+                              lambda rows, cols, dtype: tf.eye(rows, cols, dtype=DTYPES[dtype]),
+                              lambda value, name: Variable(value, name=uid_name(name, "variable")), dims=tuple)
 
 
 def zeros_like(x, dtype=None, name=None):

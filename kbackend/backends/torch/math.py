@@ -45,21 +45,35 @@ def _bad_axis(func, axis, x):
     check_axis(func, axis, x.dim())
 
 
+def _reduced(func, reduce, x, axis, *args, **kwargs):
+    """``reduce(x, axis, ...)``; an ``axis`` torch refuses raises the reference's error instead."""
+    try:
+        return reduce(x, axis, *args, **kwargs)
+    except (IndexError, RuntimeError):
+        _bad_axis(func, axis, x)
+        raise
+
+
+def _reduction_input(x, axis, keepdims, bool_as=None):
+    """``x`` as a tensor (a bool one as ``bool_as`` when given) with ``axis`` and ``keepdims``, where
+    ``axis=()`` reduces over a new unit axis (see :func:`_no_axis`)."""
+    if x.__class__ is not Tensor:
+        x = to_tensor(x)
+    if bool_as is not None and x.dtype is torch.bool:
+        x = x.to(bool_as)
+    if axis == ():
+        return _no_axis(x), 0, False
+    return x, axis, keepdims
+
+
 # ---------------------------------------------------------------------------------------------------
 # reductions
 
 
 def _extremum(func, reduce):
     def impl(x, axis=None, keepdims=False):
-        if x.__class__ is not Tensor:
-            x = to_tensor(x)
-        if axis == ():
-            return reduce(_no_axis(x), 0, False)
-        try:
-            return reduce(x, () if axis is None else axis, keepdims)
-        except (IndexError, RuntimeError):
-            _bad_axis(func, axis, x)
-            raise
+        x, axis, keepdims = _reduction_input(x, axis, keepdims)
+        return _reduced(func, reduce, x, () if axis is None else axis, keepdims)
 
     impl.__name__ = func
     return impl
@@ -69,36 +83,25 @@ max = _extremum("max", torch.amax)
 min = _extremum("min", torch.amin)
 
 
+def _sum(x, axis, keepdims):
+    if x.is_floating_point() or x.dtype is torch.bool:
+        return torch.sum(x, axis, keepdims)
+    return torch.sum(x, axis, keepdims, dtype=x.dtype)
+
+
 def sum(x, axis=None, keepdims=False):
-    if x.__class__ is not Tensor:
-        x = to_tensor(x)
-    if axis == ():
-        return sum(_no_axis(x), 0, False)
-    try:
-        if x.is_floating_point() or x.dtype is torch.bool:
-            return torch.sum(x, axis, keepdims)
-        return torch.sum(x, axis, keepdims, dtype=x.dtype)
-    except (IndexError, RuntimeError):
-        _bad_axis("sum", axis, x)
-        raise
+    return _reduced("sum", _sum, *_reduction_input(x, axis, keepdims))
 
 
 def prod(x, axis=None, keepdims=False):
-    if x.__class__ is not Tensor:
-        x = to_tensor(x)
-    if x.dtype is torch.bool:
-        x = x.to(torch.int64)
+    x = _reduction_input(x, None, keepdims, torch.int64)[0]
     dtype = x.dtype
     if axis is None:
         out = torch.prod(x, dtype=dtype)
         if keepdims:
             out = out.reshape((1,) * x.dim())
     elif axis.__class__ is int:
-        try:
-            out = torch.prod(x, axis, keepdim=keepdims, dtype=dtype)
-        except (IndexError, RuntimeError):
-            _bad_axis("prod", axis, x)
-            raise
+        out = _reduced("prod", torch.prod, x, axis, keepdim=keepdims, dtype=dtype)
     else:
         axes = check_axis("prod", axis, x.dim())
         out = x
@@ -111,15 +114,8 @@ def prod(x, axis=None, keepdims=False):
 
 def _cumulative(func, accumulate):
     def impl(x, axis=0):
-        if x.__class__ is not Tensor:
-            x = to_tensor(x)
-        if x.dtype is torch.bool:
-            x = x.to(torch.int64)
-        try:
-            return accumulate(x, axis, dtype=x.dtype)
-        except (IndexError, RuntimeError):
-            _bad_axis(func, axis, x)
-            raise
+        x = _reduction_input(x, None, False, torch.int64)[0]
+        return _reduced(func, accumulate, x, axis, dtype=x.dtype)
 
     impl.__name__ = func
     return impl
@@ -131,15 +127,7 @@ cumprod = _cumulative("cumprod", torch.cumprod)
 
 def _moment(func, reduce):
     def impl(x, axis=None, keepdims=False):
-        if x.__class__ is not Tensor:
-            x = to_tensor(x)
-        if axis == ():
-            x, axis, keepdims = _no_axis(x), 0, False
-        try:
-            return reduce(x, axis, keepdims)
-        except (IndexError, RuntimeError):
-            _bad_axis(func, axis, x)
-            raise
+        return _reduced(func, reduce, *_reduction_input(x, axis, keepdims))
 
     impl.__name__ = func
     return impl
@@ -147,33 +135,15 @@ def _moment(func, reduce):
 
 var = _moment("var", lambda x, axis, keepdims: torch.var(x, dim=axis, correction=0, keepdim=keepdims))
 std = _moment("std", lambda x, axis, keepdims: torch.std(x, dim=axis, correction=0, keepdim=keepdims))
-
-
-def mean(x, axis=None, keepdims=False):
-    if x.__class__ is not Tensor:
-        x = to_tensor(x)
-    if axis == ():
-        x, axis, keepdims = _no_axis(x), 0, False
-    try:
-        return torch.mean(x, axis, keepdims)
-    except (IndexError, RuntimeError):
-        _bad_axis("mean", axis, x)
-        raise
+mean = _moment("mean", torch.mean)
 
 
 def _logical(func, reduce):
     def impl(x, axis=None, keepdims=False):
-        if x.__class__ is not Tensor:
-            x = to_tensor(x)
+        x = x if x.__class__ is Tensor else to_tensor(x)
         if x.dtype is torch.uint8:
             x = x.to(torch.bool)  # torch's any/all keep uint8 for uint8 inputs
-        if axis == ():
-            x, axis, keepdims = _no_axis(x), 0, False
-        try:
-            return reduce(x, axis, keepdims)
-        except (IndexError, RuntimeError):
-            _bad_axis(func, axis, x)
-            raise
+        return _reduced(func, reduce, *_reduction_input(x, axis, keepdims))
 
     impl.__name__ = func
     return impl
@@ -185,15 +155,7 @@ all = _logical("all", torch.all)
 
 def _arg(func, reduce):
     def impl(x, axis=-1):
-        if x.__class__ is not Tensor:
-            x = to_tensor(x)
-        if x.dtype is torch.bool:
-            x = x.to(torch.uint8)
-        try:
-            return reduce(x, axis)
-        except (IndexError, RuntimeError):
-            _bad_axis(func, axis, x)
-            raise
+        return _reduced(func, reduce, _reduction_input(x, None, False, torch.uint8)[0], axis)
 
     impl.__name__ = func
     return impl
@@ -203,17 +165,12 @@ argmax = _arg("argmax", torch.argmax)
 argmin = _arg("argmin", torch.argmin)
 
 
+def _logsumexp(x, axis, keepdims):
+    return torch.logsumexp(x, dim=tuple(range(x.dim())) if axis is None else axis, keepdim=keepdims)
+
+
 def logsumexp(x, axis=None, keepdims=False):
-    if x.__class__ is not Tensor:
-        x = to_tensor(x)
-    if axis == ():
-        x, axis, keepdims = _no_axis(x), 0, False
-    dims = tuple(range(x.dim())) if axis is None else axis
-    try:
-        return torch.logsumexp(x, dim=dims, keepdim=keepdims)
-    except (IndexError, RuntimeError):
-        _bad_axis("logsumexp", axis, x)
-        raise
+    return _reduced("logsumexp", _logsumexp, *_reduction_input(x, axis, keepdims))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -273,40 +230,37 @@ def clip(x, min_value, max_value):
     return out if out.dtype is x.dtype else out.to(x.dtype)
 
 
-def _extreme(func, fn, clamp):
-    """maximum / minimum; a Python number bound goes to torch's clamp, which takes it as it is."""
+def _binary(func, fn, tensor_number, number_tensor, takes_number=lambda tensor: True):
+    """A binary op: two tensors go to ``fn``; a tensor and a Python number that ``takes_number(tensor)``
+    allows go to ``tensor_number(tensor, number)``, or ``number_tensor(tensor, number)`` when the number
+    comes first, which take the number as it is; anything else goes to ``fn`` as tensors."""
 
     def impl(x, y):
         if x.__class__ is Tensor:
             if y.__class__ is Tensor:
                 return fn(x, y)
-            if _is_number(y) and x.dtype is not torch.bool:  # torch has no bool clamp
-                return clamp(x, y)
-        elif y.__class__ is Tensor and _is_number(x) and y.dtype is not torch.bool:
-            return clamp(y, x)
+            if _is_number(y) and takes_number(x):
+                return tensor_number(x, y)
+        elif y.__class__ is Tensor and _is_number(x) and takes_number(y):
+            return number_tensor(y, x)
         return fn(*_operands(x, y))
 
     impl.__name__ = func
     return impl
 
 
-maximum = _extreme("maximum", torch.maximum, torch.clamp_min)
-minimum = _extreme("minimum", torch.minimum, torch.clamp_max)
+def _not_bool(tensor):
+    return tensor.dtype is not torch.bool  # torch has no bool clamp
+
+
+# maximum / minimum: a Python number bound goes to torch's clamp.
+maximum = _binary("maximum", torch.maximum, torch.clamp_min, torch.clamp_min, _not_bool)
+minimum = _binary("minimum", torch.minimum, torch.clamp_max, torch.clamp_max, _not_bool)
 
 
 def _comparison(func, fn, mirrored):
     """A comparison; a Python number is passed to torch as it is (the result is bool either way)."""
-
-    def impl(x, y):
-        if x.__class__ is Tensor:
-            if y.__class__ is Tensor or _is_number(y):
-                return fn(x, y)
-        elif y.__class__ is Tensor and _is_number(x):
-            return mirrored(y, x)
-        return fn(*_operands(x, y))
-
-    impl.__name__ = func
-    return impl
+    return _binary(func, fn, fn, mirrored)
 
 
 equal = _comparison("equal", torch.eq, torch.eq)

@@ -10,6 +10,7 @@ import torch
 
 from ... import config
 from ...dtypes import canonical_dtype, from_python, numpy_dtype
+from ...ops.array_bodies import filled_ops, keras_tensor_ops
 
 Tensor = torch.Tensor
 
@@ -187,16 +188,7 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
-def is_keras_tensor(x):
-    if not isinstance(x, Tensor):
-        raise ValueError(
-            f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
-        )
-    return hasattr(x, "_keras_history")
-
-
-def is_placeholder(x):
-    return bool(getattr(x, "_is_placeholder", False))
+is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
 def shape(x):
@@ -226,25 +218,9 @@ def eval(x):
     return np.asarray(x)
 
 
-def _filled(fill, shape, dtype, name):
-    shape = (shape,) if isinstance(shape, int) else tuple(int(d) for d in shape)
-    tensor = fill(shape, dtype=DTYPES[dtype])
-    if all(shape):
-        return Variable(tensor, _name(name, "variable"))
-    return tensor
-
-
-def zeros(shape, dtype=None, name=None):
-    return _filled(torch.zeros, shape, dtype, name)
-
-
-def ones(shape, dtype=None, name=None):
-    return _filled(torch.ones, shape, dtype, name)
-
-
-def eye(size, dtype=None, name=None):
-    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    return Variable(torch.eye(int(rows), int(cols), dtype=DTYPES[dtype]), _name(name, "variable"))
+zeros, ones, eye = filled_ops(lambda kind, shape, dtype: getattr(torch, kind)(shape, dtype=DTYPES[dtype]),
+                              lambda rows, cols, dtype: torch.eye(rows, cols, dtype=DTYPES[dtype]),
+                              lambda value, name: Variable(value, _name(name, "variable")))
 
 
 def zeros_like(x, dtype=None, name=None):
