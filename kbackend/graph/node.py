@@ -107,7 +107,21 @@ class SymbolicTensor:
     """A tensor known only by shape and dtype until :func:`kbackend.function` evaluates it."""
 
     __array_priority__ = 1000
-    __array_ufunc__ = None  # NumPy operators defer to ours
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        """An array operator meeting a symbolic tensor is recorded (``array * tensor``).  In place,
+        ``array *= tensor`` cannot store a graph value in the array: it gives the recorded product, and
+        Python binds the name to it, as ``tensor *= tensor`` does on every engine (Keras 2's recurrent
+        cells multiply an eager state by a dropout mask of the learning phase this way)."""
+        names = _UFUNC_OPERATORS.get(ufunc.__name__)
+        if method != "__call__" or names is None or kwargs or len(inputs) != len(names) and len(names) == 2:
+            return NotImplemented
+        if len(inputs) == 1:
+            return getattr(self, names[0])()
+        left, right = inputs
+        if left is self:
+            return getattr(self, names[0])(right)
+        return getattr(self, names[1])(left)
 
     def __init__(self, shape, dtype, node=None, index=None, name=None):
         self.shape = tuple(shape)
@@ -144,6 +158,19 @@ class SymbolicTensor:
 
 
 install_operators(SymbolicTensor)  # every operator records a node
+
+#: NumPy's operator ufuncs → (the tensor's method when it is the left operand, when it is the right).
+_UFUNC_OPERATORS = {
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"), "multiply": ("__mul__", "__rmul__"),
+    "divide": ("__truediv__", "__rtruediv__"), "true_divide": ("__truediv__", "__rtruediv__"),
+    "floor_divide": ("__floordiv__", "__rfloordiv__"), "remainder": ("__mod__", "__rmod__"),
+    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+    "bitwise_and": ("__and__", "__rand__"), "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"),
+    "less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
+    "greater_equal": ("__ge__", "__le__"),
+    "negative": ("__neg__",), "positive": ("__pos__",), "absolute": ("__abs__",), "invert": ("__invert__",),
+}
 
 
 def is_symbolic(value):

@@ -256,28 +256,91 @@ def _local(func, n, inputs, kernel, kernel_size, strides, output_shape, data_for
 # the checks the ops declare (each takes its op's parameters)
 
 
+#: Entries a remembered check keeps before it forgets them all (a model has a few dozen shapes).
+_REMEMBERED = 512
+
+
+def remembered(tensors):
+    """Decorator: the check runs once per pattern of arguments it passed.
+
+    A check reads only the shapes of its first ``tensors`` arguments and the canonical values of the
+    others (ints, strings, tuples), so the pattern (those shapes, the other arguments) decides it; a
+    training loop calls ``conv2d`` on the same shapes every step, and the second call costs a lookup
+    instead of the ~2 µs of the checks.  Only tuple shapes (NumPy, torch, JAX, a static graph tensor)
+    and hashable arguments are remembered; anything else (a TensorShape, a tensor ``output_shape``) is
+    checked every time.  A check that raises remembers nothing.
+    """
+
+    if tensors not in (1, 2, 3):
+        raise ValueError(f"remembered: argument `tensors` got {tensors!r}; expected 1, 2 or 3")
+
+    def decorate(check):
+        passed = set()
+
+        def remembered_check(*args):
+            try:
+                # Written out per count: a generator here would cost as much as the lookup saves.
+                if tensors == 2:
+                    key = (args[0].shape, args[1].shape, args[2:])
+                elif tensors == 1:
+                    key = (args[0].shape, args[1:])
+                else:
+                    key = (args[0].shape, args[1].shape, args[2].shape, args[3:])
+                if key in passed:
+                    return
+            except (AttributeError, TypeError):  # no shape, or an unhashable argument
+                key = None
+            check(*args)
+            if key is not None and all(isinstance(shape, tuple) for shape in key[:-1]) and _plain(key[-1]):
+                if len(passed) >= _REMEMBERED:
+                    passed.clear()
+                passed.add(key)
+
+        remembered_check.__name__ = remembered_check.__qualname__ = check.__name__
+        remembered_check.__doc__ = check.__doc__
+        remembered_check.__wrapped__ = check
+        return remembered_check
+
+    return decorate
+
+
+def _plain(value):
+    """Ints, strings, None and tuples of them: values whose equality is their meaning (a tensor hashes
+    by identity, and a new tensor may reuse a freed one's id)."""
+    if value is None or value.__class__ in (int, str, bool):
+        return True
+    return value.__class__ is tuple and all(_plain(v) for v in value)
+
+
+
+@remembered(2)
 def conv1d(x, kernel, strides, padding, data_format, dilation_rate):
     _convolution("conv1d", 1, x, kernel, strides, padding, data_format, dilation_rate)
 
 
+@remembered(2)
 def conv2d(x, kernel, strides, padding, data_format, dilation_rate):
     _convolution("conv2d", 2, x, kernel, strides, padding, data_format, dilation_rate)
 
 
+@remembered(2)
 def conv3d(x, kernel, strides, padding, data_format, dilation_rate):
     _convolution("conv3d", 3, x, kernel, strides, padding, data_format, dilation_rate)
 
 
+@remembered(3)
 def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format, dilation_rate):
     _separable("separable_conv1d", 1, x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
                dilation_rate)
 
 
+@remembered(3)
 def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format, dilation_rate):
     _separable("separable_conv2d", 2, x, depthwise_kernel, pointwise_kernel, strides, padding, data_format,
                dilation_rate)
 
 
+@remembered(2)
 def depthwise_conv2d(x, depthwise_kernel, strides, padding, data_format, dilation_rate):
     x_shape, (d_shape,) = _shapes("depthwise_conv2d", 2, x, [("depthwise_kernel", depthwise_kernel)])
     check_strided_dilation("depthwise_conv2d", strides, dilation_rate)
@@ -285,25 +348,31 @@ def depthwise_conv2d(x, depthwise_kernel, strides, padding, data_format, dilatio
         _depthwise("depthwise_conv2d", 2, x_shape, d_shape, strides, padding, data_format, dilation_rate)
 
 
+@remembered(2)
 def conv2d_transpose(x, kernel, output_shape, strides, padding, data_format, dilation_rate):
     _transpose("conv2d_transpose", 2, x, kernel, output_shape, strides, padding, data_format, dilation_rate)
 
 
+@remembered(2)
 def conv3d_transpose(x, kernel, output_shape, strides, padding, data_format):
     _transpose("conv3d_transpose", 3, x, kernel, output_shape, strides, padding, data_format, (1, 1, 1))
 
 
+@remembered(1)
 def pool2d(x, pool_size, strides, padding, data_format, pool_mode):
     _pool("pool2d", 2, x, pool_size, strides, padding, data_format)
 
 
+@remembered(1)
 def pool3d(x, pool_size, strides, padding, data_format, pool_mode):
     _pool("pool3d", 3, x, pool_size, strides, padding, data_format)
 
 
+@remembered(2)
 def local_conv1d(inputs, kernel, kernel_size, strides, data_format):
     _local("local_conv1d", 1, inputs, kernel, kernel_size, strides, None, data_format)
 
 
+@remembered(2)
 def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format):
     _local("local_conv2d", 2, inputs, kernel, kernel_size, strides, output_shape, data_format)
