@@ -453,13 +453,14 @@ class OpSpec:
     """What is known about one K function: its declaration and how to call it."""
 
     __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "policy",
-                 "public", "check")
+                 "public", "check", "shape_rule")
 
     def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, policy=(),
-                 check=None):
+                 check=None, shape_rule=None):
         self.name = name
         self.policy = policy
         self.check = check
+        self.shape_rule = shape_rule
         self.reference = reference
         self.signature = signature
         self.canonicalisers = canonicalisers
@@ -619,7 +620,8 @@ TENSOR_PARAMS = frozenset(
 
 
 def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, policy: Any = (),
-       check: Optional[Callable[..., Any]] = None, **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
+       check: Optional[Callable[..., Any]] = None, shape_rule: Optional[Callable[..., Any]] = None,
+       **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
     ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
@@ -629,9 +631,15 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
     reference body nor an engine restates them.
     ``policy`` names the op's dtype categories (:data:`kbackend.dtypes.POLICY`), applied by the generated
     function before the backend runs (see :func:`promote_pair`, :func:`real`, :func:`half_name`).
+    ``shape_rule``, called like ``check`` on arguments whose tensors are symbolic (a ``shape`` tuple with
+    None for unknown dims, a ``dtype`` name), returns the output shape, which a graph records without
+    running the op; the output dtype follows from ``policy`` (:func:`kbackend.dtypes.result_dtype`).  The rule raises ``ValueError`` or ``TypeError``
+    for arguments it does not decide; the graph then runs the reference on stand-ins, as for an op
+    without a rule.
     """
     if fn is None:
-        return lambda f: op(f, composite=composite, policy=policy, check=check, **canonicalisers)
+        return lambda f: op(f, composite=composite, policy=policy, check=check, shape_rule=shape_rule,
+                            **canonicalisers)
     policy = (policy,) if isinstance(policy, str) else tuple(policy)
     unknown_policy = set(policy) - set(POLICY)
     if unknown_policy:
@@ -654,7 +662,7 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
     if unknown:
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
-    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check)
+    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check, shape_rule)
     fn.__doc__ = with_raises(with_args(fn.__doc__, spec), raises_lines(spec))
     spec.public = _generate(spec)
     OPS[spec.name] = spec

@@ -5,7 +5,7 @@ accepts strings, NumPy dtypes and scalar types, Python types and engine dtype ob
 ``str()`` ends in a known name, e.g. ``torch.float32``), and caches the answer so the hot path is a dict hit.
 """
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -111,6 +111,34 @@ def promote(a: str, b: str) -> str:
 
 
 _PROMOTED: Dict[Tuple[str, str], str] = {}
+
+
+def result_dtype(policy: Sequence[str], operands: Sequence[str]) -> Optional[str]:
+    """The dtype name of an op's result by its declared ``policy`` (see :data:`POLICY`), from the dtype
+    names of its tensor operands in signature order, as the op receives them (the policy's casts done).
+
+    ``bool`` and ``int64`` ops return that dtype; ``promote`` ops the promotion of their operands;
+    ``same`` and ``real`` ops their first operand's dtype (an accumulating ``same`` op counts bools in
+    int64, as NumPy's sums); an op that declares neither keeps its operands' dtype when they share one.
+    None when the policy does not decide it (the op's body does).
+
+    >>> result_dtype(('promote',), ('float32', 'float64')), result_dtype(('same', 'accumulate-half'), ('bool',))
+    ('float64', 'int64')
+    """
+    if "bool" in policy:
+        return "bool"
+    if "int64" in policy:
+        return "int64"
+    if not operands:
+        return None
+    first = operands[0]
+    if "promote" in policy:
+        for name in operands[1:]:
+            first = promote(first, name)
+        return first
+    if "same" in policy or "real" in policy:
+        return "int64" if first == "bool" and "accumulate-half" in policy else first
+    return first if all(name == first for name in operands) else None
 
 
 def from_python(x: Any) -> np.ndarray:

@@ -34,7 +34,7 @@ FLOORS = (
 )
 
 #: Inside the symbolic layer, the same rule between its modules, bottom first.
-GRAPH_FLOORS = ("node", "program", "vjp", "vjp_conv", "runners", "function", "tensor", "api", "__init__")
+GRAPH_FLOORS = ("node", "shapes", "program", "vjp", "vjp_conv", "runners", "function", "tensor", "api", "__init__")
 
 #: Modules that are floors of their own although their names start with an underscore.
 PUBLIC_FLOORS = {"kbackend._dispatch"}

@@ -2,8 +2,9 @@
 
 Every op called with a symbolic argument lands in :func:`record` (the one branch in the dispatcher):
 composite ops run their K-call bodies on the symbolic values, so they decompose into primitive nodes;
-primitive ops become nodes whose output shape and dtype come from running the NumPy reference on
-stand-in arrays — the same code that computes eager results, so the two cannot disagree.
+primitive ops become nodes whose output shape and dtype come from the op's declared shape rule
+(:mod:`.shapes`) or else from running the NumPy reference on stand-in arrays — the same code that
+computes eager results, so the two cannot disagree.
 """
 
 import contextlib
@@ -18,6 +19,7 @@ from .function import evaluate
 from .node import (Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
 from .program import compile_program, replay, seed_streams, topological
+from .shapes import declared, fill_stand_ins
 from .vjp import BackwardPlan
 
 
@@ -76,6 +78,7 @@ def _is_engine_tensor(value, backend):
 
 
 def _run_reference(fn, kwargs, probe, backend):
+    fill_stand_ins(kwargs, probe, backend)
     concrete = {k: map_structure(lambda v: _stand_in(v, probe, backend), v) for k, v in kwargs.items()}
     with symbolic.suspended(), backend_scope("numpy"), np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -230,10 +233,16 @@ def record(name, kwargs):
 def record_node(name, kwargs, reference, prefix=None):
     symbolic.build_here()  # a thread that records builds graphs: its ops on variables record from now on
     backend = active_backend()
-    meta, values = infer(reference, kwargs, backend)
+    meta = declared(name, kwargs, backend)  # the op's shape rule, when it has one that decides
+    if meta is None:
+        meta, values = infer(reference, kwargs, backend)
+        dynamic = len(values) > 1
+    else:
+        values, dynamic = {}, any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
     node.outputs = _outputs(node, meta)
-    dynamic = len(values) > 1
+    if not values:
+        node.outputs.dynamic = node.outputs.dynamic or dynamic
     for probe, value in values.items():
         _attach(node.outputs, value, probe, dynamic)
     return node.outputs

@@ -7,14 +7,7 @@ check (:mod:`.shape_rules`) has run before any of them.
 import numpy as np
 
 from .math import check_axis
-from .shape_rules import bilinear_taps, spatial_widths, temporal_widths
-
-
-def concat_axis(axis, rank):
-    """A concatenation axis counted from the end becomes non-negative (from the first part's rank)."""
-    if axis >= 0:
-        return axis
-    return axis % rank if rank else 0
+from .shape_rules import bilinear_taps, concat_axis, spatial_widths, temporal_widths
 
 
 def shape_ops(xp, asarray):

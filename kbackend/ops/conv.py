@@ -63,7 +63,8 @@ def _transpose_output_shape(rank):
     return canonical
 
 
-@op(check=rules.conv1d, strides=int_tuple(1), padding=causal_padding, dilation_rate=int_tuple(1))
+@op(check=rules.conv1d, shape_rule=rules.convolution_shape, strides=int_tuple(1), padding=causal_padding,
+    dilation_rate=int_tuple(1))
 def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
     """1-D convolution (cross-correlation) of ``x`` ``(batch, steps, in)`` with ``kernel`` ``(k, in, out)``.
 
@@ -90,7 +91,7 @@ def conv1d(x, kernel, strides=1, padding="valid", data_format=None, dilation_rat
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.separable_conv1d, strides=int_tuple(1), dilation_rate=int_tuple(1))
+@op(check=rules.separable_conv1d, shape_rule=rules.separable_shape, strides=int_tuple(1), dilation_rate=int_tuple(1))
 def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="valid", data_format=None,
                      dilation_rate=1):
     """1-D separable convolution: a depthwise convolution, then a pointwise (size-1) one.
@@ -117,7 +118,7 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding="
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.conv2d, strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.conv2d, shape_rule=rules.convolution_shape, strides=int_tuple(2), dilation_rate=int_tuple(2))
 def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
     """2-D convolution (cross-correlation) of ``x`` with ``kernel`` ``(kh, kw, in, out)``.
 
@@ -142,7 +143,7 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilatio
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.separable_conv2d, strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.separable_conv2d, shape_rule=rules.separable_shape, strides=int_tuple(2), dilation_rate=int_tuple(2))
 def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
     """2-D separable convolution: a depthwise convolution, then a pointwise (1×1) one.
@@ -171,8 +172,8 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.conv2d_transpose, output_shape=_transpose_output_shape(4), strides=int_tuple(2),
-    dilation_rate=int_tuple(2))
+@op(check=rules.conv2d_transpose, shape_rule=rules.transpose_shape, output_shape=_transpose_output_shape(4),
+    strides=int_tuple(2), dilation_rate=int_tuple(2))
 def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
     """2-D transposed convolution (the input gradient of :func:`conv2d`) to an explicit ``output_shape``.
@@ -204,7 +205,7 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding="valid", d
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.depthwise_conv2d, strides=int_tuple(2), dilation_rate=int_tuple(2))
+@op(check=rules.depthwise_conv2d, shape_rule=rules.depthwise_shape, strides=int_tuple(2), dilation_rate=int_tuple(2))
 def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_format=None,
                      dilation_rate=(1, 1)):
     """2-D depthwise convolution: each input channel convolved with its own ``multiplier`` filters.
@@ -230,7 +231,7 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding="valid", data_
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.conv3d, strides=int_tuple(3), dilation_rate=int_tuple(3))
+@op(check=rules.conv3d, shape_rule=rules.convolution_shape, strides=int_tuple(3), dilation_rate=int_tuple(3))
 def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):
     """3-D convolution (cross-correlation) of ``x`` with ``kernel`` ``(kd, kh, kw, in, out)``.
 
@@ -254,7 +255,8 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dila
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.conv3d_transpose, output_shape=_transpose_output_shape(5), strides=int_tuple(3))
+@op(check=rules.conv3d_transpose, shape_rule=rules.transpose_shape, output_shape=_transpose_output_shape(5),
+    strides=int_tuple(3))
 def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid", data_format=None):
     """3-D transposed convolution (the input gradient of :func:`conv3d`) to an explicit ``output_shape``.
 
@@ -282,7 +284,7 @@ def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding="valid"
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.pool2d, pool_size=_window(2), strides=int_tuple(2))
+@op(check=rules.pool2d, shape_rule=rules.pool_shape, pool_size=_window(2), strides=int_tuple(2))
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
     """2-D max or average pooling.  ``strides`` defaults to ``(1, 1)``, not to ``pool_size``.
 
@@ -307,7 +309,7 @@ def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool
     return kernels.from_channels_last(y, data_format, dtype)
 
 
-@op(check=rules.pool3d, pool_size=_window(3), strides=int_tuple(3))
+@op(check=rules.pool3d, shape_rule=rules.pool_shape, pool_size=_window(3), strides=int_tuple(3))
 def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
     """3-D max or average pooling.  ``strides`` defaults to ``(1, 1, 1)``, not to ``pool_size``.
 

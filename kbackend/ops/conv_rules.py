@@ -376,3 +376,60 @@ def local_conv1d(inputs, kernel, kernel_size, strides, data_format):
 @remembered(2)
 def local_conv2d(inputs, kernel, kernel_size, strides, output_shape, data_format):
     _local("local_conv2d", 2, inputs, kernel, kernel_size, strides, output_shape, data_format)
+
+
+# ---------------------------------------------------------------------------------------------------
+# output shapes (``shape_rule=`` in :func:`kbackend._dispatch.op`): each takes its op's parameters, after
+# the op's check passed, and raises for what it does not decide (see :mod:`.math_rules`)
+
+
+def _known_shape(value):
+    shape = static_shape(value)
+    if shape is None:
+        raise ValueError("a tensor of unknown rank")
+    return tuple(shape)
+
+
+def swept_shape(x_shape, window, strides, dilation, padding, data_format, channels):
+    """The full output shape of a window sweep over ``x_shape``: the batch, ``channels``, and each spatial
+    axis at :func:`output_length`."""
+    if None in window:
+        raise ValueError("a window of unknown size")
+    spatial = tuple(output_length(length, w, s, d, padding)
+                    for length, w, s, d in zip(spatial_of(x_shape, data_format), window, strides, dilation))
+    if data_format == "channels_first":
+        return (x_shape[0], channels) + spatial
+    return (x_shape[0],) + spatial + (channels,)
+
+
+def convolution_shape(x, kernel, strides, padding, data_format, dilation_rate):
+    """conv1d, conv2d, conv3d: ``kernel`` is ``(spatial..., in, out)``."""
+    x_shape, k_shape = _known_shape(x), _known_shape(kernel)
+    n = len(strides)
+    return swept_shape(x_shape, k_shape[:n], strides, dilation_rate, padding, data_format, k_shape[-1])
+
+
+def separable_shape(x, depthwise_kernel, pointwise_kernel, strides, padding, data_format, dilation_rate):
+    """separable_conv1d / 2d: the depthwise window, the pointwise kernel's output channels."""
+    x_shape, d_shape, p_shape = _known_shape(x), _known_shape(depthwise_kernel), _known_shape(pointwise_kernel)
+    n = len(strides)
+    return swept_shape(x_shape, d_shape[:n], strides, dilation_rate, padding, data_format, p_shape[-1])
+
+
+def depthwise_shape(x, depthwise_kernel, strides, padding, data_format, dilation_rate):
+    """depthwise_conv2d: ``in * multiplier`` output channels."""
+    x_shape, d_shape = _known_shape(x), _known_shape(depthwise_kernel)
+    channels = d_shape[2] * d_shape[3] if None not in d_shape[2:] else None
+    return swept_shape(x_shape, d_shape[:2], strides, dilation_rate, padding, data_format, channels)
+
+
+def pool_shape(x, pool_size, strides, padding, data_format, pool_mode):
+    """pool2d, pool3d: the channels of ``x``."""
+    x_shape = _known_shape(x)
+    n = len(strides)
+    return swept_shape(x_shape, pool_size, strides, (1,) * n, padding, data_format, channels_of(x_shape, data_format))
+
+
+def transpose_shape(x, kernel, output_shape, *_):
+    """conv2d_transpose, conv3d_transpose: ``output_shape`` with the batch of ``x``."""
+    return (_known_shape(x)[0],) + tuple(output_shape[1:])

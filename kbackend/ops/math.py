@@ -19,6 +19,8 @@ import numpy as np
 
 from .._dispatch import ArgError, axes, one_axis, op
 from ..dtypes import canonical_dtype, from_python, numpy_dtype, promote
+from . import math_rules as rules
+from .math_rules import batch_dot_axes, check_axis
 from .variable import Variable
 
 
@@ -70,36 +72,6 @@ def namespace(module, tensor, value, out):
                                  tensor=tensor, value=value, out=out)
 
 
-def check_axis(func, axis, ndim):
-    """Validate a canonical ``axis`` (None, int or tuple of ints) of op ``func`` against a rank.
-
-    Returns the axis with negative entries made non-negative; raises ``ValueError`` naming ``func``.
-
-    >>> check_axis('sum', (1, -1), 3)
-    (1, 2)
-    """
-    if axis is None:
-        return None
-    if axis.__class__ is int:
-        if -ndim <= axis < ndim:
-            return axis % ndim
-        raise ValueError(
-            f"{func}: argument `axis` got {axis!r}; expected an axis in [{-ndim}, {ndim}) "
-            f"for a tensor of rank {ndim}"
-        )
-    if not builtins.all(-ndim <= a < ndim for a in axis):
-        raise ValueError(
-            f"{func}: argument `axis` got {axis!r}; expected axes in [{-ndim}, {ndim}) "
-            f"for a tensor of rank {ndim}"
-        )
-    normal = tuple(a % ndim for a in axis)
-    if len(set(normal)) != len(normal):
-        raise ValueError(
-            f"{func}: argument `axis` got {axis!r}; expected distinct axes for a tensor of rank {ndim}"
-        )
-    return normal
-
-
 def _accumulate(method, x, **kwargs):
     """Run a ufunc method (``np.add.reduce``, ``np.multiply.accumulate``…) keeping an int ``x``'s dtype
     (NumPy would widen int32 to int64).  The ufunc methods are called directly: ``np.sum`` and friends
@@ -116,7 +88,7 @@ NUMPY = namespace(np, _tensor, _value, _out)
 # reductions
 
 
-@op(axis=axes, policy="same")
+@op(axis=axes, policy="same", shape_rule=rules.reduced("max"))
 def max(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the maximum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
@@ -130,7 +102,7 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
     return xp.out(xp.max(x, axis=check_axis("max", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes, policy="same")
+@op(axis=axes, policy="same", shape_rule=rules.reduced("min"))
 def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
@@ -142,7 +114,7 @@ def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     return xp.out(xp.min(x, axis=check_axis("min", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes, policy=("same", "accumulate-half"))
+@op(axis=axes, policy=("same", "accumulate-half"), shape_rule=rules.reduced("sum"))
 def sum(x, axis=None, keepdims=False):
     """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
 
@@ -155,7 +127,7 @@ def sum(x, axis=None, keepdims=False):
     return _accumulate(np.add.reduce, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
 
 
-@op(axis=axes, policy=("same", "accumulate-half"))
+@op(axis=axes, policy=("same", "accumulate-half"), shape_rule=rules.reduced("prod"))
 def prod(x, axis=None, keepdims=False):
     """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
 
@@ -167,7 +139,7 @@ def prod(x, axis=None, keepdims=False):
     return _accumulate(np.multiply.reduce, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
 
 
-@op(axis=one_axis, policy=("same", "accumulate-half"))
+@op(axis=one_axis, policy=("same", "accumulate-half"), shape_rule=rules.along_axis("cumsum"))
 def cumsum(x, axis=0):
     """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
 
@@ -180,7 +152,7 @@ def cumsum(x, axis=0):
     return _accumulate(np.add.accumulate, x, axis=check_axis("cumsum", axis, x.ndim))
 
 
-@op(axis=one_axis, policy=("same", "accumulate-half"))
+@op(axis=one_axis, policy=("same", "accumulate-half"), shape_rule=rules.along_axis("cumprod"))
 def cumprod(x, axis=0):
     """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
 
@@ -199,7 +171,7 @@ def _moment(reduce, func, x, axis, keepdims):
     return _out(reduce(x, axis=axis, keepdims=keepdims)).astype(x.dtype, copy=False)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"))
+@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("var"))
 def var(x, axis=None, keepdims=False):
     """Return the population variance of ``x`` over ``axis`` (divides by N).
 
@@ -212,7 +184,7 @@ def var(x, axis=None, keepdims=False):
     return _moment(np.var, "var", x, axis, keepdims)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"))
+@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("std"))
 def std(x, axis=None, keepdims=False):
     """Return the population standard deviation of ``x`` over ``axis`` (square root of :func:`var`).
 
@@ -225,7 +197,7 @@ def std(x, axis=None, keepdims=False):
     return _moment(np.std, "std", x, axis, keepdims)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"))
+@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("mean"))
 def mean(x, axis=None, keepdims=False):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
@@ -236,7 +208,7 @@ def mean(x, axis=None, keepdims=False):
     return _moment(np.mean, "mean", x, axis, keepdims)
 
 
-@op(axis=axes, policy="bool")
+@op(axis=axes, policy="bool", shape_rule=rules.reduced("any"))
 def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
@@ -248,7 +220,7 @@ def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     return xp.out(xp.any(x, axis=check_axis("any", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes, policy="bool")
+@op(axis=axes, policy="bool", shape_rule=rules.reduced("all"))
 def all(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
@@ -284,7 +256,7 @@ def argmin(x, axis=-1):
     return _out(np.argmin(x, axis=check_axis("argmin", axis, x.ndim))).astype(np.int64, copy=False)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"))
+@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("logsumexp"))
 def logsumexp(x, axis=None, keepdims=False):
     """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
 
@@ -306,7 +278,7 @@ def logsumexp(x, axis=None, keepdims=False):
 # elementwise math
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=rules.unchanged)
 def square(x, *, xp=NUMPY):
     """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
 
@@ -318,7 +290,7 @@ def square(x, *, xp=NUMPY):
     return x.copy() if x.dtype == np.bool_ else xp.square(x)  # NumPy's square of bool is int8
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=rules.unchanged)
 def abs(x, *, xp=NUMPY):
     """Return the absolute value of ``x`` elementwise.
 
@@ -329,7 +301,7 @@ def abs(x, *, xp=NUMPY):
     return xp.abs(xp.tensor(x))
 
 
-@op(policy="real")
+@op(policy="real", shape_rule=rules.unchanged)
 def sqrt(x):
     """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
 
@@ -341,7 +313,7 @@ def sqrt(x):
     return np.sqrt(np.maximum(x, x.dtype.type(0)))
 
 
-@op(policy="real")
+@op(policy="real", shape_rule=rules.unchanged)
 def exp(x):
     """Return ``e ** x`` elementwise.
 
@@ -353,7 +325,7 @@ def exp(x):
         return np.exp(_tensor(x))
 
 
-@op(policy="real")
+@op(policy="real", shape_rule=rules.unchanged)
 def log(x):
     """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
 
@@ -365,7 +337,7 @@ def log(x):
         return np.log(_tensor(x))
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=rules.unchanged)
 def round(x, *, xp=NUMPY):
     """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
 
@@ -376,7 +348,7 @@ def round(x, *, xp=NUMPY):
     return xp.round(xp.tensor(x))
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=rules.unchanged)
 def sign(x, *, xp=NUMPY):
     """Return the sign of ``x`` elementwise: -1, 0 or 1.
 
@@ -387,7 +359,7 @@ def sign(x, *, xp=NUMPY):
     return xp.sign(xp.tensor(x))
 
 
-@op(policy="promote")
+@op(policy="promote", shape_rule=rules.broadcast)
 def pow(x, a, *, xp=NUMPY):
     """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
 
@@ -434,7 +406,7 @@ def clip(x, min_value, max_value):
     return x.copy() if out is x else out.astype(x.dtype, copy=False)
 
 
-@op(policy="promote")
+@op(policy="promote", shape_rule=rules.broadcast)
 def maximum(x, y, *, xp=NUMPY):
     """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
 
@@ -445,7 +417,7 @@ def maximum(x, y, *, xp=NUMPY):
     return xp.maximum(xp.value(x), xp.value(y))
 
 
-@op(policy="promote")
+@op(policy="promote", shape_rule=rules.broadcast)
 def minimum(x, y, *, xp=NUMPY):
     """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
 
@@ -456,7 +428,7 @@ def minimum(x, y, *, xp=NUMPY):
     return xp.minimum(xp.value(x), xp.value(y))
 
 
-@op(policy="real")
+@op(policy="real", shape_rule=rules.unchanged)
 def sin(x, *, xp=NUMPY):
     """Return the sine of ``x`` elementwise.
 
@@ -467,7 +439,7 @@ def sin(x, *, xp=NUMPY):
     return xp.sin(xp.tensor(x))
 
 
-@op(policy="real")
+@op(policy="real", shape_rule=rules.unchanged)
 def cos(x, *, xp=NUMPY):
     """Return the cosine of ``x`` elementwise.
 
@@ -482,7 +454,7 @@ def cos(x, *, xp=NUMPY):
 # comparisons
 
 
-@op(policy=("promote", "bool"))
+@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
 def equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x == y`` elementwise (broadcasting).
 
@@ -493,7 +465,7 @@ def equal(x, y, *, xp=NUMPY):
     return xp.equal(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"))
+@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
 def not_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x != y`` elementwise (broadcasting).
 
@@ -504,7 +476,7 @@ def not_equal(x, y, *, xp=NUMPY):
     return xp.not_equal(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"))
+@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
 def greater(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x > y`` elementwise (broadcasting).
 
@@ -515,7 +487,7 @@ def greater(x, y, *, xp=NUMPY):
     return xp.greater(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"))
+@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
 def greater_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x >= y`` elementwise (broadcasting).
 
@@ -526,7 +498,7 @@ def greater_equal(x, y, *, xp=NUMPY):
     return xp.greater_equal(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"))
+@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
 def less(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x < y`` elementwise (broadcasting).
 
@@ -537,7 +509,7 @@ def less(x, y, *, xp=NUMPY):
     return xp.less(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"))
+@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
 def less_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x <= y`` elementwise (broadcasting).
 
@@ -552,7 +524,7 @@ def less_equal(x, y, *, xp=NUMPY):
 # linear algebra
 
 
-@op(policy=("promote", "accumulate-half"))
+@op(policy=("promote", "accumulate-half"), shape_rule=rules.dot)
 def dot(x, y):
     """Return the matrix product of ``x`` and ``y``, with NumPy's ``dot`` rules for N-D inputs.
 
@@ -589,48 +561,12 @@ def batch_axes(axes):
     raise ArgError("None, an int or a pair of ints", TypeError)
 
 
-def batch_dot_axes(x_shape, y_shape, axes):
-    """Check ``batch_dot``'s inputs and return the contracted axes ``(ax, ay)``, both positive.
-
-    ``axes`` is canonical (None or a pair); shapes may hold None for unknown dimensions.  Raises
-    ``ValueError`` for a rank below 2, different batch sizes, axis 0, an axis out of range or
-    contracted dimensions of different sizes.
-
-    >>> batch_dot_axes((32, 5, 4), (32, 4, 6), None), batch_dot_axes((32, 20), (32, 20), (-1, 1))
-    ((2, 1), (1, 1))
-    """
-    x_ndim, y_ndim = len(x_shape), len(y_shape)
-    for arg, shape in (("x", x_shape), ("y", y_shape)):
-        if len(shape) < 2:
-            raise ValueError(f"batch_dot: argument `{arg}` got a tensor of shape {tuple(shape)}; "
-                             f"expected a rank of at least 2 (a batch of vectors or more)")
-    if x_shape[0] is not None and y_shape[0] is not None and x_shape[0] != y_shape[0]:
-        raise ValueError(f"batch_dot: argument `y` got a tensor of shape {tuple(y_shape)}; expected the "
-                         f"batch size of `x`, whose shape is {tuple(x_shape)}")
-    given = axes
-    if axes is None:
-        axes = (x_ndim - 1, y_ndim - 1 if y_ndim == 2 else y_ndim - 2)
-    ax, ay = axes
-    if not (-x_ndim <= ax < x_ndim and -y_ndim <= ay < y_ndim):
-        raise ValueError(f"batch_dot: argument `axes` got {given!r}; expected axes within the ranks of "
-                         f"`x` ({x_ndim}) and `y` ({y_ndim})")
-    ax, ay = ax % x_ndim, ay % y_ndim
-    if ax == 0 or ay == 0:
-        raise ValueError(f"batch_dot: argument `axes` got {given!r}; expected axes other than 0, the batch "
-                         f"axis (add a batch dimension with K.expand_dims(x, 0) to unbatched inputs)")
-    if x_shape[ax] is not None and y_shape[ay] is not None and x_shape[ax] != y_shape[ay]:
-        raise ValueError(f"batch_dot: argument `axes` got {given!r}; expected axes of equal size, but "
-                         f"x.shape[{ax}] != y.shape[{ay}] ({x_shape[ax]} != {y_shape[ay]}) for shapes "
-                         f"{tuple(x_shape)} and {tuple(y_shape)}")
-    return ax, ay
-
-
 #: ``axes`` of a 2-D batch_dot that contract the last axis of both inputs.
 _LAST_AXES = frozenset((None, (1, 1), (1, -1), (-1, 1), (-1, -1)))
 _EINSUM_DTYPES = frozenset(np.dtype(name) for name in ("float32", "float64", "int32", "int64"))
 
 
-@op(axes=batch_axes, policy=("promote", "accumulate-half"))
+@op(axes=batch_axes, policy=("promote", "accumulate-half"), shape_rule=rules.batch_dot)
 def batch_dot(x, y, axes=None):
     """Return the dot product of each sample of ``x`` with the same sample of ``y`` (batch axis 0).
 
@@ -661,7 +597,7 @@ def batch_dot(x, y, axes=None):
     return out.reshape(shape if len(shape) > 1 else (batch, 1))
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=rules.transpose)
 def transpose(x):
     """Return ``x`` with the order of all its axes reversed.
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import config
 from .._dispatch import K, ArgError, axes, check_size, one_axis, op, real, symbolic
+from . import math_rules as shape_rules
 from .checks import checked_axis
 from .variables import _array
 
@@ -132,7 +133,7 @@ def _in_dtype_of(value, like):
 # activations
 
 
-@op(max_value=saturation, policy="same")
+@op(max_value=saturation, policy="same", shape_rule=shape_rules.unchanged)
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, generalised: leaky slope, saturation and threshold.
 
@@ -169,7 +170,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return positive.astype(dtype, copy=False)
 
 
-@op(policy=("real", "accumulate-half"))
+@op(policy=("real", "accumulate-half"), shape_rule=shape_rules.unchanged)
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
@@ -184,7 +185,7 @@ def elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
-@op(axis=one_axis, policy=("real", "accumulate-half"))
+@op(axis=one_axis, policy=("real", "accumulate-half"), shape_rule=shape_rules.along_axis("softmax"))
 def softmax(x, axis=-1):
     """Softmax of ``x`` along ``axis``: ``exp(x) / sum(exp(x), axis)``, computed stably.
 
@@ -198,7 +199,7 @@ def softmax(x, axis=-1):
     return shifted.astype(x.dtype, copy=False)
 
 
-@op(policy=("real", "accumulate-half"))
+@op(policy=("real", "accumulate-half"), shape_rule=shape_rules.unchanged)
 def softplus(x):
     """Softplus ``log(1 + exp(x))``, computed without overflow.
 
@@ -221,7 +222,7 @@ def softsign(x):
     return x / (K.abs(x) + 1)
 
 
-@op(policy=("real", "accumulate-half"))
+@op(policy=("real", "accumulate-half"), shape_rule=shape_rules.unchanged)
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.
 
@@ -244,7 +245,7 @@ def hard_sigmoid(x):
     return K.clip(x * _scalar(0.2, x) + _scalar(0.5, x), 0.0, 1.0)
 
 
-@op(policy=("real", "accumulate-half"))
+@op(policy=("real", "accumulate-half"), shape_rule=shape_rules.unchanged)
 def tanh(x):
     """Hyperbolic tangent, elementwise.
 
@@ -380,7 +381,7 @@ def log_softmax(z, axis):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # the sum is at least 1
 
 
-@op(axis=one_axis, policy="accumulate-half")
+@op(axis=one_axis, policy="accumulate-half", shape_rule=shape_rules.softmax_cross_entropy)
 def _softmax_cross_entropy(target, output, axis=-1):
     """``-sum(target * log_softmax(output), axis)``: categorical crossentropy from logits.
 
@@ -397,7 +398,7 @@ def _softmax_cross_entropy(target, output, axis=-1):
     return (-np.sum(target.astype(log_probabilities.dtype) * log_probabilities, axis=axis)).astype(output.dtype)
 
 
-@op(policy="accumulate-half")
+@op(policy="accumulate-half", shape_rule=shape_rules.sparse_softmax_cross_entropy)
 def _sparse_softmax_cross_entropy(target, output):
     """``-log_softmax(output)[..., target]``: crossentropy from logits (classes on the last axis of
     ``output``) with integer class ids; an id outside ``[0, classes)`` gives a loss of 0.
@@ -416,7 +417,7 @@ def _sparse_softmax_cross_entropy(target, output):
     return np.where(valid, -picked, 0).astype(output.dtype)
 
 
-@op(policy="accumulate-half")
+@op(policy="accumulate-half", shape_rule=shape_rules.broadcast)
 def _sigmoid_cross_entropy(target, output):
     """``max(x, 0) - x * t + log(1 + exp(-|x|))`` for logits ``x = output`` and targets ``t`` (cast to
     the dtype of ``output``).
@@ -585,7 +586,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     return normed
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=shape_rules.bias_add)
 def bias_add(x, bias, data_format=None):
     """Add ``bias`` to ``x`` on the channel axis of ``data_format`` (None: ``image_data_format()``).
 

@@ -10,8 +10,7 @@ from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, on
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 from . import shape_rules as rules
 from . import array_bodies
-from .array_bodies import concat_axis
-from .shape_rules import spatial_axes, spatial_widths, temporal_widths
+from .shape_rules import concat_axis, spatial_axes, spatial_widths, temporal_widths
 from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
@@ -155,7 +154,7 @@ def gather(reference, indices):
     return np.take(_array(reference), _array(indices), axis=0)
 
 
-@op(axis=one_axis, tensors=_tensor_list, policy="promote")
+@op(axis=one_axis, tensors=_tensor_list, policy="promote", shape_rule=rules.concatenated_shape)
 def concatenate(tensors, axis=-1):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 
@@ -181,7 +180,7 @@ def _shape_tuple(shape):
     return tuple(int(s) for s in _array(shape).reshape(-1))
 
 
-@op
+@op(shape_rule=rules.reshaped_shape)
 def reshape(x, shape):
     """Reshape ``x`` to ``shape``: a tuple whose entries are ints (one may be -1) or scalar tensors
     (e.g. elements of :func:`shape`), or a 1-D int tensor.
@@ -197,7 +196,7 @@ def reshape(x, shape):
     return np.reshape(_array(x), _shape_tuple(shape))
 
 
-@op(pattern=_int_sequence)
+@op(pattern=_int_sequence, shape_rule=rules.permuted_shape)
 def permute_dimensions(x, pattern):
     """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
 
@@ -346,7 +345,7 @@ def batch_flatten(x):
     return K.reshape(x, (K.shape(x)[0], -1))
 
 
-@op(axis=one_axis)
+@op(axis=one_axis, shape_rule=rules.expanded_shape)
 def expand_dims(x, axis=-1):
     """Insert a size-1 axis at ``axis`` (default: a new last axis).
 
@@ -357,7 +356,7 @@ def expand_dims(x, axis=-1):
     return np.expand_dims(_array(x), axis)
 
 
-@op(check=rules.squeeze, axis=one_axis)
+@op(check=rules.squeeze, shape_rule=rules.squeezed_shape, axis=one_axis)
 def squeeze(x, axis):
     """Remove the size-1 axis ``axis``.
 
@@ -511,7 +510,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
 # zero padding
 
 
-@op(check=rules.temporal_padding, padding=_pad_pair)
+@op(check=rules.temporal_padding, shape_rule=rules.temporal_padded_shape, padding=_pad_pair)
 def temporal_padding(x, padding=(1, 1)):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
@@ -525,7 +524,7 @@ def temporal_padding(x, padding=(1, 1)):
     return np.pad(_array(x), temporal_widths(padding))
 
 
-@op(check=rules.spatial_2d_padding, padding=_pad_pairs(2))
+@op(check=rules.spatial_2d_padding, shape_rule=rules.padded_shape, padding=_pad_pairs(2))
 def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     """Zero-pad the two spatial axes of a 4-D tensor by ``((top, bottom), (left, right))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
@@ -540,7 +539,7 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     return np.pad(_array(x), spatial_widths(padding, data_format))
 
 
-@op(check=rules.spatial_3d_padding, padding=_pad_pairs(3))
+@op(check=rules.spatial_3d_padding, shape_rule=rules.padded_shape, padding=_pad_pairs(3))
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     """Zero-pad the three spatial axes of a 5-D tensor by ``((d0, d1), (h0, h1), (w0, w1))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).

@@ -6,13 +6,18 @@ it runs on the canonical arguments before dispatch, so no engine restates a chec
 dimensions (a traced or symbolic input) pass every check.
 """
 
+import math
+
 import numpy as np
 
-from .checks import spatial_axes
+from .._dispatch import is_integer
+from .checks import checked_axis, spatial_axes
 from .conv_rules import static_shape
+from .math_rules import shape_of
 
-__all__ = ["RANGE_DTYPES", "bilinear_taps", "check_rank", "entry_count", "pad_widths", "range_dtype", "spatial_axes",
-           "spatial_widths", "temporal_widths"]
+__all__ = ["RANGE_DTYPES", "bilinear_taps", "check_rank", "concat_axis", "concatenated_shape", "entry_count",
+           "expanded_shape", "pad_widths", "padded_shape", "permuted_shape", "range_dtype", "reshaped_shape",
+           "spatial_axes", "spatial_widths", "squeezed_shape", "temporal_padded_shape", "temporal_widths"]
 
 
 def pad_widths(rank, axes, pairs):
@@ -21,6 +26,13 @@ def pad_widths(rank, axes, pairs):
     for axis, pair in zip(axes, pairs):
         widths[axis] = tuple(pair)
     return widths
+
+
+def concat_axis(axis, rank):
+    """A concatenation axis counted from the end becomes non-negative (from the first part's rank)."""
+    if axis >= 0:
+        return axis
+    return axis % rank if rank else 0
 
 
 def temporal_widths(padding):
@@ -127,3 +139,83 @@ def spatial_2d_padding(x, padding, data_format):
 
 def spatial_3d_padding(x, padding, data_format):
     check_rank("spatial_3d_padding", x, 5)
+
+
+# ---------------------------------------------------------------------------------------------------
+# output shapes (``shape_rule=`` in :func:`kbackend._dispatch.op`; see :mod:`.math_rules`)
+
+
+def reshaped_shape(x, shape):
+    """A static target (a tuple of ints, one of them may be -1): the target, its -1 resolved when the
+    size of ``x`` is known (else None)."""
+    if not isinstance(shape, (tuple, list)) or not all(is_integer(d) and d >= -1 for d in shape):
+        raise TypeError("reshape: a target that is not a tuple of ints")
+    target = tuple(int(d) for d in shape)
+    x_shape = shape_of(x)
+    size = None if None in x_shape else math.prod(x_shape)
+    if target.count(-1) > 1 or target.count(-1) == 1 and size == 0:
+        raise ValueError(f"reshape: target {target} is ambiguous")
+    rest = math.prod(d for d in target if d != -1)
+    if size is not None and (size != rest if -1 not in target else rest == 0 or size % rest):
+        raise ValueError(f"reshape: cannot reshape {x_shape} to {target}")
+    if -1 not in target:
+        return target
+    return tuple((None if size is None else size // rest) if d == -1 else d for d in target)
+
+
+def permuted_shape(x, pattern):
+    """Output axis ``i`` is input axis ``pattern[i]`` (a permutation of the axes)."""
+    x_shape = shape_of(x)
+    axes = [checked_axis("permute_dimensions", p, len(x_shape), "pattern") for p in pattern]
+    if sorted(axes) != list(range(len(x_shape))):
+        raise ValueError(f"permute_dimensions: {pattern} is not a permutation of {len(x_shape)} axes")
+    return tuple(x_shape[p] for p in axes)
+
+
+def concatenated_shape(tensors, axis):
+    """The parts' common shape, their sizes summed on ``axis`` (None when one is unknown)."""
+    shapes = [shape_of(t) for t in tensors]
+    rank = len(shapes[0])
+    if not rank or any(len(s) != rank for s in shapes):
+        raise ValueError("concatenate: parts of different ranks")
+    axis = checked_axis("concatenate", concat_axis(axis, rank), rank)
+    out = []
+    for i, dims in enumerate(zip(*shapes)):
+        if i == axis:
+            out.append(None if None in dims else sum(dims))
+            continue
+        sizes = {d for d in dims if d is not None}
+        if len(sizes) > 1:
+            raise ValueError(f"concatenate: parts of shapes {shapes} differ off axis {axis}")
+        out.append(sizes.pop() if sizes else None)
+    return tuple(out)
+
+
+def expanded_shape(x, axis):
+    """A size-1 axis inserted at ``axis`` (counted in the output's rank)."""
+    x_shape = shape_of(x)
+    axis = checked_axis("expand_dims", axis, len(x_shape) + 1)
+    return x_shape[:axis] + (1,) + x_shape[axis:]
+
+
+def squeezed_shape(x, axis):
+    """Axis ``axis`` (of size 1, or unknown) removed."""
+    x_shape = shape_of(x)
+    axis = checked_axis("squeeze", axis, len(x_shape))
+    if x_shape[axis] not in (1, None):
+        raise ValueError(f"squeeze: axis {axis} of {x_shape} has size {x_shape[axis]}")
+    return x_shape[:axis] + x_shape[axis + 1:]
+
+
+def _padded(x_shape, widths):
+    return tuple(None if d is None else d + before + after for d, (before, after) in zip(x_shape, widths))
+
+
+def temporal_padded_shape(x, padding):
+    """temporal_padding: the steps axis grows by both widths."""
+    return _padded(shape_of(x), temporal_widths(padding))
+
+
+def padded_shape(x, padding, data_format):
+    """spatial_2d_padding, spatial_3d_padding: each spatial axis grows by its two widths."""
+    return _padded(shape_of(x), spatial_widths(padding, data_format))
