@@ -19,7 +19,7 @@ from .function import evaluate
 from .node import (Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
 from .program import compile_program, replay, seed_streams, topological
-from .shapes import declared, fill_stand_ins
+from .shapes import declared, fill_stand_ins, substituted
 from .vjp import BackwardPlan
 
 
@@ -56,12 +56,7 @@ def _stand_in(value, probe, backend):
             return known if known.__class__ is np.ndarray else np.zeros(*known)
         if value.default is not None:
             return np.asarray(value.default, dtype=numpy_dtype(value.dtype))
-        if probe.__class__ is tuple:  # the wide probe: (size of the first axis, size of the others)
-            first, rest = probe
-            shape = tuple(d if d is not None else first if i == 0 else rest for i, d in enumerate(value.shape))
-        else:
-            shape = tuple(probe if d is None else d for d in value.shape)
-        return np.zeros(shape, dtype=numpy_dtype(value.dtype))
+        return np.zeros(substituted(value.shape, probe), dtype=numpy_dtype(value.dtype))
     if value.__class__ in symbolic.variable_types or (
             backend.name != "numpy" and _is_engine_tensor(value, backend)):
         return np.asarray(backend.eval(value))
