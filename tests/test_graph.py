@@ -458,3 +458,29 @@ def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
     np.testing.assert_allclose(by_index, x.sum(axis=1))
     total = K.eval(K.foldl(lambda acc, i: acc + K.sum(vx[i]), K.arange(10), initializer=K.constant(0.0)))
     np.testing.assert_allclose(total, x.sum())
+
+
+@pytest.mark.parametrize("argument,error", [
+    (dict(shape="ab"), TypeError), (dict(shape=(2, -3)), ValueError), (dict(shape=(2.5,)), TypeError),
+    (dict(shape=(True,)), TypeError), (dict(ndim="x"), TypeError), (dict(ndim=-1), ValueError),
+])
+def test_placeholder_refuses_bad_shapes_by_name(argument, error):
+    name = next(iter(argument))
+    with pytest.raises(error, match=rf"^placeholder: argument `{name}` got "):
+        K.placeholder(**argument)
+    assert K.int_shape(K.placeholder(shape=(np.int64(2), None))) == (2, None)
+    assert K.int_shape(K.placeholder(shape=np.array([2, 3]))) == (2, 3)
+
+
+def test_ops_reading_x_refuse_arbitrary_objects(backend):
+    for op in (K.int_shape, K.ndim, K.dtype, K.eval, K.size):
+        with pytest.raises(TypeError, match=rf"^{op.__name__}: argument `x` got object; expected a tensor"):
+            op(object())
+    assert K.int_shape([[1, 2]]) == (1, 2) and K.ndim(3.0) == 0
+
+
+def test_control_dependencies_wants_a_list():
+    with pytest.raises(TypeError, match=r"^control_dependencies: argument `control_inputs` got 3"):
+        K.control_dependencies(3)
+    with K.control_dependencies(None):
+        pass
