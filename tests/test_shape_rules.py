@@ -2,10 +2,11 @@
 
 Every conformance case whose op has a shape rule (``shape_rule=`` in :func:`kbackend._dispatch.op`), or
 is a composite that records such ops, is built as a graph from placeholders: with static shapes, with an
-unknown batch, with every dim of the first argument unknown, and with an unknown batch on every input.  The graph is
-built twice, once with the rules and once with the probes alone: an error with the rules is the probes'
-error, and both give outputs of the same dtypes; at each recorded node that has a rule, the rule's (shape, dtype) is what running the
-reference on stand-ins gives; and the graph built with the rules computes values of the shapes it states.
+unknown batch, with every dim of the first argument unknown, and with an unknown batch on every input.
+The graph is built twice, once with the rules and once with the probes alone: an error with the rules is
+the probes' error, and both give outputs of the same dtypes; at each recorded node that has a rule, the
+rule's (shape, dtype) is what running the reference on stand-ins gives; and the graph built with the
+rules computes values of the shapes it states.
 """
 
 import numpy as np

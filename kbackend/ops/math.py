@@ -6,8 +6,8 @@ Each op declares its dtype categories (``policy=`` in :func:`~kbackend._dispatch
 inputs that are bool or int become ``floatx()``, ``accumulate-half`` float16/bfloat16 inputs are computed
 in float32 and cast back.  The bodies below, and every engine's, only see operands already typed.
 
-:func:`check_axis` and :func:`batch_dot_axes` hold the data-dependent validation, so every backend raises
-the same errors.
+:func:`check_axis` and :func:`batch_dot_axes` (:mod:`.math_rules`) hold the data-dependent validation, so
+every backend raises the same errors.
 """
 
 import builtins
@@ -379,7 +379,7 @@ def _bound(value, like):
     return _tensor(value).astype(like.dtype, copy=False)
 
 
-@op(policy="same")
+@op(policy="same", shape_rule=rules.clipped)
 def clip(x, min_value, max_value):
     """Clip ``x`` elementwise to ``[min_value, max_value]``.
 

@@ -15,8 +15,8 @@ from .checks import checked_axis
 from .conv_rules import static_shape
 
 __all__ = ["along_axis", "batch_dot", "batch_dot_axes", "bias_add", "broadcast", "broadcast_shapes", "check_axis",
-           "dot", "reduced", "shape_of", "softmax_cross_entropy", "sparse_softmax_cross_entropy", "transpose",
-           "unchanged"]
+           "clipped", "dot", "reduced", "shape_of", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+           "transpose", "unchanged"]
 
 
 def shape_of(value):
@@ -56,6 +56,11 @@ def unchanged(x, *_):
 def broadcast(x, y, *_):
     """Binary elementwise ops: the broadcast shape of ``x`` and ``y``."""
     return broadcast_shapes(shape_of(x), shape_of(y))
+
+
+def clipped(x, min_value, max_value):
+    """clip: the shape of ``x`` broadcast with its bounds (None: no bound)."""
+    return broadcast_shapes(shape_of(x), shape_of(min_value), shape_of(max_value))
 
 
 def along_axis(func):
