@@ -102,7 +102,7 @@ def _operand(value, backend):
             return Operand(value.shape, canonical_dtype(value.dtype))
         except TypeError:  # strings, objects
             return _UNREADABLE
-    if value.__class__ in symbolic.variable_types or _is_engine_tensor(value, backend):
+    if value.__class__ in symbolic.variable_types or is_engine_tensor(value, backend):
         try:
             return Operand(tuple(backend.int_shape(value)), backend.dtype(value))
         except Exception:  # noqa: BLE001 - a value the engine cannot describe statically
@@ -110,13 +110,17 @@ def _operand(value, backend):
     return value
 
 
-def _is_engine_tensor(value, backend):
-    if isinstance(value, (str, bytes, tuple, list, dict, np.generic)) or backend.name == "numpy":
+def is_engine_tensor(value, backend):
+    """True when ``value`` is a tensor of ``backend``'s engine (never on NumPy, whose tensors are arrays)."""
+    if backend.name == "numpy" or isinstance(value, _PLAIN):
         return False
     try:
         return bool(backend.is_tensor(value))
     except Exception:  # noqa: BLE001 - anything the engine cannot classify is passed through
         return False
+
+
+_PLAIN = (np.ndarray, np.generic, int, float, bool, str, bytes, tuple, list, dict, type(None))
 
 
 def _operator_dtype(values):

@@ -19,7 +19,7 @@ from .function import evaluate
 from .node import (Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
 from .program import compile_program, replay, seed_streams, topological
-from .shapes import declared, fill_stand_ins, substituted
+from .shapes import declared, fill_stand_ins, is_engine_tensor, substituted
 from .vjp import BackwardPlan
 
 
@@ -57,19 +57,9 @@ def _stand_in(value, probe, backend):
         if value.default is not None:
             return np.asarray(value.default, dtype=numpy_dtype(value.dtype))
         return np.zeros(substituted(value.shape, probe), dtype=numpy_dtype(value.dtype))
-    if value.__class__ in symbolic.variable_types or (
-            backend.name != "numpy" and _is_engine_tensor(value, backend)):
+    if value.__class__ in symbolic.variable_types or is_engine_tensor(value, backend):
         return np.asarray(backend.eval(value))
     return value
-
-
-def _is_engine_tensor(value, backend):
-    if isinstance(value, (np.ndarray, np.generic, int, float, bool, str, type(None))):
-        return False
-    try:
-        return bool(backend.is_tensor(value))
-    except Exception:  # noqa: BLE001 - anything the engine cannot classify is passed through
-        return False
 
 
 def _run_reference(fn, kwargs, probe, backend):
