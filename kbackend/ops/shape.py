@@ -210,7 +210,7 @@ def permute_dimensions(x, pattern):
     return np.transpose(_array(x), pattern)
 
 
-@op(rep=_count, axis=one_axis)
+@op(rep=_count, axis=one_axis, shape_rule=rules.repeated_shape)
 def repeat_elements(x, rep, axis):
     """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
 
@@ -300,7 +300,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return values
 
 
-@op(check=rules.tile, n=_multiples)
+@op(check=rules.tile, shape_rule=rules.tiled_shape, n=_multiples)
 def tile(x, n):
     """Tile ``x``: axis ``i`` is repeated ``n[i]`` times; an int or a shorter ``n`` is left-padded with 1s
     (so ``tile(x, 2)`` tiles the last axis).
@@ -367,7 +367,7 @@ def squeeze(x, axis):
     return np.squeeze(_array(x), axis)
 
 
-@op(axis=one_axis, x=_tensor_list)
+@op(axis=one_axis, x=_tensor_list, shape_rule=rules.stacked_shape)
 def stack(x, axis=0):
     """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
 
@@ -459,7 +459,8 @@ def bilinear_axis(x, axis, factor):
     return array_bodies.bilinear_axis(np, x, axis, x.shape[axis], factor, x.dtype, np.asarray)
 
 
-@op(check=rules.resize_images, height_factor=_factor, width_factor=_factor, interpolation=_interpolation)
+@op(check=rules.resize_images, shape_rule=rules.resized_shape, height_factor=_factor, width_factor=_factor,
+    interpolation=_interpolation)
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     """Upsample the two spatial axes of a 4-D image batch by integer factors.
 

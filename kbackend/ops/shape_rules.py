@@ -11,13 +11,15 @@ import math
 import numpy as np
 
 from .._dispatch import is_integer
+from ..dtypes import FLOATS
 from .checks import checked_axis, spatial_axes
 from .conv_rules import static_shape
 from .math_rules import shape_of
 
 __all__ = ["RANGE_DTYPES", "bilinear_taps", "check_rank", "concat_axis", "concatenated_shape", "entry_count",
-           "expanded_shape", "pad_widths", "padded_shape", "permuted_shape", "range_dtype", "reshaped_shape",
-           "spatial_axes", "spatial_widths", "squeezed_shape", "temporal_padded_shape", "temporal_widths"]
+           "expanded_shape", "pad_widths", "padded_shape", "permuted_shape", "range_dtype", "repeated_shape",
+           "reshaped_shape", "resized_shape", "spatial_axes", "spatial_widths", "squeezed_shape", "stacked_shape",
+           "temporal_padded_shape", "temporal_widths", "tiled_shape"]
 
 
 def pad_widths(rank, axes, pairs):
@@ -219,3 +221,45 @@ def temporal_padded_shape(x, padding):
 def padded_shape(x, padding, data_format):
     """spatial_2d_padding, spatial_3d_padding: each spatial axis grows by its two widths."""
     return _padded(shape_of(x), spatial_widths(padding, data_format))
+
+
+def repeated_shape(x, rep, axis):
+    """repeat_elements: axis ``axis`` ``rep`` times as long."""
+    x_shape = shape_of(x)
+    axis = checked_axis("repeat_elements", axis, len(x_shape))
+    return x_shape[:axis] + (None if x_shape[axis] is None else x_shape[axis] * rep,) + x_shape[axis + 1:]
+
+
+def tiled_shape(x, n):
+    """tile: each axis times its entry of ``n`` (a static tuple, left-padded with 1s)."""
+    x_shape = shape_of(x)
+    if not all(is_integer(v) for v in n) or len(n) > len(x_shape):
+        raise TypeError("tile: repetitions that are not static")
+    n = (1,) * (len(x_shape) - len(n)) + tuple(n)
+    return tuple(None if d is None else d * k for d, k in zip(x_shape, n))
+
+
+def stacked_shape(x, axis):
+    """stack: the parts' common shape with a new axis of their count at ``axis``."""
+    shapes = [shape_of(t) for t in x]
+    if any(len(s) != len(shapes[0]) for s in shapes):
+        raise ValueError("stack: parts of different ranks")
+    common = []
+    for dims in zip(*shapes):
+        sizes = {d for d in dims if d is not None}
+        if len(sizes) > 1:
+            raise ValueError(f"stack: parts of shapes {shapes}")
+        common.append(sizes.pop() if sizes else None)
+    axis = checked_axis("stack", axis, len(common) + 1)
+    return tuple(common[:axis]) + (len(shapes),) + tuple(common[axis:])
+
+
+def resized_shape(x, height_factor, width_factor, data_format, interpolation):
+    """resize_images: the two spatial axes scaled by their factors (bilinear on a float ``x`` only: an
+    int input comes back float32, which the op's policy does not state)."""
+    if interpolation != "nearest" and getattr(x, "dtype", None) not in FLOATS:
+        raise TypeError("resize_images: a bilinear resize of an int input")
+    x_shape = list(shape_of(x))
+    for axis, factor in zip(spatial_axes(data_format, 2), (height_factor, width_factor)):
+        x_shape[axis] = None if x_shape[axis] is None else x_shape[axis] * factor
+    return tuple(x_shape)
