@@ -13,6 +13,8 @@ import numpy as np
 from .. import config
 from .._dispatch import K, ArgError, axes, check_size, one_axis, op, real, symbolic
 from .checks import checked_axis
+from .conv_rules import static_shape
+from .namespace import NUMPY
 from .variables import _array
 
 # ---------------------------------------------------------------------------------------------------
@@ -374,14 +376,8 @@ def _check_class_ids(func, target, classes):
 # its fused kernel and a graph differentiates them with one rule instead of five.
 
 
-def log_softmax(z, axis):
-    """log(softmax(z)) along ``axis``."""
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # the sum is at least 1
-
-
 @op(axis=one_axis, policy="accumulate-half")
-def _softmax_cross_entropy(target, output, axis=-1):
+def _softmax_cross_entropy(target, output, axis=-1, *, xp=NUMPY):
     """``-sum(target * log_softmax(output), axis)``: categorical crossentropy from logits.
 
     ``target`` is cast to the dtype of ``output`` and broadcast against it.
@@ -391,10 +387,9 @@ def _softmax_cross_entropy(target, output, axis=-1):
     ...                                   from_logits=True)).round(5)
     array([0.69315, 0.69315], dtype=float32)
     """
-    output = _array(output)
-    target = _array(target)
-    log_probabilities = log_softmax(output, axis)
-    return (-np.sum(target.astype(log_probabilities.dtype) * log_probabilities, axis=axis)).astype(output.dtype)
+    z = xp.tensor(output)
+    t = xp.cast(xp.tensor(target), z.dtype)
+    return xp.cast(-xp.sum(t * xp.log_softmax(z, axis=axis), axis=axis), z.dtype)
 
 
 @op(policy="accumulate-half")
@@ -411,13 +406,13 @@ def _sparse_softmax_cross_entropy(target, output):
     classes = output.shape[-1]
     ids = _array(target).astype(np.int64)
     valid = (ids >= 0) & (ids < classes)
-    log_probabilities = log_softmax(output, -1)
+    log_probabilities = NUMPY.log_softmax(output, axis=-1)
     picked = np.take_along_axis(log_probabilities, np.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
     return np.where(valid, -picked, 0).astype(output.dtype)
 
 
 @op(policy="accumulate-half")
-def _sigmoid_cross_entropy(target, output):
+def _sigmoid_cross_entropy(target, output, *, xp=NUMPY):
     """``max(x, 0) - x * t + log(1 + exp(-|x|))`` for logits ``x = output`` and targets ``t`` (cast to
     the dtype of ``output``).
 
@@ -426,9 +421,9 @@ def _sigmoid_cross_entropy(target, output):
     ...                              from_logits=True)).round(5)
     array([0.69315, 2.12693], dtype=float32)
     """
-    x = _array(output)
-    t = _array(target)
-    return np.maximum(x, 0) - x * t.astype(x.dtype) + np.log1p(np.exp(-np.abs(x)))
+    x = xp.tensor(output)
+    t = xp.cast(xp.tensor(target), x.dtype)
+    return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -586,7 +581,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
 
 
 @op(policy="same")
-def bias_add(x, bias, data_format=None):
+def bias_add(x, bias, data_format=None, *, xp=NUMPY):
     """Add ``bias`` to ``x`` on the channel axis of ``data_format`` (None: ``image_data_format()``).
 
     ``bias`` is rank 1 (one value per channel) or rank ``ndim(x) - 1`` (a value per position, laid out
@@ -602,14 +597,14 @@ def bias_add(x, bias, data_format=None):
     array([[[1., 1., 1.],
             [2., 2., 2.]]], dtype=float32)
     """
-    x, bias = _array(x), _array(bias)
-    bias = bias.astype(x.dtype, copy=False)  # the dtype of x: bias is cast first, as TensorFlow's BiasAdd
+    x = xp.tensor(x)
+    bias = xp.cast(xp.tensor(bias), x.dtype)  # the dtype of x: bias is cast first, as TensorFlow's BiasAdd
     if bias.ndim != 1 and bias.ndim != x.ndim - 1:
-        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.shape}; "
-                         f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
+        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape "
+                         f"{static_shape(bias)}; expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
     if data_format == "channels_first" and x.ndim > 2:
         if bias.ndim == 1:
             bias = bias.reshape((-1,) + (1,) * (x.ndim - 2))
         else:
-            bias = bias.reshape((bias.shape[-1],) + bias.shape[:-1])
-    return (x + bias).astype(x.dtype)
+            bias = bias.reshape([bias.shape[-1]] + [bias.shape[i] for i in range(bias.ndim - 1)])
+    return xp.cast(x + bias, x.dtype)

@@ -9,9 +9,11 @@ import numpy as np
 from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
 from . import shape_rules as rules
-from . import array_bodies
 from .array_bodies import concat_axis
-from .shape_rules import spatial_axes, spatial_widths, temporal_widths
+from .conv_rules import static_shape
+from .namespace import NUMPY
+from .namespace import owned as _array
+from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_widths
 from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
@@ -106,19 +108,6 @@ def _pad_pairs(n):
 # helpers of the reference bodies
 
 
-def _array(x):
-    """A NumPy value of ``x``; a variable's value is copied, since results must not follow its updates."""
-    if x.__class__ is np.ndarray:
-        return x
-    if x.__class__ is Variable:
-        return x.value.copy()
-    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
-
-
-# ---------------------------------------------------------------------------------------------------
-# indexing, joining, reshaping
-
-
 def _gather_indices(value):
     """Int indices: a Python bool, float or string is refused (NumPy read True as 1; engines differ)."""
     if isinstance(value, (bool, float, str, bytes, np.bool_, np.floating)) or value is None:
@@ -138,7 +127,7 @@ def _tensor_list(value):
 
 
 @op(indices=_gather_indices)
-def gather(reference, indices):
+def gather(reference, indices, *, xp=NUMPY):
     """Select rows of ``reference`` along axis 0 with the integer ``indices``.
 
     The output has shape ``indices.shape + reference.shape[1:]``.
@@ -152,11 +141,11 @@ def gather(reference, indices):
     array([[5, 6],
            [1, 2]])
     """
-    return np.take(_array(reference), _array(indices), axis=0)
+    return xp.take(xp.owned(reference), xp.owned(indices), axis=0)
 
 
 @op(axis=one_axis, tensors=_tensor_list, policy="promote")
-def concatenate(tensors, axis=-1):
+def concatenate(tensors, axis=-1, *, xp=NUMPY):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 
     Args:
@@ -166,12 +155,12 @@ def concatenate(tensors, axis=-1):
     >>> K.concatenate([np.zeros((2, 1)), np.ones((2, 2))]).shape
     (2, 3)
     """
-    arrays = [_array(t) for t in tensors]
+    arrays = [xp.owned(t) for t in tensors]
     names = {canonical_dtype(a.dtype) for a in arrays}
     if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
         dtype = numpy_dtype(functools.reduce(promote, sorted(names)))
-        arrays = [a.astype(dtype, copy=False) for a in arrays]
-    return np.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
+        arrays = [xp.cast(a, dtype) for a in arrays]
+    return xp.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
 
 
 def _shape_tuple(shape):
@@ -212,7 +201,7 @@ def permute_dimensions(x, pattern):
 
 
 @op(rep=_count, axis=one_axis)
-def repeat_elements(x, rep, axis):
+def repeat_elements(x, rep, axis, *, xp=NUMPY):
     """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
 
     Args:
@@ -223,7 +212,7 @@ def repeat_elements(x, rep, axis):
     array([[1, 1, 2, 2],
            [3, 3, 4, 4]])
     """
-    return np.repeat(_array(x), rep, axis=axis)
+    return xp.repeat(xp.owned(x), rep, axis=axis)
 
 
 @op(composite=True, n=_count)
@@ -347,14 +336,14 @@ def batch_flatten(x):
 
 
 @op(axis=one_axis)
-def expand_dims(x, axis=-1):
+def expand_dims(x, axis=-1, *, xp=NUMPY):
     """Insert a size-1 axis at ``axis`` (default: a new last axis).
 
     >>> import numpy as np, kbackend as K
     >>> K.expand_dims(np.zeros((2, 3))).shape, K.expand_dims(np.zeros((2, 3)), 0).shape
     ((2, 3, 1), (1, 2, 3))
     """
-    return np.expand_dims(_array(x), axis)
+    return xp.expand_dims(xp.owned(x), axis)
 
 
 @op(check=rules.squeeze, axis=one_axis)
@@ -369,7 +358,7 @@ def squeeze(x, axis):
 
 
 @op(axis=one_axis, x=_tensor_list)
-def stack(x, axis=0):
+def stack(x, axis=0, *, xp=NUMPY):
     """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
 
     Args:
@@ -380,7 +369,7 @@ def stack(x, axis=0):
     array([[1, 3],
            [2, 4]])
     """
-    return np.stack([_array(t) for t in x], axis=axis)
+    return xp.stack([xp.owned(t) for t in x], axis=axis)
 
 
 def _classes(value):
@@ -454,10 +443,14 @@ def slice(x, start, size):
 # resizing
 
 
-def bilinear_axis(x, axis, factor):
-    """Upsample ``axis`` of ``x`` by ``factor`` with linear interpolation at half-pixel centres (the
-    sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
-    return array_bodies.bilinear_axis(np, x, axis, x.shape[axis], factor, x.dtype, np.asarray)
+def bilinear_axis(x, axis, factor, *, xp=NUMPY):
+    """Upsample ``axis`` of ``x`` (of a static length) by ``factor`` with linear interpolation at
+    half-pixel centres (the sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
+    lower, upper, weight = bilinear_taps(static_shape(x)[axis], factor, np.dtype(x.dtype))
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    below, above = xp.take(x, lower, axis=axis), xp.take(x, upper, axis=axis)
+    return below + (above - below) * xp.asarray(weight.reshape(shape))
 
 
 @op(check=rules.resize_images, height_factor=_factor, width_factor=_factor, interpolation=_interpolation)

@@ -9,41 +9,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..._dispatch import OPS
-from ...ops.array_bodies import clip_op, moment_ops
-from ...ops.math import batch_dot_axes, check_axis, namespace
+from ...ops.math import batch_dot_axes, check_axis
 from .arrays import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
 
 _BOOL = jnp.dtype(bool)
-
-
-def _value(x):
-    """An operand of a ``promote`` op: a Python number stays weakly typed in JAX (it takes the other
-    operand's dtype, which the policy made sure it fits)."""
-    return x if x.__class__ in (int, float, bool) else to_jax(x)
-
-
-#: jax.numpy mirrors NumPy: the reference bodies written against ``xp`` run on it unchanged.
-JAX = namespace(jnp, to_jax, _value, lambda out: out)
-
-
-def _shared(name):
-    reference = OPS[name].reference
-
-    def impl(*args, **kwargs):
-        return reference(*args, xp=JAX, **kwargs)
-
-    impl.__name__ = name
-    impl.__wrapped__ = reference
-    return impl
-
-
-max, min, any, all = _shared("max"), _shared("min"), _shared("any"), _shared("all")
-square, abs, round, sign = _shared("square"), _shared("abs"), _shared("round"), _shared("sign")
-sin, cos, pow = _shared("sin"), _shared("cos"), _shared("pow")
-maximum, minimum, equal, not_equal = _shared("maximum"), _shared("minimum"), _shared("equal"), _shared("not_equal")
-greater, greater_equal = _shared("greater"), _shared("greater_equal")
-less, less_equal = _shared("less"), _shared("less_equal")
 
 
 def _int64_sum(reduce, x, **kwargs):
@@ -69,8 +38,6 @@ def _accumulate(reduce, x, **kwargs):
 # reductions
 
 
-
-
 def sum(x, axis=None, keepdims=False):
     x = to_jax(x)
     return _accumulate(jnp.sum, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
@@ -89,9 +56,6 @@ def cumsum(x, axis=0):
 def cumprod(x, axis=0):
     x = to_jax(x)
     return _accumulate(jnp.cumprod, x, axis=check_axis("cumprod", axis, x.ndim))
-
-
-var, std, mean = moment_ops(jnp, to_jax, cast)
 
 
 @always_x64
@@ -115,8 +79,6 @@ def logsumexp(x, axis=None, keepdims=False):
 # elementwise math
 
 
-
-
 @jax.jit
 def _sqrt(x):
     """``sqrt(max(x, 0))`` whose gradient is 0, not NaN, where ``x <= 0`` (NaN stays NaN)."""
@@ -134,9 +96,6 @@ def exp(x):
 
 def log(x):
     return jnp.log(to_jax(x))
-
-
-clip = clip_op(jnp, to_jax, cast)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 
-from ...ops.array_bodies import bias_add_op, logit_crossentropy_ops
 from ...ops.nn import noise_mask_shape
 from .arrays import cast, to_jax
 from .variables import key
@@ -51,15 +50,6 @@ def dropout(x, level, noise_shape=None, seed=None):
     noise_shape = noise_mask_shape(x.shape, noise_shape)
     keep = jax.random.uniform(key(seed), noise_shape) >= level
     return cast(jnp.where(keep, x * (1.0 / (1.0 - level)), 0), x.dtype)
-
-
-bias_add = bias_add_op(jnp, to_jax, cast)
-
-
-# --- crossentropies from logits (the ops under K.*_crossentropy(from_logits=True)) ------------------
-
-
-_softmax_cross_entropy, _sigmoid_cross_entropy = logit_crossentropy_ops(jnp, to_jax, cast, jax.nn.log_softmax)
 
 
 def _sparse_softmax_cross_entropy(target, output):

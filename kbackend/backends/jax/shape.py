@@ -9,12 +9,11 @@ import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
+from ...ops.array_bodies import padding_ops
+from ...ops.namespace import bind
+from ...ops.shape import bilinear_axis
 from ...ops.shape_rules import range_dtype, spatial_axes
-from .arrays import Variable, cast, to_jax
-
-
-gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(jnp, to_jax)
+from .arrays import JAX, Variable, cast, to_jax
 
 
 def _static(value):
@@ -92,8 +91,7 @@ def slice(x, start, size):
     return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
 
 
-def _bilinear_axis(x, axis, factor):
-    return bilinear_axis(jnp, x, axis, x.shape[axis], factor, np.dtype(x.dtype), jnp.asarray)
+_bilinear_axis = bind(bilinear_axis, JAX)
 
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):

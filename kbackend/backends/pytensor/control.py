@@ -7,7 +7,7 @@ from pytensor.gradient import disconnected_grad
 from pytensor.ifelse import ifelse
 
 from ...ops.control_rules import check_switch_ranks
-from .variable import as_type, concrete, eager, is_graph, is_tracing, to_pt
+from .arrays import as_type, concrete, eager, is_graph, is_tracing, to_pt
 
 
 def _value(branch):

@@ -1,32 +1,18 @@
 """Reductions, elementwise math, comparisons and linear algebra on PyTensor.
 
 Output dtypes follow the reference: each eager op and each traced node is cast to the dtype the
-NumPy reference gives (see :mod:`.variable`), so only values are computed here.
+NumPy reference gives (see :mod:`.arrays`), so only values are computed here.
 """
 
 import numpy as np
 import pytensor.tensor as pt
 
-from ...ops.array_bodies import clip_op, moment_ops
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import as_type, is_graph, is_number, to_pt
+from .arrays import as_type, is_graph, is_number, to_pt
 
 
 def _axis(func, axis, x):
     return check_axis(func, axis, x.ndim)
-
-
-def _reduction(func, reduce):
-    def impl(x, axis=None, keepdims=False):
-        x = to_pt(x)
-        return reduce(x, axis=_axis(func, axis, x), keepdims=keepdims)
-
-    impl.__name__ = func
-    return impl
-
-
-max, min = _reduction("max", pt.max), _reduction("min", pt.min)
-any, all = _reduction("any", pt.any), _reduction("all", pt.all)
 
 
 def _accumulate(reduce, func, x, axis, keepdims=None):
@@ -54,10 +40,6 @@ def cumsum(x, axis=0):
 
 def cumprod(x, axis=0):
     return _accumulate(pt.cumprod, "cumprod", x, axis)
-
-
-# std is pt.std (sqrt of var): its gradient at a constant input is NaN, like the engines' own
-var, std, mean = moment_ops(pt, to_pt, as_type)
 
 
 def argmax(x, axis=-1):
@@ -100,9 +82,7 @@ def _round(x):
     return pt.round(x, mode="half_to_even") if x.dtype.startswith("float") else x
 
 
-square, abs, sqrt = _unary("square", pt.sqr), _unary("abs", pt.abs), _unary("sqrt", _sqrt)
-exp, log, round, sign = _unary("exp", pt.exp), _unary("log", pt.log), _unary("round", _round), _unary("sign", pt.sign)
-sin, cos = _unary("sin", pt.sin), _unary("cos", pt.cos)
+sqrt, exp, log, round = _unary("sqrt", _sqrt), _unary("exp", pt.exp), _unary("log", pt.log), _unary("round", _round)
 
 
 def _operands(x, y):
@@ -123,9 +103,6 @@ def pow(x, a):
     if dtype in ("float16", "float32"):  # PyTensor's float32 pow is 1 ulp off NumPy's; compute in float64
         return as_type(pt.pow(as_type(to_pt(base), "float64"), as_type(to_pt(exponent), "float64")), dtype)
     return pt.pow(base, exponent)
-
-
-clip = clip_op(pt, to_pt, as_type)
 
 
 def _binary(name, fn):

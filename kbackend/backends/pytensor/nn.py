@@ -3,9 +3,8 @@
 import pytensor.tensor as pt
 from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
 
-from ...ops.array_bodies import bias_add_op, logit_crossentropy_ops
 from .reference_op import reference_op
-from .variable import as_type, is_graph, to_pt
+from .arrays import as_type, is_graph, to_pt
 
 _reference_dropout = reference_op("dropout")
 
@@ -52,12 +51,6 @@ def sigmoid(x):
 
 def tanh(x):
     return pt.tanh(to_pt(x))
-
-
-bias_add = bias_add_op(pt, to_pt, as_type, lambda tensor: tensor.type.shape)
-
-
-_softmax_cross_entropy, _sigmoid_cross_entropy = logit_crossentropy_ops(pt, to_pt, as_type, _log_softmax)
 
 
 def _sparse_softmax_cross_entropy(target, output):

@@ -8,12 +8,11 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
+from ...ops.array_bodies import padding_ops
+from ...ops.namespace import bind
+from ...ops.shape import bilinear_axis
 from ...ops.shape_rules import range_dtype, spatial_axes
-from .variable import as_type, concrete, is_graph, to_pt
-
-
-gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(pt, to_pt)
+from .arrays import PYTENSOR, as_type, concrete, is_graph, to_pt
 
 
 def _entry(value):
@@ -97,8 +96,7 @@ def slice(x, start, size):
     return x[tuple(index)]
 
 
-def _bilinear_axis(x, axis, factor):
-    return bilinear_axis(pt, x, axis, x.type.shape[axis], factor, x.dtype, pt.constant)
+_bilinear_axis = bind(bilinear_axis, PYTENSOR)
 
 
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):

@@ -12,7 +12,7 @@ from ... import config
 from ..._dispatch import OPS
 from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.array_bodies import keras_tensor_ops
-from .variable import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
+from .arrays import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
 
 
 def _name(name, prefix):
