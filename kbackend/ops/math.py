@@ -21,8 +21,6 @@ from ..dtypes import canonical_dtype, numpy_dtype, promote
 from .namespace import NUMPY
 from .namespace import out as _out
 from .namespace import tensor as _tensor
-from .namespace import value as _value
-from .variable import Variable
 
 
 def _is_number(value):
@@ -225,27 +223,27 @@ def all(x, axis=None, keepdims=False, *, xp=NUMPY):
 
 
 @op(axis=one_axis, policy="int64")
-def argmax(x, axis=-1):
+def argmax(x, axis=-1, *, xp=NUMPY):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
     array([1, 0])
     """
-    x = _tensor(x)
-    return _out(np.argmax(x, axis=check_axis("argmax", axis, x.ndim))).astype(np.int64, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.out(xp.argmax(x, axis=check_axis("argmax", axis, x.ndim))), np.int64)
 
 
 @op(axis=one_axis, policy="int64")
-def argmin(x, axis=-1):
+def argmin(x, axis=-1, *, xp=NUMPY):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
     """
-    x = _tensor(x)
-    return _out(np.argmin(x, axis=check_axis("argmin", axis, x.ndim))).astype(np.int64, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.out(xp.argmin(x, axis=check_axis("argmin", axis, x.ndim))), np.int64)
 
 
 @op(axis=axes, policy=("real", "accumulate-half"))
@@ -626,7 +624,7 @@ def batch_dot(x, y, axes=None):
 
 
 @op(policy="same")
-def transpose(x):
+def transpose(x, *, xp=NUMPY):
     """Return ``x`` with the order of all its axes reversed.
 
     >>> import numpy as np, kbackend as K
@@ -635,5 +633,4 @@ def transpose(x):
            [2, 5],
            [3, 6]])
     """
-    out = np.transpose(_tensor(x))
-    return out.copy() if x.__class__ is Variable else out
+    return xp.transpose(xp.owned(x))

@@ -7,14 +7,13 @@ import math
 import numpy as np
 
 from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
-from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
+from ..dtypes import canonical_dtype, is_float, numpy_dtype, promote
 from . import shape_rules as rules
 from .array_bodies import concat_axis
 from .conv_rules import static_shape
 from .namespace import NUMPY
 from .namespace import owned as _array
 from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_widths
-from .variable import Variable
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
@@ -187,7 +186,7 @@ def reshape(x, shape):
 
 
 @op(pattern=_int_sequence)
-def permute_dimensions(x, pattern):
+def permute_dimensions(x, pattern, *, xp=NUMPY):
     """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
 
     Args:
@@ -197,7 +196,7 @@ def permute_dimensions(x, pattern):
     >>> K.permute_dimensions(np.zeros((2, 3, 4)), (2, 0, 1)).shape
     (4, 2, 3)
     """
-    return np.transpose(_array(x), pattern)
+    return xp.transpose(xp.owned(x), pattern)
 
 
 @op(rep=_count, axis=one_axis)
@@ -347,14 +346,14 @@ def expand_dims(x, axis=-1, *, xp=NUMPY):
 
 
 @op(check=rules.squeeze, axis=one_axis)
-def squeeze(x, axis):
+def squeeze(x, axis, *, xp=NUMPY):
     """Remove the size-1 axis ``axis``.
 
     >>> import numpy as np, kbackend as K
     >>> K.squeeze(np.zeros((2, 1, 3)), 1).shape
     (2, 3)
     """
-    return np.squeeze(_array(x), axis)
+    return xp.squeeze(xp.owned(x), axis)
 
 
 @op(axis=one_axis, x=_tensor_list)
@@ -380,7 +379,7 @@ def _classes(value):
 
 
 @op(num_classes=_classes)
-def one_hot(indices, num_classes):
+def one_hot(indices, num_classes, *, xp=NUMPY):
     """One-hot encode integer ``indices`` of shape ``(...)`` into float32 ``(..., num_classes)``;
     an index outside ``[0, num_classes)`` gives a row of zeros.
 
@@ -393,12 +392,11 @@ def one_hot(indices, num_classes):
     array([[0., 0., 1.],
            [1., 0., 0.]], dtype=float32)
     """
-    indices = _array(indices)
-    return (indices[..., None] == np.arange(num_classes)).astype(np.float32)
+    return xp.cast(xp.equal(xp.owned(indices)[..., None], xp.arange(num_classes)), np.float32)
 
 
 @op(axes=_axis_list)
-def reverse(x, axes):
+def reverse(x, axes, *, xp=NUMPY):
     """Reverse ``x`` along ``axes`` (an int or a list of ints).
 
     Args:
@@ -409,7 +407,7 @@ def reverse(x, axes):
     array([[4, 3],
            [2, 1]])
     """
-    return np.flip(_array(x), axes)
+    return xp.flip(xp.owned(x), axes)
 
 
 def _index_list(value):
@@ -419,7 +417,7 @@ def _index_list(value):
 
 
 @op(check=rules.slice)
-def slice(x, start, size):
+def slice(x, start, size, *, xp=NUMPY):
     """Extract ``x[start[i] : start[i] + size[i]]`` along every axis ``i`` (``size[i] == -1``: to the end).
 
     ``start`` and ``size`` are lists, tuples or 1-D int tensors with one entry per axis of ``x``;
@@ -434,7 +432,7 @@ def slice(x, start, size):
     array([[ 4,  5,  6],
            [ 8,  9, 10]])
     """
-    x = _array(x)
+    x = xp.owned(x)
     start, size = _index_list(start), _index_list(size)
     return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
 
@@ -454,7 +452,7 @@ def bilinear_axis(x, axis, factor, *, xp=NUMPY):
 
 
 @op(check=rules.resize_images, height_factor=_factor, width_factor=_factor, interpolation=_interpolation)
-def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest", *, xp=NUMPY):
     """Upsample the two spatial axes of a 4-D image batch by integer factors.
 
     ``'nearest'`` repeats pixels; ``'bilinear'`` interpolates at half-pixel centres, as
@@ -471,14 +469,14 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     >>> K.resize_images(x, 1, 2, 'channels_last', 'bilinear').ravel()
     array([0.  , 0.25, 0.75, 1.  ])
     """
-    x = _array(x)
+    x = xp.owned(x)
     rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
-        return np.repeat(np.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
+        return xp.repeat(xp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     out_dtype = x.dtype if is_float(canonical_dtype(x.dtype)) else np.dtype(np.float32)
-    work = x.astype(np.float64 if out_dtype == np.float64 else np.float32)
-    work = bilinear_axis(bilinear_axis(work, rows, height_factor), cols, width_factor)
-    return work.astype(out_dtype)
+    work = xp.cast(x, np.float64 if out_dtype == np.float64 else np.float32)
+    work = bilinear_axis(bilinear_axis(work, rows, height_factor, xp=xp), cols, width_factor, xp=xp)
+    return xp.cast(work, out_dtype)
 
 
 @op(composite=True, check=rules.resize_volumes, depth_factor=_factor, height_factor=_factor, width_factor=_factor)
@@ -505,7 +503,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
 
 
 @op(check=rules.temporal_padding, padding=_pad_pair)
-def temporal_padding(x, padding=(1, 1)):
+def temporal_padding(x, padding=(1, 1), *, xp=NUMPY):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
     Args:
@@ -515,11 +513,11 @@ def temporal_padding(x, padding=(1, 1)):
     >>> K.temporal_padding(np.ones((1, 2, 1)), (1, 2))[0, :, 0]
     array([0., 1., 1., 0., 0.])
     """
-    return np.pad(_array(x), temporal_widths(padding))
+    return xp.pad(xp.owned(x), temporal_widths(padding))
 
 
 @op(check=rules.spatial_2d_padding, padding=_pad_pairs(2))
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None, *, xp=NUMPY):
     """Zero-pad the two spatial axes of a 4-D tensor by ``((top, bottom), (left, right))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
 
@@ -530,11 +528,11 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
     (1, 3, 4, 3)
     """
-    return np.pad(_array(x), spatial_widths(padding, data_format))
+    return xp.pad(xp.owned(x), spatial_widths(padding, data_format))
 
 
 @op(check=rules.spatial_3d_padding, padding=_pad_pairs(3))
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None, *, xp=NUMPY):
     """Zero-pad the three spatial axes of a 5-D tensor by ``((d0, d1), (h0, h1), (w0, w1))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
 
@@ -545,4 +543,4 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape
     (1, 3, 4, 2, 4)
     """
-    return np.pad(_array(x), spatial_widths(padding, data_format))
+    return xp.pad(xp.owned(x), spatial_widths(padding, data_format))

@@ -118,7 +118,3 @@ def batch_dot(x, y, axes=None):
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
     out = lax.dot_general(a, b, (((ax,), (ay,)), ((0,), (0,))), precision=precision())
     return out.reshape((out.shape[0], 1)) if out.ndim == 1 else out
-
-
-def transpose(x):
-    return jnp.transpose(to_jax(x))

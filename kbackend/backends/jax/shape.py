@@ -1,19 +1,14 @@
-"""Shape and indexing ops, image resizing and zero padding on JAX."""
+"""Shape ops on JAX where the reference body does not serve (the others run the reference on jax.numpy)."""
 
-import builtins
 import math
 
 import numpy as np
 
-import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from ...ops.array_bodies import padding_ops
-from ...ops.namespace import bind
-from ...ops.shape import bilinear_axis
 from ...ops.shape_rules import range_dtype, spatial_axes
-from .arrays import JAX, Variable, cast, to_jax
+from .arrays import Variable, to_jax
 
 
 def _static(value):
@@ -33,10 +28,6 @@ def _shape_tuple(shape):
 
 def reshape(x, shape):
     return jnp.reshape(to_jax(x), _shape_tuple(shape))
-
-
-def permute_dimensions(x, pattern):
-    return jnp.transpose(to_jax(x), pattern)
 
 
 def arange(start, stop=None, step=1, dtype="int32"):
@@ -67,50 +58,8 @@ def batch_flatten(x):
     return jnp.reshape(x, (x.shape[0], math.prod(x.shape[1:])))
 
 
-def squeeze(x, axis):
-    return jnp.squeeze(to_jax(x), axis)
-
-
-def one_hot(indices, num_classes):
-    return jax.nn.one_hot(to_jax(indices), num_classes, dtype=jnp.float32)
-
-
-def reverse(x, axes):
-    return jnp.flip(to_jax(x), axes)
-
-
-def _index_list(value):
-    if isinstance(value, (tuple, list)):
-        return [int(_static(v)) for v in value]
-    return [int(v) for v in _static(value).reshape(-1)]
-
-
-def slice(x, start, size):
-    x = to_jax(x)
-    start, size = _index_list(start), _index_list(size)
-    return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
-
-
-_bilinear_axis = bind(bilinear_axis, JAX)
-
-
-def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
-    x = to_jax(x)
-    rows, cols = spatial_axes(data_format, 2)
-    if interpolation == "nearest":
-        return jnp.repeat(jnp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
-    out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(jnp.float32)
-    work_dtype = np.float64 if out_dtype == jnp.float64 else np.float32
-    work = cast(x, work_dtype)
-    work = _bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor)
-    return cast(work, out_dtype)
-
-
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     x = to_jax(x)
     for axis, factor in zip(spatial_axes(data_format, 3), (depth_factor, height_factor, width_factor)):
         x = jnp.repeat(x, factor, axis=axis)
     return x
-
-
-temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(lambda x, widths: jnp.pad(to_jax(x), widths))

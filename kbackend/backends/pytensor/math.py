@@ -42,16 +42,6 @@ def cumprod(x, axis=0):
     return _accumulate(pt.cumprod, "cumprod", x, axis)
 
 
-def argmax(x, axis=-1):
-    x = to_pt(x)
-    return as_type(pt.argmax(x, axis=_axis("argmax", axis, x)), "int64")
-
-
-def argmin(x, axis=-1):
-    x = to_pt(x)
-    return as_type(pt.argmin(x, axis=_axis("argmin", axis, x)), "int64")
-
-
 def logsumexp(x, axis=None, keepdims=False):
     x = to_pt(x)
     axis = _axis("logsumexp", axis, x)
@@ -150,7 +140,3 @@ def batch_dot(x, y, axes=None):
     if out.ndim == 1:
         out = out.reshape((batch, 1), ndim=2)
     return out
-
-
-def transpose(x):
-    return to_pt(x).T

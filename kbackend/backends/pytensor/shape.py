@@ -33,10 +33,6 @@ def reshape(x, shape):
     return pt.reshape(to_pt(x), entries, ndim=len(entries))
 
 
-def permute_dimensions(x, pattern):
-    return to_pt(x).dimshuffle(list(pattern))
-
-
 def tile(x, n):
     x = to_pt(x)
     if isinstance(n, tuple):
@@ -44,25 +40,6 @@ def tile(x, n):
     else:
         reps = _shape_entries(n)
     return pt.tile(x, reps)
-
-
-def squeeze(x, axis):
-    x = to_pt(x)
-    return pt.squeeze(x, axis=axis % x.ndim)
-
-
-def one_hot(indices, num_classes):
-    indices = to_pt(indices)
-    return as_type(pt.eq(indices[..., None], pt.arange(num_classes)), "float32")
-
-
-def reverse(x, axes):
-    x = to_pt(x)
-    axes = [axes] if isinstance(axes, int) else axes
-    index = [builtins.slice(None)] * x.ndim
-    for axis in axes:
-        index[axis % x.ndim] = builtins.slice(None, None, -1)
-    return x[tuple(index)]
 
 
 def _pad(x, widths):
