@@ -807,8 +807,13 @@ def _generate(spec):
         probe = ", ".join(spec.tensor_params) + ","
         values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
                            (params[n].VAR_POSITIONAL, params[n].VAR_KEYWORD))
+        # A loop whose function may read variables (map_fn's fn, rnn's step) is recorded in a thread that
+        # builds graphs even over eager elements: what the function reads from a variable is a graph
+        # tensor there, which an engine's own loop (tf.map_fn) could not hold.
+        loops = any(n in REQUIRED_CALLBACKS for n in params)
+        recording = "_symbolic.recording() or " if loops else ""
         body += [
-            f"    if _symbolic.active and _symbolic.any(({probe})):",
+            f"    if _symbolic.active and ({recording}_symbolic.any(({probe}))):",
             f"        return _symbolic.record({spec.name!r}, dict({values}))",
         ]
     body.append(f"    return _active().{spec.name}({', '.join(call)})")
