@@ -29,7 +29,8 @@ from .variable import Variable
 FUNCTIONS = ("max", "min", "any", "all", "sum", "mean", "var", "std", "square", "abs", "round", "sign",
              "sin", "cos", "exp", "log1p", "maximum", "minimum", "power", "equal", "not_equal", "greater",
              "greater_equal", "less", "less_equal", "take", "concatenate", "expand_dims", "stack", "repeat",
-             "asarray", "argmax", "argmin", "transpose", "squeeze", "flip", "pad", "arange", "log_softmax")
+             "asarray", "argmax", "argmin", "transpose", "squeeze", "flip", "pad", "arange", "where", "take_along_axis",
+             "expm1", "log_softmax")
 
 
 def namespace(name, module, *, tensor, owned, value, out, cast, **functions):

@@ -172,7 +172,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 
 @op(policy=("real", "accumulate-half"))
-def elu(x, alpha=1.0):
+def elu(x, alpha=1.0, *, xp=NUMPY):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     Args:
@@ -182,8 +182,8 @@ def elu(x, alpha=1.0):
     >>> K.eval(K.elu(np.array([-1., 0., 2.], 'float32'), alpha=0.5)).round(4)
     array([-0.3161,  0.    ,  2.    ], dtype=float32)
     """
-    x = _array(x)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))), x.dtype)
 
 
 @op(axis=one_axis, policy=("real", "accumulate-half"))
@@ -393,7 +393,7 @@ def _softmax_cross_entropy(target, output, axis=-1, *, xp=NUMPY):
 
 
 @op(policy="accumulate-half")
-def _sparse_softmax_cross_entropy(target, output):
+def _sparse_softmax_cross_entropy(target, output, *, xp=NUMPY):
     """``-log_softmax(output)[..., target]``: crossentropy from logits (classes on the last axis of
     ``output``) with integer class ids; an id outside ``[0, classes)`` gives a loss of 0.
 
@@ -402,13 +402,12 @@ def _sparse_softmax_cross_entropy(target, output):
     ...                                          from_logits=True)).round(5)
     array([1.38629, 1.38629], dtype=float32)
     """
-    output = _array(output)
-    classes = output.shape[-1]
-    ids = _array(target).astype(np.int64)
-    valid = (ids >= 0) & (ids < classes)
-    log_probabilities = NUMPY.log_softmax(output, axis=-1)
-    picked = np.take_along_axis(log_probabilities, np.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
-    return np.where(valid, -picked, 0).astype(output.dtype)
+    z = xp.tensor(output)
+    ids = xp.cast(xp.tensor(target), np.int64)
+    valid = (ids >= 0) & (ids < z.shape[-1])
+    log_probabilities = xp.log_softmax(z, axis=-1)
+    picked = xp.take_along_axis(log_probabilities, xp.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
+    return xp.cast(xp.where(valid, -picked, 0), z.dtype)
 
 
 @op(policy="accumulate-half")

@@ -1,10 +1,10 @@
-"""Activations, bias and the crossentropies from logits on PyTensor (dropout is a reference op)."""
+"""Activations on PyTensor where the reference body does not serve (dropout runs the reference op)."""
 
 import pytensor.tensor as pt
-from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
+from pytensor.tensor.special import softmax as _softmax
 
 from .reference_op import reference_op
-from .arrays import as_type, is_graph, to_pt
+from .arrays import is_graph, to_pt
 
 _reference_dropout = reference_op("dropout")
 
@@ -32,11 +32,6 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return positive
 
 
-def elu(x, alpha=1.0):
-    x = to_pt(x)
-    return pt.switch(pt.gt(x, 0), x, alpha * pt.expm1(pt.minimum(x, 0)))
-
-
 def softmax(x, axis=-1):
     return _softmax(to_pt(x), axis=axis)
 
@@ -51,13 +46,3 @@ def sigmoid(x):
 
 def tanh(x):
     return pt.tanh(to_pt(x))
-
-
-def _sparse_softmax_cross_entropy(target, output):
-    z = to_pt(output)
-    ids = as_type(to_pt(target), "int64")
-    classes = z.shape[-1]
-    valid = pt.and_(pt.ge(ids, 0), pt.lt(ids, classes))
-    log_probabilities = _log_softmax(z, axis=-1)
-    picked = pt.take_along_axis(log_probabilities, pt.switch(valid, ids, 0)[..., None], axis=-1)[..., 0]
-    return as_type(pt.switch(valid, -picked, 0), z.dtype)
