@@ -34,6 +34,7 @@ def _value(branch):
 # conditionals and graph helpers
 
 
+# jax: a traced scalar condition selects with where (Python if needs a concrete value)
 def switch(condition, then_expression, else_expression):
     condition = to_jax(condition)
     if condition.ndim == 0:
@@ -47,12 +48,14 @@ def switch(condition, then_expression, else_expression):
     return jnp.where(condition, then_value, else_value)
 
 
+# jax: lax.stop_gradient
 def stop_gradient(variables):
     if isinstance(variables, (list, tuple)):
         return [lax.stop_gradient(to_jax(v)) for v in variables]
     return lax.stop_gradient(to_jax(variables))
 
 
+# jax: a traced value prints through jax.debug.print
 def print_tensor(x, message=""):
     value = unwrap(x)
     if is_tracer(value):
@@ -79,6 +82,7 @@ def _select(keep, new, old):
     return jnp.where(keep.reshape(keep.shape + (1,) * (new.ndim - keep.ndim)), new, old)
 
 
+# jax: the steps after the first run in one lax.scan; untraceable step functions fall back to the reference loop
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     args = (step_function, inputs, initial_states, go_backwards, mask, constants, unroll, input_length)
@@ -137,6 +141,7 @@ def _scan_rnn(step_function, inputs, states, go_backwards, mask, constants):
 # higher-order functions
 
 
+# jax: lax.map, with the reference's loop for untraceable functions
 def map_fn(fn, elems, name=None, dtype=None):
     try:
         result = lax.map(lambda element: to_jax(fn(element)), to_jax(elems))
@@ -155,6 +160,7 @@ def _fold(fn, elems, initializer, reverse):
     return carry
 
 
+# jax: lax.scan, with the reference's loop for untraceable functions
 def foldl(fn, elems, initializer=None, name=None):
     try:
         return _fold(fn, elems, initializer, reverse=False)
@@ -162,6 +168,7 @@ def foldl(fn, elems, initializer=None, name=None):
         return _reference("foldl")(fn, elems, initializer, name)
 
 
+# jax: as foldl, reversed
 def foldr(fn, elems, initializer=None, name=None):
     try:
         return _fold(fn, elems, initializer, reverse=True)
@@ -177,6 +184,7 @@ def _host(x):
     return np.asarray(unwrap(x))
 
 
+# jax: the reference on host values (int64 indices need the 64-bit scope)
 @always_x64
 def ctc_label_dense_to_sparse(labels, label_lengths):
     sparse = _reference("ctc_label_dense_to_sparse")(_host(labels), _host(label_lengths))
@@ -233,6 +241,7 @@ def _lengths(value):
     return cast(to_jax(value).reshape(-1), jnp.int32)
 
 
+# jax: the forward recursion in log space over lax.scan, jitted and differentiable
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     y_pred = to_jax(y_pred)
     dtype = _ctc_dtype(y_pred)
@@ -242,6 +251,7 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     return cast(losses[:, None], dtype)
 
 
+# jax: the reference's search on host values, through pure_callback while traced
 @always_x64
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     y_pred, input_length = to_jax(y_pred), to_jax(input_length)

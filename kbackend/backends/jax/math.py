@@ -38,38 +38,45 @@ def _accumulate(reduce, x, **kwargs):
 # reductions
 
 
+# jax: bool sums to int64 as in NumPy, which needs the 64-bit scope; ints keep their dtype
 def sum(x, axis=None, keepdims=False):
     x = to_jax(x)
     return _accumulate(jnp.sum, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
 
 
+# jax: as sum, an int keeps its dtype and bool gives int64
 def prod(x, axis=None, keepdims=False):
     x = to_jax(x)
     return _accumulate(jnp.prod, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
 
 
+# jax: as sum
 def cumsum(x, axis=0):
     x = to_jax(x)
     return _accumulate(jnp.cumsum, x, axis=check_axis("cumsum", axis, x.ndim))
 
 
+# jax: as sum
 def cumprod(x, axis=0):
     x = to_jax(x)
     return _accumulate(jnp.cumprod, x, axis=check_axis("cumprod", axis, x.ndim))
 
 
+# jax: the int64 result needs the 64-bit scope (always_x64)
 @always_x64
 def argmax(x, axis=-1):
     x = to_jax(x)
     return cast(jnp.argmax(x, axis=check_axis("argmax", axis, x.ndim)), jnp.int64)
 
 
+# jax: as argmax
 @always_x64
 def argmin(x, axis=-1):
     x = to_jax(x)
     return cast(jnp.argmin(x, axis=check_axis("argmin", axis, x.ndim)), jnp.int64)
 
 
+# jax: jax.nn's kernel (its gradient stops at the shift)
 def logsumexp(x, axis=None, keepdims=False):
     x = to_jax(x)
     return jax.nn.logsumexp(x, axis=check_axis("logsumexp", axis, x.ndim), keepdims=keepdims)
@@ -86,6 +93,7 @@ def _sqrt(x):
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1)), jnp.maximum(x, 0))
 
 
+# jax: where-guarded so that the gradient at x <= 0 is 0, not NaN
 def sqrt(x):
     return _sqrt(to_jax(x))
 
@@ -108,11 +116,13 @@ def _dense(x):
     return to_jax(x)
 
 
+# jax: scipy sparse input densified; full float32 precision on accelerators
 def dot(x, y):
     a = x if x.__class__ is ArrayImpl else _dense(x)
     return jnp.dot(a, to_jax(y), precision=precision())
 
 
+# jax: one lax.dot_general over the batch at full float32 precision
 def batch_dot(x, y, axes=None):
     a, b = to_jax(x), to_jax(y)
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)

@@ -8,6 +8,7 @@ from .arrays import cast, to_jax
 from .variables import key
 
 
+# jax: where() keeps -inf * 0 out of the threshold path and its gradient; bool input stays bool
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = to_jax(x)
     if max_value is None and threshold == 0.0:
@@ -45,6 +46,7 @@ def tanh(x):
     return jnp.tanh(to_jax(x))
 
 
+# jax: a jax.random stream keyed by the seed
 def dropout(x, level, noise_shape=None, seed=None):
     x = to_jax(x)
     noise_shape = noise_mask_shape(x.shape, noise_shape)
@@ -52,6 +54,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return cast(jnp.where(keep, x * (1.0 / (1.0 - level)), 0), x.dtype)
 
 
+# jax: ids in int32, which needs no 64-bit scope
 def _sparse_softmax_cross_entropy(target, output):
     z = to_jax(output)
     ids = to_jax(target).astype(jnp.int32)

@@ -26,10 +26,12 @@ def _shape_tuple(shape):
     return tuple(int(s) for s in _static(shape).reshape(-1))
 
 
+# jax: a shape entry may be a variable or a jax scalar, read as a host int
 def reshape(x, shape):
     return jnp.reshape(to_jax(x), _shape_tuple(shape))
 
 
+# jax: bounds read on the host; int64 bounds keep int64 (the reference's rule)
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         start, stop = 0, (0 if _static(start) < 0 else start)
@@ -40,6 +42,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return jnp.asarray(values)
 
 
+# jax: multiples read on the host (a tensor n)
 def tile(x, n):
     x = to_jax(x)
     if isinstance(n, tuple):
@@ -49,15 +52,18 @@ def tile(x, n):
     return jnp.tile(x, n)
 
 
+# jax: one jnp.reshape instead of the composite's K.reshape
 def flatten(x):
     return jnp.reshape(to_jax(x), (-1,))
 
 
+# jax: the static batch size, so that jax.jit sees a static shape
 def batch_flatten(x):
     x = to_jax(x)
     return jnp.reshape(x, (x.shape[0], math.prod(x.shape[1:])))
 
 
+# jax: three jnp.repeat calls instead of the composite's K calls, in one 64-bit scope
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     x = to_jax(x)
     for axis, factor in zip(spatial_axes(data_format, 3), (depth_factor, height_factor, width_factor)):

@@ -26,22 +26,27 @@ def _accumulate(reduce, func, x, axis, keepdims=None):
     return as_type(reduce(x, axis=axis, **kwargs), x.dtype)
 
 
+# pytensor: bool sums in int64 and an int keeps its dtype (PyTensor's cumsum/cumprod give int64)
 def sum(x, axis=None, keepdims=False):
     return _accumulate(pt.sum, "sum", x, axis, keepdims)
 
 
+# pytensor: as sum
 def prod(x, axis=None, keepdims=False):
     return _accumulate(pt.prod, "prod", x, axis, keepdims)
 
 
+# pytensor: as sum
 def cumsum(x, axis=0):
     return _accumulate(pt.cumsum, "cumsum", x, axis)
 
 
+# pytensor: as sum
 def cumprod(x, axis=0):
     return _accumulate(pt.cumprod, "cumprod", x, axis)
 
 
+# pytensor: the shift is a stopped gradient and an infinite maximum shifts by 0
 def logsumexp(x, axis=None, keepdims=False):
     x = to_pt(x)
     axis = _axis("logsumexp", axis, x)
@@ -72,6 +77,7 @@ def _round(x):
     return pt.round(x, mode="half_to_even") if x.dtype.startswith("float") else x
 
 
+# pytensor: sqrt is where-guarded (gradient 0 at x <= 0); round ties to even, as NumPy; exp/log are renames
 sqrt, exp, log, round = _unary("sqrt", _sqrt), _unary("exp", pt.exp), _unary("log", pt.log), _unary("round", _round)
 
 
@@ -87,6 +93,7 @@ def _operands(x, y):
     return to_pt(x), to_pt(y)
 
 
+# pytensor: float16/32 computed in float64 (PyTensor's float32 pow is 1 ulp off NumPy's)
 def pow(x, a):
     base, exponent = _operands(x, a)
     dtype = (base if is_graph(base) else exponent).dtype
@@ -103,6 +110,7 @@ def _binary(name, fn):
     return impl
 
 
+# pytensor: a Python number operand takes the other operand's dtype (PyTensor would type it by its own rules)
 maximum, minimum = _binary("maximum", pt.maximum), _binary("minimum", pt.minimum)
 equal, not_equal = _binary("equal", pt.eq), _binary("not_equal", pt.neq)
 greater, greater_equal = _binary("greater", pt.gt), _binary("greater_equal", pt.ge)
@@ -115,6 +123,7 @@ def _dense(x):
     return to_pt(x)
 
 
+# pytensor: Keras 2's N-D dot through tensordot; scipy sparse input densified
 def dot(x, y):
     a, b = _dense(x), to_pt(y)
     if a.ndim > 2 or b.ndim > 2:
@@ -123,6 +132,7 @@ def dot(x, y):
     return pt.dot(a, b)
 
 
+# pytensor: the contracted axes moved next to the batch, then one batched matmul
 def batch_dot(x, y, axes=None):
     a, b = to_pt(x), to_pt(y)
     ax, ay = batch_dot_axes(a.type.shape, b.type.shape, axes)

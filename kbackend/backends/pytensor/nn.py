@@ -9,6 +9,7 @@ from .arrays import is_graph, to_pt
 _reference_dropout = reference_op("dropout")
 
 
+# pytensor: the reference op; a mask entry on an axis of unknown size is read as None
 def dropout(x, level, noise_shape=None, seed=None):
     # A graph op is typed by running the reference on probe sizes for x's unknown axes; a mask entry
     # on such an axis can only be that axis's size or 1 (the op's check), so it is read as None there.
@@ -18,6 +19,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return _reference_dropout(x, level, noise_shape, seed)
 
 
+# pytensor: max_value bounds through maximum/minimum (pt.clip drops a NaN bound)
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = to_pt(x)
     if max_value is None and threshold == 0.0:

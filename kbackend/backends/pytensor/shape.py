@@ -28,11 +28,13 @@ def _shape_entries(shape):
     return [shape[i] for i in range(shape.type.shape[0])]
 
 
+# pytensor: shape entries may be graph scalars (K.shape(x)[0] in a traced graph)
 def reshape(x, shape):
     entries = _shape_entries(shape)
     return pt.reshape(to_pt(x), entries, ndim=len(entries))
 
 
+# pytensor: as reshape, multiples may be graph scalars
 def tile(x, n):
     x = to_pt(x)
     if isinstance(n, tuple):
@@ -53,6 +55,7 @@ def _pad(x, widths):
 temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(_pad)
 
 
+# pytensor: graph bounds, typed by the reference's range rule
 def arange(start, stop=None, step=1, dtype="int32"):
     inferred = range_dtype((start, 0 if stop is None else stop, step), lambda v: to_pt(v).dtype)
     start, step = as_type(to_pt(start), inferred), as_type(to_pt(step), inferred)
@@ -61,6 +64,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return pt.arange(start, as_type(to_pt(stop), inferred), step, dtype=inferred)
 
 
+# pytensor: starts and sizes may be graph scalars; a size of -1 read in the graph
 def slice(x, start, size):
     x = to_pt(x)
     starts, sizes = _shape_entries(start), _shape_entries(size)
@@ -76,6 +80,7 @@ def slice(x, start, size):
 _bilinear_axis = bind(bilinear_axis, PYTENSOR)
 
 
+# pytensor: the reference's bilinear body needs static spatial sizes, else the reference op
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_pt(x)
     rows, cols = spatial_axes(data_format, 2)
