@@ -39,6 +39,7 @@ def _select(condition, then_value, else_value):
     return torch.where(condition, then_value, else_value)
 
 
+# torch: a scalar condition picks its branch with Python if (only that branch is called)
 def switch(condition, then_expression, else_expression):
     if isinstance(condition, (bool, int, float)):
         return _as_tensor(_value(then_expression if condition else else_expression))
@@ -54,6 +55,7 @@ def switch(condition, then_expression, else_expression):
 # the RNN loop
 
 
+# torch: overrides the composite: a Python loop over unbound time slices, autograd following it
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     inputs = _as_tensor(inputs)
@@ -92,6 +94,7 @@ def _stopped(x):
     return x.detach().clone() if x.__class__ is Variable else x.detach()
 
 
+# torch: detach (a variable's value copied)
 def stop_gradient(variables):
     if isinstance(variables, (list, tuple)):
         return [_stopped(v) for v in variables]
@@ -118,6 +121,7 @@ def _lengths(value, device):
     return _as_tensor(value).reshape(-1).to(device, torch.int64)
 
 
+# torch: the kept entries by torch.nonzero, on the labels' device
 def ctc_label_dense_to_sparse(labels, label_lengths):
     dense = _as_tensor(labels)
     lengths = _lengths(label_lengths, dense.device)
@@ -127,6 +131,7 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
     return SparseTensor((indices, dense[kept], dense_shape))
 
 
+# torch: F.ctc_loss on log_softmax(log(y_pred + epsilon)), time-major
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     y_pred, dtype = _probabilities(y_pred)
     classes, device = y_pred.shape[2], y_pred.device
@@ -141,6 +146,7 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     return losses[:, None].to(dtype)
 
 
+# torch: greedy decoding on the device; beam search runs the reference on host values
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     y_pred, dtype = _probabilities(y_pred)
     if not greedy:
