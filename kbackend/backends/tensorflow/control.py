@@ -22,6 +22,7 @@ def stop_gradient(variables):
     return tf.stop_gradient(variables)
 
 
+# tensorflow: inside tf.function, Python's print when the graph runs (tf.print writes past sys.stdout)
 def print_tensor(x, message=""):
     if tf.executing_eagerly():
         print(f"{message}{np.asarray(x)}", file=sys.stdout)
@@ -39,6 +40,7 @@ def _value(branch):
     return branch() if callable(branch) else branch
 
 
+# tensorflow: a scalar condition in a graph becomes tf.cond; branches promoted to one dtype
 def switch(condition, then_expression, else_expression):
     condition = tensor(condition)
     if condition.shape.rank == 0:
@@ -60,6 +62,7 @@ def switch(condition, then_expression, else_expression):
 _python_rnn = OPS["rnn"].reference
 
 
+# tensorflow: one tf.while_loop in a graph; eager calls run the reference loop
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     if unroll or tf.executing_eagerly():
@@ -111,6 +114,7 @@ def _while_rnn(step_function, inputs, initial_states, go_backwards, mask, consta
 _plain = tf.autograph.experimental.do_not_convert
 
 
+# tensorflow: tf.map_fn, its output cast to dtype
 def map_fn(fn, elems, name=None, dtype=None):
     elems = tensor(elems)
     fn = _plain(fn)
@@ -127,6 +131,7 @@ def _fold(fold, fn, elems, initializer):
     return fold(_plain(fn), elems, initializer)
 
 
+# tensorflow: tf.foldl / tf.foldr (a Python number initializer takes the elements' dtype)
 def foldl(fn, elems, initializer=None, name=None):
     return _fold(tf.foldl, fn, elems, initializer)
 
@@ -144,6 +149,7 @@ def _lengths(value):
     return tf.cast(tf.reshape(tensor(value), [-1]), tf.int32)
 
 
+# tensorflow: a tf.SparseTensor of the kept entries
 def ctc_label_dense_to_sparse(labels, label_lengths):
     labels = tensor(labels)
     kept = tf.sequence_mask(_lengths(label_lengths), tf.shape(labels)[1])
@@ -160,6 +166,7 @@ def _logits(y_pred):
     return tf.transpose(logits, (1, 0, 2)), dtype
 
 
+# tensorflow: TensorFlow's CTC kernel, time-major
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     logits, dtype = _logits(y_pred)
     labels, lengths = tensor(y_true), _lengths(label_length)
@@ -205,6 +212,7 @@ def _beam_search_each(logits, lengths, beam_width, top_paths, merge_repeated):
     return [tf.concat(rows, 0) for rows in paths], tf.concat(scores, 0)
 
 
+# tensorflow: TensorFlow's greedy and beam decoders; a beam too small for top_paths is searched sample by sample
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     if merge_repeated is None:  # read by its truth, as the reference does; TensorFlow's op would take None as True
         merge_repeated = False
