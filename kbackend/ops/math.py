@@ -363,9 +363,14 @@ def pow(x, a, *, xp=NUMPY):
     return xp.power(xp.value(x), xp.value(a))
 
 
+#: bool and integer dtypes as NumPy and JAX (dtype objects) and PyTensor (names) spell them.
+_INTEGRAL = frozenset(("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+_INTEGRAL |= frozenset(np.dtype(name) for name in _INTEGRAL)
+
+
 def _bound(value, like, xp):
-    if _is_number(value):
-        return xp.cast(xp.asarray(value), like.dtype) if np.dtype(like.dtype).kind in "biu" else value
+    if _is_number(value):  # a number bound on an integer x takes x's dtype; on a float x it stays weak
+        return xp.cast(xp.asarray(value), like.dtype) if like.dtype in _INTEGRAL else value
     return xp.cast(xp.tensor(value), like.dtype)
 
 
