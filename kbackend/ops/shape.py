@@ -474,7 +474,7 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     if interpolation == "nearest":
         return xp.repeat(xp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     out_dtype = x.dtype if is_float(canonical_dtype(x.dtype)) else np.dtype(np.float32)
-    work = xp.cast(x, np.float64 if out_dtype == np.float64 else np.float32)
+    work = xp.cast(x, np.float64 if np.dtype(out_dtype) == np.float64 else np.float32)
     work = bilinear_axis(bilinear_axis(work, rows, height_factor, xp=xp), cols, width_factor, xp=xp)
     return xp.cast(work, out_dtype)
 

@@ -1,4 +1,4 @@
-"""Shape and indexing ops and zero padding on PyTensor.
+"""Shape and indexing ops, resizing and zero padding on PyTensor where the reference body does not serve.
 
 Shape arguments may hold scalar graph values (``K.shape(x)[0]`` inside a traced graph, or eager
 arrays); they stay symbolic, so ``arange`` and ``slice`` take tensor bounds.
@@ -8,9 +8,9 @@ import builtins
 
 import pytensor.tensor as pt
 
+from ..._dispatch import OPS
 from ...ops.array_bodies import padding_ops
 from ...ops.namespace import bind
-from ...ops.shape import bilinear_axis
 from ...ops.shape_rules import range_dtype, spatial_axes
 from .arrays import PYTENSOR, as_type, concrete, is_graph, to_pt
 
@@ -77,19 +77,15 @@ def slice(x, start, size):
     return x[tuple(index)]
 
 
-_bilinear_axis = bind(bilinear_axis, PYTENSOR)
+_resize_images = bind(OPS["resize_images"].reference, PYTENSOR)
 
 
-# pytensor: the reference's bilinear body needs static spatial sizes, else the reference op
+# pytensor: the reference's body, whose bilinear taps need static spatial sizes (else the reference op)
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_pt(x)
     rows, cols = spatial_axes(data_format, 2)
-    if interpolation == "nearest":
-        return pt.repeat(pt.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
-    if x.type.shape[rows] is None or x.type.shape[cols] is None:
+    if interpolation != "nearest" and (x.type.shape[rows] is None or x.type.shape[cols] is None):
         from .reference_op import reference_op
 
         return reference_op("resize_images")(x, height_factor, width_factor, data_format, interpolation)
-    out_dtype = x.dtype if x.dtype.startswith("float") else "float32"
-    work = as_type(x, "float64" if out_dtype == "float64" else "float32")
-    return as_type(_bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor), out_dtype)
+    return _resize_images(x, height_factor, width_factor, data_format, interpolation)
