@@ -49,7 +49,16 @@ def _stand_in(value, probe, backend):
     if value.__class__ is SeedStream:
         return value.base
     if isinstance(value, SymbolicTensor):
-        known = value.stand_ins.get(probe)
+        stand_ins = value.stand_ins
+        known = stand_ins.get(probe)
+        if known is None and stand_ins:
+            if not value.dynamic:  # the same at every probe
+                known = next(iter(stand_ins.values()))
+            elif value.node is not None and value.node.reference is not None:
+                _rerun(value, probe)
+                known = stand_ins.get(probe)
+        if known is _UNAVAILABLE:
+            raise ValueError(f"{value.name} cannot be computed with unknown dims of size {probe}")
         if known is not None:
             return known if known.__class__ is np.ndarray else np.zeros(*known)
         if value.default is not None:
@@ -75,6 +84,48 @@ def _is_engine_tensor(value, backend):
         return False
 
 
+class _Unavailable:
+    """The stand-in of a tensor whose node failed at a probe: the ops computed from it skip that probe."""
+
+    def __repr__(self):
+        return "<unavailable>"
+
+
+_UNAVAILABLE = _Unavailable()
+
+
+def _rerun(tensor, probe):
+    """Give ``tensor`` its stand-in at ``probe`` by rerunning, inputs first, the references of the
+    nodes it is computed from that never ran at that probe.
+
+    All the stand-ins one op reads at a probe must come from one evaluation of the graph with the
+    unknown dims at that size: an op that stopped after two probes (0 and 2, say) has no value at 3,
+    and zeros of its shape with None read as 3 would be wrong in shape (``reshape(x, (-1, n))``) and in
+    value (``K.shape(x)[1]`` reads 0); a later op that needs probe 3 then mixed probes and failed or
+    took a None dim for a static one.  A probe a node cannot take is remembered as unavailable."""
+    order, seen = [], set()
+    stack = [(tensor.node, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for value in leaves(node.kwargs):
+            if (isinstance(value, SymbolicTensor) and value.dynamic and probe not in value.stand_ins
+                    and value.node is not None and value.node.reference is not None):
+                stack.append((value.node, False))
+    for node in order:
+        try:
+            value = _run_reference(node.reference, node.kwargs, probe, node.backend)
+        except Exception:  # noqa: BLE001 - a size this node cannot take: so neither can what reads it
+            value = _UNAVAILABLE
+        _attach(node.outputs, value, probe)
+
+
 def _run_reference(fn, kwargs, probe, backend):
     concrete = {k: map_structure(lambda v: _stand_in(v, probe, backend), v) for k, v in kwargs.items()}
     with symbolic.suspended(), backend_scope("numpy"), np.errstate(all="ignore"), warnings.catch_warnings():
@@ -98,23 +149,25 @@ def infer(fn, kwargs, backend):
     """
     has_unknown = any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     wanted = 2 if has_unknown else 1
-    values, error = {}, None
+    values, failed, error = {}, [], None
     for probe in _candidates(kwargs) if has_unknown else _PROBES[:1]:
         try:
             values[probe] = _run_reference(fn, kwargs, probe, backend)
         except Exception as exc:  # noqa: BLE001 - a size the op cannot take; try the next one
             error = error or exc
+            failed.append(probe)
         if len(values) == wanted:
             break
     if not values:
         raise error
-    if len(values) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
+    values.update(dict.fromkeys(failed, _UNAVAILABLE))
+    if len(values) - len(failed) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
         wide = (next(iter(values)), _WIDE)
         try:
             values[wide] = _run_reference(fn, kwargs, wide, backend)
         except Exception:  # noqa: BLE001 - sizes the op cannot take together: the two runs decide
             pass
-    results = [_structure(v) for v in values.values()]
+    results = [_structure(v) for v in values.values() if v is not _UNAVAILABLE]
     merged = _merge(results[0], results[1] if len(results) > 1 else results[0])
     return (_merge(_unmerged(merged), results[2]) if len(results) > 2 else merged), values
 
@@ -232,21 +285,26 @@ def record_node(name, kwargs, reference, prefix=None):
     backend = active_backend()
     meta, values = infer(reference, kwargs, backend)
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
+    node.reference = reference  # a later op may need a stand-in at another probe (see `_rerun`)
     node.outputs = _outputs(node, meta)
-    dynamic = len(values) > 1
+    if any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs)):
+        for output in leaves(node.outputs):
+            if isinstance(output, SymbolicTensor):
+                output.dynamic = True
     for probe, value in values.items():
-        _attach(node.outputs, value, probe, dynamic)
+        _attach(node.outputs, value, probe)
     return node.outputs
 
 
-def _attach(outputs, value, probe, dynamic):
+def _attach(outputs, value, probe):
     if isinstance(outputs, SymbolicTensor):
-        value = np.asarray(value)
-        outputs.stand_ins[probe] = value if value.nbytes <= _KEPT_BYTES else (value.shape, value.dtype)
-        outputs.dynamic = outputs.dynamic or dynamic
-    elif isinstance(outputs, (list, tuple)) and isinstance(value, (list, tuple)):
-        for o, v in zip(outputs, value):
-            _attach(o, v, probe, dynamic)
+        if value is not _UNAVAILABLE:
+            value = np.asarray(value)
+            value = value if value.nbytes <= _KEPT_BYTES else (value.shape, value.dtype)
+        outputs.stand_ins[probe] = value
+    elif isinstance(outputs, (list, tuple)) and (value is _UNAVAILABLE or isinstance(value, (list, tuple))):
+        for i, o in enumerate(outputs):
+            _attach(o, value if value is _UNAVAILABLE else value[i], probe)
 
 
 def record_operator(name, fn, *args):
