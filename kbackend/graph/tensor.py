@@ -287,12 +287,14 @@ def record_node(name, kwargs, reference, prefix=None):
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
     node.reference = reference  # a later op may need a stand-in at another probe (see `_rerun`)
     node.outputs = _outputs(node, meta)
-    if any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs)):
-        for output in leaves(node.outputs):
-            if isinstance(output, SymbolicTensor):
-                output.dynamic = True
+    # Computed from unknown dims; a node that could run at one size only pins them: static, shape and value.
+    dynamic = sum(value is not _UNAVAILABLE for value in values.values()) > 1
+    for output in leaves(node.outputs):
+        if dynamic and isinstance(output, SymbolicTensor):
+            output.dynamic = True
     for probe, value in values.items():
-        _attach(node.outputs, value, probe)
+        if dynamic or value is not _UNAVAILABLE:
+            _attach(node.outputs, value, probe)
     return node.outputs
 
 
