@@ -399,6 +399,49 @@ def test_the_graph_walker_keeps_namedtuples():
     assert type(doubled[0]) is Pair
 
 
+def test_an_array_multiplied_in_place_by_a_graph_tensor_records_the_product(backend):
+    # Keras 2's recurrent cells do `h *= dropout_mask` where h is an eager state and the mask a graph tensor.
+    x = K.placeholder((None, 3))
+    state = np.full((2, 3), 2.0, dtype="float32")
+    product = state
+    product *= x
+    assert K.is_tensor(product) and K.int_shape(product) == (2, 3)
+    compare = np.ones((2, 3), "float32") < x
+    fed = np.array([[1, 2, 3], [4, 5, 6]], "float32")
+    out, less = K.function([x], [product, compare])([fed])
+    np.testing.assert_allclose(out, 2.0 * fed)
+    np.testing.assert_array_equal(less, np.ones((2, 3)) < fed)
+    np.testing.assert_array_equal(state, np.full((2, 3), 2.0))  # the array itself is untouched
+
+
+def test_a_variable_made_from_a_graph_tensor_is_a_variable(backend):
+    # Keras's identity initializer returns `gain * K.eye(n)`: a graph tensor once the thread builds graphs.
+    x = K.placeholder((None, 3))
+    v = K.variable(2.0 * K.eye((3, 3)))
+    assert K.is_variable(v)
+    np.testing.assert_allclose(K.get_value(v), 2.0 * np.eye(3))
+    step = K.function([x], [K.sum(K.dot(x, v))], updates=[K.update_add(v, K.ones((3, 3)))])
+    step([np.ones((1, 3), "float32")])
+    np.testing.assert_allclose(K.get_value(v), 2.0 * np.eye(3) + 1.0)
+    with pytest.raises(ValueError, match=r"^variable: argument `value` got .*placeholder"):
+        K.variable(x * 2.0)
+
+
+def test_is_keras_tensor_refuses_data_on_every_engine(backend):
+    with pytest.raises(ValueError, match=r"^is_keras_tensor: argument `x` got ndarray"):
+        K.is_keras_tensor(np.array([1, 2]))
+    assert not K.is_keras_tensor(K.variable([1.0]))
+    assert not K.is_keras_tensor(K.placeholder((2,)))
+
+
+def test_repeat_elements_over_an_unknown_axis_keeps_its_keras_shape(backend):
+    x = K.placeholder((2, None, 3))
+    y = K.repeat_elements(x, 3, axis=1)
+    assert y._keras_shape == (2, None, 3) == K.int_shape(y)
+    out = K.function([x], [y])([np.arange(12, dtype="float32").reshape(2, 2, 3)])[0]
+    np.testing.assert_array_equal(out, np.repeat(np.arange(12).reshape(2, 2, 3), 3, axis=1))
+
+
 def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     """Keras 2's TimeDistributed on unknown sizes: reshapes by entries of ``K.shape``.  A reshape with
     -1 beside a zero-size entry fails on the empty probe, so the ops after it need other probe sizes

@@ -639,8 +639,38 @@ def _print_rule(kwargs):
     return record_node("print_tensor", kwargs, lambda x, message="": x)
 
 
+def _keras_shaped_rule(name):
+    """Recorded as usual; the output also carries ``_keras_shape``, as Keras 2's TensorFlow backend set it
+    on ``repeat_elements`` over an unknown axis (its backend tests read it)."""
+
+    def rule(kwargs):
+        outputs = record_node(name, kwargs, OPS[name].reference)
+        outputs._keras_shape = outputs.shape
+        return outputs
+
+    return rule
+
+
+def _variable_rule(kwargs):
+    """A variable made from a graph tensor takes that tensor's value now, as a TensorFlow 1 variable's
+    initializer ran once: the result is a variable that optimizers update (Keras's identity initializer
+    gives ``gain * K.eye(n)``, a graph tensor once the thread builds graphs), never a graph node."""
+    value = kwargs["value"]
+    if is_symbolic(value):
+        try:
+            value = evaluate(value)
+        except ValueError as exc:
+            if "placeholder" not in str(exc):
+                raise
+            raise ValueError(f"variable: argument `value` got {value!r}, which needs a fed placeholder; expected a "
+                             "value, or a tensor computed from variables and constants") from None
+    return active_backend().variable(value, kwargs["dtype"], kwargs["name"], kwargs["constraint"])
+
+
 SPECIAL = {
     "print_tensor": _print_rule,
+    "variable": _variable_rule,
+    "repeat_elements": _keras_shaped_rule("repeat_elements"),
     "switch": _switch_rule,
     "in_train_phase": _phase_rule("in_train_phase"),
     "in_test_phase": _phase_rule("in_test_phase"),

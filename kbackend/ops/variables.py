@@ -134,7 +134,7 @@ def is_keras_tensor(x):
     >>> K.is_keras_tensor(K.variable([1.0]))
     False
     """
-    if not isinstance(x, (np.ndarray, Variable)):
+    if not isinstance(x, Variable):  # an ndarray is data, as `is_tensor` says
         raise ValueError(
             f"is_keras_tensor: argument `x` got {type(x).__name__}; expected a tensor or variable"
         )

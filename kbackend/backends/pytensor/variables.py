@@ -54,8 +54,7 @@ def is_tensor(x):
     return is_graph(x)
 
 
-# A NumPy array is accepted here, though not a tensor.
-is_keras_tensor, is_placeholder = keras_tensor_ops(lambda x: isinstance(x, np.ndarray) or is_graph(x))
+is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
 def is_sparse(tensor):
