@@ -54,7 +54,7 @@ def _stand_in(value, probe, backend):
         if known is None and stand_ins:
             if not value.dynamic:  # the same at every probe
                 known = next(iter(stand_ins.values()))
-            elif value.node is not None and value.node.reference is not None:
+            elif _rerunnable(value, probe):
                 _rerun(value, probe)
                 known = stand_ins.get(probe)
         if known is _UNAVAILABLE:
@@ -94,6 +94,32 @@ class _Unavailable:
 _UNAVAILABLE = _Unavailable()
 
 
+def _probe_size(probe, axis):
+    """The size ``probe`` gives an unknown dim at ``axis`` (a wide probe: its first size on axis 0)."""
+    if probe.__class__ is tuple:
+        return probe[0] if axis == 0 else probe[1]
+    return probe
+
+
+def _rerunnable(tensor, probe):
+    """True when ``tensor`` needs its node rerun for a stand-in at ``probe``.
+
+    Not so for a tensor with unknown dims that took the probe size at every probe it ran at, two of
+    them at least (a ResNet activation ``(batch, 7, 7, 2048)``, a network's output): as for a
+    placeholder, its stand-in is zeros with those dims at the probe size, which spares rerunning a
+    network when its loss needs another batch size.  Shape arithmetic (``K.shape(x)`` and its entries:
+    no unknown dim) and sizes that are not the probe's (``reshape(x, (-1, n))``) are rerun."""
+    if tensor.node is None or tensor.node.reference is None or None not in tensor.shape:
+        return tensor.node is not None and tensor.node.reference is not None
+    shapes = {k: v.shape if v.__class__ is np.ndarray else v[0] for k, v in tensor.stand_ins.items()
+              if v is not _UNAVAILABLE}
+    if sum(k.__class__ is not tuple for k in shapes) < 2:
+        return True
+    return any(len(shape) != len(tensor.shape) or any(
+        d is None and size != _probe_size(key, axis) for axis, (d, size) in enumerate(zip(tensor.shape, shape)))
+        for key, shape in shapes.items())
+
+
 def _rerun(tensor, probe):
     """Give ``tensor`` its stand-in at ``probe`` by rerunning, inputs first, the references of the
     nodes it is computed from that never ran at that probe.
@@ -116,7 +142,7 @@ def _rerun(tensor, probe):
         stack.append((node, True))
         for value in leaves(node.kwargs):
             if (isinstance(value, SymbolicTensor) and value.dynamic and probe not in value.stand_ins
-                    and value.node is not None and value.node.reference is not None):
+                    and _rerunnable(value, probe)):
                 stack.append((value.node, False))
     for node in order:
         try:
