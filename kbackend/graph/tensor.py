@@ -109,8 +109,10 @@ def _rerunnable(tensor, probe):
     placeholder, its stand-in is zeros with those dims at the probe size, which spares rerunning a
     network when its loss needs another batch size.  Shape arithmetic (``K.shape(x)`` and its entries:
     no unknown dim) and sizes that are not the probe's (``reshape(x, (-1, n))``) are rerun."""
-    if tensor.node is None or tensor.node.reference is None or None not in tensor.shape:
-        return tensor.node is not None and tensor.node.reference is not None
+    if tensor.node is None or tensor.node.reference is None:
+        return False
+    if None not in tensor.shape:
+        return True
     shapes = {k: v.shape if v.__class__ is np.ndarray else v[0] for k, v in tensor.stand_ins.items()
               if v is not _UNAVAILABLE}
     if sum(k.__class__ is not tuple for k in shapes) < 2:
@@ -171,7 +173,8 @@ def infer(fn, kwargs, backend):
 
     Unknown dims become a probe size (2, then 3, …); dims that agree across two probes are static, the
     others None.  Each symbolic output keeps its stand-in values, so a later op fed with, say,
-    ``K.shape(x)[0]`` sees the matching size rather than an arbitrary one.
+    ``K.shape(x)[0]`` sees the matching size rather than an arbitrary one; the probes the op failed at
+    are in the dict too, as unavailable, and a probe an input never ran at is rerun (:func:`_rerun`).
     """
     has_unknown = any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     wanted = 2 if has_unknown else 1
@@ -186,8 +189,9 @@ def infer(fn, kwargs, backend):
             break
     if not values:
         raise error
-    values.update(dict.fromkeys(failed, _UNAVAILABLE))
-    if len(values) - len(failed) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
+    ran = len(values)
+    values.update(dict.fromkeys(failed, _UNAVAILABLE))  # remembered: the ops after this one skip them
+    if ran == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
         wide = (next(iter(values)), _WIDE)
         try:
             values[wide] = _run_reference(fn, kwargs, wide, backend)
