@@ -13,39 +13,20 @@ every backend raises the same errors.
 import builtins
 import math
 import numbers
-import types
 
 import numpy as np
 
 from .._dispatch import ArgError, axes, one_axis, op
-from ..dtypes import canonical_dtype, from_python, numpy_dtype, promote
+from ..dtypes import canonical_dtype, numpy_dtype, promote
 from . import math_rules as rules
 from .math_rules import batch_dot_axes, check_axis
-from .variable import Variable
-
-
-def _tensor(x):
-    """A NumPy value of ``x``: arrays pass, variables unwrap, Python values take TensorFlow's types."""
-    if x.__class__ is np.ndarray:
-        return x
-    if x.__class__ is Variable:
-        return x.value
-    return from_python(x)
-
-
-def _out(value):
-    """Reductions over every axis give NumPy scalars; the backend returns 0-d arrays."""
-    return value if value.__class__ is np.ndarray else np.asarray(value)
+from .namespace import NUMPY
+from .namespace import out as _out
+from .namespace import tensor as _tensor
 
 
 def _is_number(value):
     return isinstance(value, (int, float))
-
-
-def _value(x):
-    """An operand of a ``promote`` op: a Python number stays a number (NumPy keeps it weak, so it takes
-    the other operand's dtype); anything else becomes an array."""
-    return x if x.__class__ in (int, float, bool) else _tensor(x)
 
 
 def promoted(a, b):
@@ -57,21 +38,6 @@ def promoted(a, b):
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
-#: The NumPy functions the bodies written against an array namespace ``xp`` use.
-SHARED_FUNCTIONS = ("max", "min", "any", "all", "square", "abs", "round", "sign", "sin", "cos", "maximum",
-                    "minimum", "power", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal")
-
-
-def namespace(module, tensor, value, out):
-    """An array namespace for the reference bodies that take ``xp`` (array-api-compat's pattern): the
-    functions of :data:`SHARED_FUNCTIONS` from ``module`` (which mirrors NumPy), ``tensor`` (any input →
-    an array), ``value`` (an operand of a ``promote`` op: Python numbers pass as they are) and ``out``
-    (what a reduction returns → a tensor).  An engine whose namespace mirrors NumPy's runs these bodies
-    with its own namespace instead of restating them."""
-    return types.SimpleNamespace(**{name: getattr(module, name) for name in SHARED_FUNCTIONS},
-                                 tensor=tensor, value=value, out=out)
-
-
 def _accumulate(method, x, **kwargs):
     """Run a ufunc method (``np.add.reduce``, ``np.multiply.accumulate``…) keeping an int ``x``'s dtype
     (NumPy would widen int32 to int64).  The ufunc methods are called directly: ``np.sum`` and friends
@@ -81,14 +47,11 @@ def _accumulate(method, x, **kwargs):
     return _out(method(x, **kwargs))
 
 
-NUMPY = namespace(np, _tensor, _value, _out)
-
-
 # ---------------------------------------------------------------------------------------------------
 # reductions
 
 
-@op(axis=axes, policy="same", shape_rule=rules.reduced("max"))
+@op(shape_rule=rules.reduced("max"), axis=axes, policy="same")
 def max(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the maximum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
@@ -102,7 +65,7 @@ def max(x, axis=None, keepdims=False, *, xp=NUMPY):
     return xp.out(xp.max(x, axis=check_axis("max", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes, policy="same", shape_rule=rules.reduced("min"))
+@op(shape_rule=rules.reduced("min"), axis=axes, policy="same")
 def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the minimum of ``x`` over ``axis`` (an int, a list of ints, or None for all axes).
 
@@ -114,7 +77,7 @@ def min(x, axis=None, keepdims=False, *, xp=NUMPY):
     return xp.out(xp.min(x, axis=check_axis("min", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes, policy=("same", "accumulate-half"), shape_rule=rules.reduced("sum"))
+@op(shape_rule=rules.reduced("sum"), axis=axes, policy=("same", "accumulate-half"))
 def sum(x, axis=None, keepdims=False):
     """Return the sum of ``x`` over ``axis``; the dtype of ``x`` is kept (int32 stays int32).
 
@@ -127,7 +90,7 @@ def sum(x, axis=None, keepdims=False):
     return _accumulate(np.add.reduce, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
 
 
-@op(axis=axes, policy=("same", "accumulate-half"), shape_rule=rules.reduced("prod"))
+@op(shape_rule=rules.reduced("prod"), axis=axes, policy=("same", "accumulate-half"))
 def prod(x, axis=None, keepdims=False):
     """Return the product of the values of ``x`` over ``axis``; the dtype of ``x`` is kept.
 
@@ -139,7 +102,7 @@ def prod(x, axis=None, keepdims=False):
     return _accumulate(np.multiply.reduce, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
 
 
-@op(axis=one_axis, policy=("same", "accumulate-half"), shape_rule=rules.along_axis("cumsum"))
+@op(shape_rule=rules.along_axis("cumsum"), axis=one_axis, policy=("same", "accumulate-half"))
 def cumsum(x, axis=0):
     """Return the cumulative sum of ``x`` along ``axis`` (default 0, the first axis); shape is kept.
 
@@ -152,7 +115,7 @@ def cumsum(x, axis=0):
     return _accumulate(np.add.accumulate, x, axis=check_axis("cumsum", axis, x.ndim))
 
 
-@op(axis=one_axis, policy=("same", "accumulate-half"), shape_rule=rules.along_axis("cumprod"))
+@op(shape_rule=rules.along_axis("cumprod"), axis=one_axis, policy=("same", "accumulate-half"))
 def cumprod(x, axis=0):
     """Return the cumulative product of ``x`` along ``axis`` (default 0, the first axis).
 
@@ -165,14 +128,13 @@ def cumprod(x, axis=0):
     return _accumulate(np.multiply.accumulate, x, axis=check_axis("cumprod", axis, x.ndim))
 
 
-def _moment(reduce, func, x, axis, keepdims):
-    x = _tensor(x)
-    axis = check_axis(func, axis, x.ndim)
-    return _out(reduce(x, axis=axis, keepdims=keepdims)).astype(x.dtype, copy=False)
+def _moment(reduce, func, x, axis, keepdims, xp):
+    x = xp.tensor(x)
+    return xp.cast(xp.out(reduce(x, axis=check_axis(func, axis, x.ndim), keepdims=keepdims)), x.dtype)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("var"))
-def var(x, axis=None, keepdims=False):
+@op(shape_rule=rules.reduced("var"), axis=axes, policy=("real", "accumulate-half"))
+def var(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the population variance of ``x`` over ``axis`` (divides by N).
 
     Bool and integer inputs are cast to ``floatx()`` first.
@@ -181,11 +143,11 @@ def var(x, axis=None, keepdims=False):
     >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 4.])
     """
-    return _moment(np.var, "var", x, axis, keepdims)
+    return _moment(xp.var, "var", x, axis, keepdims, xp)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("std"))
-def std(x, axis=None, keepdims=False):
+@op(shape_rule=rules.reduced("std"), axis=axes, policy=("real", "accumulate-half"))
+def std(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the population standard deviation of ``x`` over ``axis`` (square root of :func:`var`).
 
     Bool and integer inputs are cast to ``floatx()`` first.
@@ -194,21 +156,21 @@ def std(x, axis=None, keepdims=False):
     >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 2.])
     """
-    return _moment(np.std, "std", x, axis, keepdims)
+    return _moment(xp.std, "std", x, axis, keepdims, xp)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("mean"))
-def mean(x, axis=None, keepdims=False):
+@op(shape_rule=rules.reduced("mean"), axis=axes, policy=("real", "accumulate-half"))
+def mean(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
     >>> import numpy as np, kbackend as K
     >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
     array([1. , 0.5], dtype=float32)
     """
-    return _moment(np.mean, "mean", x, axis, keepdims)
+    return _moment(xp.mean, "mean", x, axis, keepdims, xp)
 
 
-@op(axis=axes, policy="bool", shape_rule=rules.reduced("any"))
+@op(shape_rule=rules.reduced("any"), axis=axes, policy="bool")
 def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical OR of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
@@ -220,7 +182,7 @@ def any(x, axis=None, keepdims=False, *, xp=NUMPY):
     return xp.out(xp.any(x, axis=check_axis("any", axis, x.ndim), keepdims=keepdims))
 
 
-@op(axis=axes, policy="bool", shape_rule=rules.reduced("all"))
+@op(shape_rule=rules.reduced("all"), axis=axes, policy="bool")
 def all(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the logical AND of ``x`` (cast to bool) over ``axis``, as a bool tensor.
 
@@ -233,30 +195,30 @@ def all(x, axis=None, keepdims=False, *, xp=NUMPY):
 
 
 @op(axis=one_axis, policy="int64")
-def argmax(x, axis=-1):
+def argmax(x, axis=-1, *, xp=NUMPY):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
     array([1, 0])
     """
-    x = _tensor(x)
-    return _out(np.argmax(x, axis=check_axis("argmax", axis, x.ndim))).astype(np.int64, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.out(xp.argmax(x, axis=check_axis("argmax", axis, x.ndim))), np.int64)
 
 
 @op(axis=one_axis, policy="int64")
-def argmin(x, axis=-1):
+def argmin(x, axis=-1, *, xp=NUMPY):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
     """
-    x = _tensor(x)
-    return _out(np.argmin(x, axis=check_axis("argmin", axis, x.ndim))).astype(np.int64, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.out(xp.argmin(x, axis=check_axis("argmin", axis, x.ndim))), np.int64)
 
 
-@op(axis=axes, policy=("real", "accumulate-half"), shape_rule=rules.reduced("logsumexp"))
+@op(shape_rule=rules.reduced("logsumexp"), axis=axes, policy=("real", "accumulate-half"))
 def logsumexp(x, axis=None, keepdims=False):
     """Return ``log(sum(exp(x)))`` over ``axis``, computed without overflow (shifted by the maximum).
 
@@ -278,7 +240,7 @@ def logsumexp(x, axis=None, keepdims=False):
 # elementwise math
 
 
-@op(policy="same", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="same")
 def square(x, *, xp=NUMPY):
     """Return ``x ** 2`` elementwise, in the dtype of ``x`` (a bool tensor stays bool: ``x * x`` is ``x``).
 
@@ -290,7 +252,7 @@ def square(x, *, xp=NUMPY):
     return x.copy() if x.dtype == np.bool_ else xp.square(x)  # NumPy's square of bool is int8
 
 
-@op(policy="same", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="same")
 def abs(x, *, xp=NUMPY):
     """Return the absolute value of ``x`` elementwise.
 
@@ -301,7 +263,7 @@ def abs(x, *, xp=NUMPY):
     return xp.abs(xp.tensor(x))
 
 
-@op(policy="real", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="real")
 def sqrt(x):
     """Return the square root of ``x`` elementwise; negative values are clipped to 0 first (no NaN).
 
@@ -313,7 +275,7 @@ def sqrt(x):
     return np.sqrt(np.maximum(x, x.dtype.type(0)))
 
 
-@op(policy="real", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="real")
 def exp(x):
     """Return ``e ** x`` elementwise.
 
@@ -325,7 +287,7 @@ def exp(x):
         return np.exp(_tensor(x))
 
 
-@op(policy="real", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="real")
 def log(x):
     """Return the natural logarithm of ``x`` elementwise (no clipping: ``log(0)`` is ``-inf``).
 
@@ -337,7 +299,7 @@ def log(x):
         return np.log(_tensor(x))
 
 
-@op(policy="same", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="same")
 def round(x, *, xp=NUMPY):
     """Round ``x`` elementwise to the nearest integer, ties to even (banker's rounding).
 
@@ -348,7 +310,7 @@ def round(x, *, xp=NUMPY):
     return xp.round(xp.tensor(x))
 
 
-@op(policy="same", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="same")
 def sign(x, *, xp=NUMPY):
     """Return the sign of ``x`` elementwise: -1, 0 or 1.
 
@@ -359,7 +321,7 @@ def sign(x, *, xp=NUMPY):
     return xp.sign(xp.tensor(x))
 
 
-@op(policy="promote", shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy="promote")
 def pow(x, a, *, xp=NUMPY):
     """Return ``x ** a`` elementwise; a Python number ``a`` takes the dtype of ``x``.
 
@@ -373,14 +335,19 @@ def pow(x, a, *, xp=NUMPY):
     return xp.power(xp.value(x), xp.value(a))
 
 
-def _bound(value, like):
-    if _is_number(value):
-        return np.asarray(value).astype(like.dtype) if like.dtype.kind in "biu" else value
-    return _tensor(value).astype(like.dtype, copy=False)
+#: bool and integer dtypes as NumPy and JAX (dtype objects) and PyTensor (names) spell them.
+_INTEGRAL = frozenset(("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+_INTEGRAL |= frozenset(np.dtype(name) for name in _INTEGRAL)
 
 
-@op(policy="same", shape_rule=rules.clipped)
-def clip(x, min_value, max_value):
+def _bound(value, like, xp):
+    if _is_number(value):  # a number bound on an integer x takes x's dtype; on a float x it stays weak
+        return xp.cast(xp.asarray(value), like.dtype) if like.dtype in _INTEGRAL else value
+    return xp.cast(xp.tensor(value), like.dtype)
+
+
+@op(shape_rule=rules.clipped, policy="same")
+def clip(x, min_value, max_value, *, xp=NUMPY):
     """Clip ``x`` elementwise to ``[min_value, max_value]``.
 
     A bound of None is no bound; bounds may be tensors.  When both bounds are Python numbers and
@@ -395,18 +362,18 @@ def clip(x, min_value, max_value):
     >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
     array([0. , 0.5, 1. ])
     """
-    x = _tensor(x)
+    x = xp.tensor(x)
     if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)) and max_value < min_value:
         max_value = min_value
     out = x
     if max_value is not None:
-        out = np.minimum(out, _bound(max_value, x))
+        out = xp.minimum(out, _bound(max_value, x, xp))
     if min_value is not None:
-        out = np.maximum(out, _bound(min_value, x))
-    return x.copy() if out is x else out.astype(x.dtype, copy=False)
+        out = xp.maximum(out, _bound(min_value, x, xp))
+    return x.copy() if out is x else xp.cast(out, x.dtype)
 
 
-@op(policy="promote", shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy="promote")
 def maximum(x, y, *, xp=NUMPY):
     """Return the elementwise maximum of ``x`` and ``y`` (broadcasting).
 
@@ -417,7 +384,7 @@ def maximum(x, y, *, xp=NUMPY):
     return xp.maximum(xp.value(x), xp.value(y))
 
 
-@op(policy="promote", shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy="promote")
 def minimum(x, y, *, xp=NUMPY):
     """Return the elementwise minimum of ``x`` and ``y`` (broadcasting).
 
@@ -428,7 +395,7 @@ def minimum(x, y, *, xp=NUMPY):
     return xp.minimum(xp.value(x), xp.value(y))
 
 
-@op(policy="real", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="real")
 def sin(x, *, xp=NUMPY):
     """Return the sine of ``x`` elementwise.
 
@@ -439,7 +406,7 @@ def sin(x, *, xp=NUMPY):
     return xp.sin(xp.tensor(x))
 
 
-@op(policy="real", shape_rule=rules.unchanged)
+@op(shape_rule=rules.unchanged, policy="real")
 def cos(x, *, xp=NUMPY):
     """Return the cosine of ``x`` elementwise.
 
@@ -454,7 +421,7 @@ def cos(x, *, xp=NUMPY):
 # comparisons
 
 
-@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy=("promote", "bool"))
 def equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x == y`` elementwise (broadcasting).
 
@@ -465,7 +432,7 @@ def equal(x, y, *, xp=NUMPY):
     return xp.equal(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy=("promote", "bool"))
 def not_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x != y`` elementwise (broadcasting).
 
@@ -476,7 +443,7 @@ def not_equal(x, y, *, xp=NUMPY):
     return xp.not_equal(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy=("promote", "bool"))
 def greater(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x > y`` elementwise (broadcasting).
 
@@ -487,7 +454,7 @@ def greater(x, y, *, xp=NUMPY):
     return xp.greater(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy=("promote", "bool"))
 def greater_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x >= y`` elementwise (broadcasting).
 
@@ -498,7 +465,7 @@ def greater_equal(x, y, *, xp=NUMPY):
     return xp.greater_equal(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy=("promote", "bool"))
 def less(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x < y`` elementwise (broadcasting).
 
@@ -509,7 +476,7 @@ def less(x, y, *, xp=NUMPY):
     return xp.less(xp.value(x), xp.value(y))
 
 
-@op(policy=("promote", "bool"), shape_rule=rules.broadcast)
+@op(shape_rule=rules.broadcast, policy=("promote", "bool"))
 def less_equal(x, y, *, xp=NUMPY):
     """Return the bool tensor ``x <= y`` elementwise (broadcasting).
 
@@ -524,7 +491,7 @@ def less_equal(x, y, *, xp=NUMPY):
 # linear algebra
 
 
-@op(policy=("promote", "accumulate-half"), shape_rule=rules.dot)
+@op(shape_rule=rules.dot, policy=("promote", "accumulate-half"))
 def dot(x, y):
     """Return the matrix product of ``x`` and ``y``, with NumPy's ``dot`` rules for N-D inputs.
 
@@ -566,7 +533,7 @@ _LAST_AXES = frozenset((None, (1, 1), (1, -1), (-1, 1), (-1, -1)))
 _EINSUM_DTYPES = frozenset(np.dtype(name) for name in ("float32", "float64", "int32", "int64"))
 
 
-@op(axes=batch_axes, policy=("promote", "accumulate-half"), shape_rule=rules.batch_dot)
+@op(shape_rule=rules.batch_dot, axes=batch_axes, policy=("promote", "accumulate-half"))
 def batch_dot(x, y, axes=None):
     """Return the dot product of each sample of ``x`` with the same sample of ``y`` (batch axis 0).
 
@@ -597,8 +564,8 @@ def batch_dot(x, y, axes=None):
     return out.reshape(shape if len(shape) > 1 else (batch, 1))
 
 
-@op(policy="same", shape_rule=rules.transpose)
-def transpose(x):
+@op(shape_rule=rules.transpose, policy="same")
+def transpose(x, *, xp=NUMPY):
     """Return ``x`` with the order of all its axes reversed.
 
     >>> import numpy as np, kbackend as K
@@ -607,5 +574,4 @@ def transpose(x):
            [2, 5],
            [3, 6]])
     """
-    out = np.transpose(_tensor(x))
-    return out.copy() if x.__class__ is Variable else out
+    return xp.transpose(xp.owned(x))
