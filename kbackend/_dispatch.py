@@ -386,6 +386,8 @@ def dtype_or_none(dtype: Any) -> Optional[str]:
 
 def data_format(value: Optional[str]) -> str:
     """None → the global image data format; otherwise checked and lower-cased."""
+    if value.__class__ is str and (value == "channels_last" or value == "channels_first"):  # the usual form
+        return value
     normal = config.canonical_data_format(value)
     if normal is None:
         raise ArgError(config.DATA_FORMAT_EXPECTED)
@@ -394,22 +396,26 @@ def data_format(value: Optional[str]) -> str:
 
 def padding(value: str) -> str:
     """'valid' or 'same' (case-insensitive)."""
-    normal = value.lower() if isinstance(value, str) else value
-    if normal not in ("valid", "same"):
+    if value.__class__ is str and (value == "valid" or value == "same"):
+        return value
+    if not isinstance(value, str) or value.lower() not in ("valid", "same"):
         raise ArgError("'valid' or 'same'")
+    normal = value.lower()
     return normal
 
 
 def causal_padding(value: str) -> str:
     """'valid', 'same' or 'causal' (case-insensitive)."""
-    normal = value.lower() if isinstance(value, str) else value
-    if normal not in ("valid", "same", "causal"):
+    if value.__class__ is str and (value == "valid" or value == "same" or value == "causal"):
+        return value
+    if not isinstance(value, str) or value.lower() not in ("valid", "same", "causal"):
         raise ArgError("'valid', 'same' or 'causal'")
+    normal = value.lower()
     return normal
 
 
 def pool_mode(value: str) -> str:
-    if value not in ("max", "avg"):
+    if value.__class__ is not str or value not in ("max", "avg"):
         raise ArgError("'max' or 'avg'")
     return value
 
@@ -807,8 +813,13 @@ def _generate(spec):
         probe = ", ".join(spec.tensor_params) + ","
         values = ", ".join(f"{n}={n}" for n in spec.signature.parameters if params[n].kind not in
                            (params[n].VAR_POSITIONAL, params[n].VAR_KEYWORD))
+        # A loop whose function may read variables (map_fn's fn, rnn's step) is recorded in a thread that
+        # builds graphs even over eager elements: what the function reads from a variable is a graph
+        # tensor there, which an engine's own loop (tf.map_fn) could not hold.
+        loops = any(n in REQUIRED_CALLBACKS for n in params)
+        recording = "_symbolic.recording() or " if loops else ""
         body += [
-            f"    if _symbolic.active and _symbolic.any(({probe})):",
+            f"    if _symbolic.active and ({recording}_symbolic.any(({probe}))):",
             f"        return _symbolic.record({spec.name!r}, dict({values}))",
         ]
     body.append(f"    return _active().{spec.name}({', '.join(call)})")

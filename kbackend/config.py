@@ -159,7 +159,7 @@ def set_image_data_format(data_format: str) -> None:
     >>> K.set_image_data_format('channels_last')
     """
     global _image_data_format
-    if data_format not in DATA_FORMATS:
+    if not isinstance(data_format, str) or data_format not in DATA_FORMATS:
         raise ValueError(f"set_image_data_format: argument `data_format` got {data_format!r}; expected "
                          f"{DATA_FORMAT_EXPECTED}")
     _image_data_format = str(data_format)
@@ -191,7 +191,9 @@ def canonical_data_format(value):
     format, a known name in any case → lower case, anything else → None (the caller names the error)."""
     if value is None:
         return _image_data_format
-    normal = value.lower() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return None
+    normal = value.lower()
     return normal if normal in DATA_FORMATS else None
 
 
@@ -218,7 +220,7 @@ def set_image_dim_ordering(dim_ordering: str) -> None:
     >>> K.set_image_dim_ordering('tf'); K.image_data_format()
     'channels_last'
     """
-    if dim_ordering not in ("th", "tf"):
+    if not isinstance(dim_ordering, str) or dim_ordering not in ("th", "tf"):
         raise _choice_error("set_image_dim_ordering", "dim_ordering", dim_ordering, ("th", "tf"))
     set_image_data_format("channels_first" if dim_ordering == "th" else "channels_last")
 
@@ -367,8 +369,8 @@ def set_learning_phase(value: int) -> None:
     global _learning_phase
     if isinstance(value, bool):
         value = int(value)
-    if value not in (0, 1):
-        raise ValueError(f"set_learning_phase: expected 0 or 1, got {value!r}")
+    if not isinstance(value, (int, float, np.integer, np.floating)) or value not in (0, 1):
+        raise ValueError(f"set_learning_phase: argument `value` got {value!r}; expected 0 or 1")
     _learning_phase = int(value)
 
 
@@ -406,7 +408,7 @@ def learning_phase_scope(value: int) -> Iterator[int]:
     """
     if isinstance(value, bool):
         value = int(value)
-    if value not in (0, 1) or not isinstance(value, int):
+    if not isinstance(value, int) or value not in (0, 1):
         raise ValueError(f"learning_phase_scope: argument `value` got {value!r}; expected 0 or 1")
     global _learning_phase
     previous = _learning_phase

@@ -76,7 +76,11 @@ def test_floatx_read_at_call_time():
                                           (K.set_epsilon, float("inf")), (K.set_epsilon, float("nan")),
                                           (K.set_epsilon, True),
                                           (K.set_image_data_format, "channels_middle"),
-                                          (K.set_learning_phase, 2), (K.set_image_dim_ordering, "xx")])
+                                          (K.set_learning_phase, 2), (K.set_image_dim_ordering, "xx"),
+                                          # an array compares elementwise: refused by name, not by NumPy
+                                          (K.set_image_data_format, np.array(["channels_last", "x"])),
+                                          (K.set_learning_phase, np.array([0, 1])), (K.set_floatx, np.array([1])),
+                                          (K.set_image_dim_ordering, np.array(["th", "tf"]))])
 def test_setters_reject(setter, value):
     with pytest.raises(ValueError, match=setter.__name__):
         setter(value)
@@ -475,3 +479,13 @@ def test_tensorflow_engine_prints_nothing_and_keeps_keras_importable(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "False"]
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("argument", [dict(padding=np.array(["valid", "same"])), dict(padding=["valid"]),
+                                      dict(data_format=np.array(["channels_last", "x"]))])
+def test_string_arguments_given_arrays_are_refused_by_name(argument):
+    name = next(iter(argument))
+    with pytest.raises(ValueError, match=rf"^conv2d: argument `{name}` got "):
+        K.conv2d(np.ones((1, 4, 4, 1), "float32"), np.ones((2, 2, 1, 1), "float32"), **argument)
+    with pytest.raises(ValueError, match=r"^pool2d: argument `pool_mode` got "):
+        K.pool2d(np.ones((1, 4, 4, 1), "float32"), (2, 2), pool_mode=np.array(["max", "avg"]))

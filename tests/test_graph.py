@@ -359,6 +359,10 @@ def test_ctc_batch_cost_reads_in_graph_mode(backend):
     K.placeholder((1,))
     got = K.eval(K.ctc_batch_cost(labels, K.variable(y_pred), lengths, label_lengths))
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # every argument a variable: the lengths are graph values when the engine runs, not known up front
+    got = K.eval(K.ctc_batch_cost(K.variable(labels, dtype="int32"), K.variable(y_pred),
+                                  K.variable(lengths, dtype="int32"), K.variable(label_lengths, dtype="int32")))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
     p = K.placeholder((2, 5, 4))
     f = K.function([p], [K.ctc_batch_cost(labels, p, lengths, label_lengths)])
     np.testing.assert_allclose(f([y_pred])[0], expected, rtol=1e-5)
@@ -463,3 +467,17 @@ def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     values = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     want = np.repeat((values * 2.0).sum(axis=-1, keepdims=True), 5, axis=-1)
     np.testing.assert_allclose(K.function([x], [y])([values])[0], want, rtol=1e-6)
+
+
+def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
+    # Keras 2's backend test: the function indexes a variable, which records graph tensors once the thread
+    # builds graphs, while the elements (K.arange) are eager.
+    x = np.arange(30, dtype="float32").reshape(10, 3)
+    vx = K.variable(x)
+    K.placeholder((None, 3))
+    by_row = K.eval(K.map_fn(K.sum, vx))
+    by_index = K.eval(K.map_fn(lambda i: K.sum(vx[i]), K.arange(10), dtype=K.floatx()))
+    np.testing.assert_allclose(by_row, x.sum(axis=1))
+    np.testing.assert_allclose(by_index, x.sum(axis=1))
+    total = K.eval(K.foldl(lambda acc, i: acc + K.sum(vx[i]), K.arange(10), initializer=K.constant(0.0)))
+    np.testing.assert_allclose(total, x.sum())

@@ -154,7 +154,7 @@ def _lengths(func, arg, value, batch):
 
 def _known(value):
     """The NumPy value of ``value`` when it is known now (eager), else None."""
-    return value.numpy() if hasattr(value, "numpy") else None
+    return value.numpy() if tf.executing_eagerly() and hasattr(value, "numpy") else None  # not in a tf.function
 
 
 def ctc_label_dense_to_sparse(labels, label_lengths):
