@@ -469,6 +469,24 @@ def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     np.testing.assert_allclose(K.function([x], [y])([values])[0], want, rtol=1e-6)
 
 
+
+def test_an_op_that_takes_one_size_only_pins_the_unknown_dims(backend):
+    """Keras 2's Dropout(noise_shape=[3, 1]) on a (None, 2) input: the dropout runs at batch 3 only,
+    so its shape is (3, 2), and its loss against a target whose dims are all unknown (which meets it
+    at no batch size of its own) keeps that shape."""
+    x = K.placeholder((None, 2))
+    target = K.placeholder((None, None))
+    dropped = K.dropout(x, 0.5, noise_shape=(3, 1), seed=1)
+    assert K.int_shape(dropped) == (3, 2)
+    error = dropped - target
+    assert K.int_shape(error) == (3, 2)
+    values = np.arange(1, 7, dtype=np.float32).reshape(3, 2)
+    got = K.function([x, target], [error])([values, np.ones((3, 2), np.float32)])[0] + 1.0
+    kept = got != 0
+    assert (kept == kept[:, :1]).all()  # one mask entry per row
+    np.testing.assert_allclose(got[kept], 2.0 * values[kept], rtol=1e-6)
+
+
 def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
     # Keras 2's backend test: the function indexes a variable, which records graph tensors once the thread
     # builds graphs, while the elements (K.arange) are eager.
