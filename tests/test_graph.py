@@ -462,6 +462,9 @@ def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     masked = K.reshape(x, (-1, 4)) * 2.0
     y = K.reshape(K.dot(masked, K.ones((4, 5))), (-1, K.shape(x)[1], 5))
     assert K.int_shape(y) == (None, None, 5)
+    known = K.placeholder((5, 3))  # its K.shape entries are the same at every probe size
+    pairs = K.reshape(K.placeholder((None, 6)), (-1, K.shape(known)[1]))
+    assert K.int_shape(pairs) == (None, 3)
     data = np.arange(60, dtype=np.int32).reshape(5, 3, 4) % 5
     np.testing.assert_array_equal(K.function([ints], [out])([data])[0], table[data])
     values = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
