@@ -502,3 +502,15 @@ def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
     np.testing.assert_allclose(by_index, x.sum(axis=1))
     total = K.eval(K.foldl(lambda acc, i: acc + K.sum(vx[i]), K.arange(10), initializer=K.constant(0.0)))
     np.testing.assert_allclose(total, x.sum())
+
+
+def test_random_draws_shaped_by_a_graph_shape(backend):
+    """Keras 2's GaussianNoise and GaussianDropout draw ``K.random_normal(K.shape(x))``: the draw
+    takes the fed batch's shape (its size comes from the shape's values, unknown until run)."""
+    x = K.placeholder((None, 2, 3))
+    noisy = x + K.random_normal(K.shape(x), stddev=0.5, seed=3)
+    drawn = K.random_uniform(K.shape(x)[:2], seed=4)
+    got, uniform = K.function([x], [noisy, drawn])([np.ones((400, 2, 3), np.float32)])
+    assert got.shape == (400, 2, 3) and uniform.shape == (400, 2)
+    assert abs(np.std(got - 1.0) - 0.5) < 0.05 and abs(np.mean(got - 1.0)) < 0.05
+    assert ((uniform >= 0.0) & (uniform < 1.0)).all() and abs(np.mean(uniform) - 0.5) < 0.05
