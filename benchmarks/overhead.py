@@ -22,7 +22,7 @@ from _report import report  # noqa: E402
 
 SIZES = {"tiny": (2, 3), "medium": (256, 256), "large": (2048, 2048)}
 CONV_SIZES = {"tiny": (4, 8, 8, 3), "medium": (16, 32, 32, 16), "large": (32, 64, 64, 32)}
-OPS = ("prod", "sum", "cast", "dot", "batch_dot", "softmax", "conv2d")
+OPS = ("prod", "sum", "max", "cast", "dot", "batch_dot", "softmax", "conv2d")
 ENGINES = ("numpy", "torch", "jax", "tensorflow", "pytensor")
 
 
@@ -41,6 +41,7 @@ def raw_calls(engine):
 
         return {
             "prod": lambda x: np.prod(x, axis=1),
+            "max": lambda x: np.max(x, axis=1),
             "sum": lambda x: np.sum(x),
             "cast": lambda x: x.astype(np.float16),
             "dot": lambda x, y: np.dot(x, y),
@@ -56,6 +57,7 @@ def raw_calls(engine):
 
         return {
             "prod": lambda x: torch.prod(x, dim=1),
+            "max": lambda x: torch.amax(x, dim=1),
             "sum": lambda x: torch.sum(x),
             "cast": lambda x: x.to(torch.float16),
             "dot": lambda x, y: torch.matmul(x, y),
@@ -73,6 +75,7 @@ def raw_calls(engine):
 
         return {
             "prod": lambda x: jnp.prod(x, axis=1),
+            "max": lambda x: jnp.max(x, axis=1),
             "sum": lambda x: jnp.sum(x),
             "cast": lambda x: x.astype(jnp.float16),
             "dot": lambda x, y: jnp.dot(x, y),
@@ -85,6 +88,7 @@ def raw_calls(engine):
 
         return {
             "prod": lambda x: tf.reduce_prod(x, axis=1),
+            "max": lambda x: tf.reduce_max(x, axis=1),
             "sum": lambda x: tf.reduce_sum(x),
             "cast": lambda x: tf.cast(x, tf.float16),
             "dot": lambda x, y: tf.matmul(x, y),
@@ -109,6 +113,7 @@ def raw_calls(engine):
 
         return {
             "prod": compiled([x], pt.prod(x, axis=1)),
+            "max": compiled([x], pt.max(x, axis=1)),
             "sum": compiled([x], pt.sum(x)),
             "cast": compiled([x], pt.cast(x, "float16")),
             "dot": compiled([x, y], pt.dot(x, y)),
@@ -123,6 +128,7 @@ def k_calls():
 
     return {
         "prod": lambda x: K.prod(x, axis=1),
+        "max": lambda x: K.max(x, axis=1),
         "sum": lambda x: K.sum(x),
         "cast": lambda x: K.cast(x, "float16"),
         "dot": lambda x, y: K.dot(x, y),
@@ -140,6 +146,7 @@ def keras3_calls():
         return None
     return {
         "prod": lambda x: ops.prod(x, axis=1),
+        "max": lambda x: ops.max(x, axis=1),
         "sum": lambda x: ops.sum(x),
         "cast": lambda x: ops.cast(x, "float16"),
         "dot": lambda x, y: ops.dot(x, y),

@@ -123,7 +123,13 @@ def where(name, engines):
         except Exception as exc:  # noqa: BLE001 - an engine that cannot load says why
             print(f"  {engine:<{width}}  cannot load: {exc}")
             continue
-        shared = " (the reference)" if impl is spec.reference else ""
+        bound = inspect.unwrap(impl, stop=lambda fn: hasattr(fn, "namespace"))
+        if impl is spec.reference:
+            shared = " (the reference)"
+        elif hasattr(bound, "namespace"):
+            shared = f" (the reference, on {bound.namespace})"
+        else:
+            shared = ""
         print(f"  {engine:<{width}}  {_location(impl)}{shared}")
     return 0
 

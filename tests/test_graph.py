@@ -446,6 +446,46 @@ def test_repeat_elements_over_an_unknown_axis_keeps_its_keras_shape(backend):
     np.testing.assert_array_equal(out, np.repeat(np.arange(12).reshape(2, 2, 3), 3, axis=1))
 
 
+def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
+    # Keras 2's backend test: the function indexes a variable, which records graph tensors once the thread
+    # builds graphs, while the elements (K.arange) are eager.
+    x = np.arange(30, dtype="float32").reshape(10, 3)
+    vx = K.variable(x)
+    K.placeholder((None, 3))
+    by_row = K.eval(K.map_fn(K.sum, vx))
+    by_index = K.eval(K.map_fn(lambda i: K.sum(vx[i]), K.arange(10), dtype=K.floatx()))
+    np.testing.assert_allclose(by_row, x.sum(axis=1))
+    np.testing.assert_allclose(by_index, x.sum(axis=1))
+    total = K.eval(K.foldl(lambda acc, i: acc + K.sum(vx[i]), K.arange(10), initializer=K.constant(0.0)))
+    np.testing.assert_allclose(total, x.sum())
+
+
+@pytest.mark.parametrize("argument,error", [
+    (dict(shape="ab"), TypeError), (dict(shape=(2, -3)), ValueError), (dict(shape=(2.5,)), TypeError),
+    (dict(shape=(True,)), TypeError), (dict(ndim="x"), TypeError), (dict(ndim=-1), ValueError),
+])
+def test_placeholder_refuses_bad_shapes_by_name(argument, error):
+    name = next(iter(argument))
+    with pytest.raises(error, match=rf"^placeholder: argument `{name}` got "):
+        K.placeholder(**argument)
+    assert K.int_shape(K.placeholder(shape=(np.int64(2), None))) == (2, None)
+    assert K.int_shape(K.placeholder(shape=np.array([2, 3]))) == (2, 3)
+
+
+def test_ops_reading_x_refuse_arbitrary_objects(backend):
+    for op in (K.int_shape, K.ndim, K.dtype, K.eval, K.size):
+        with pytest.raises(TypeError, match=rf"^{op.__name__}: argument `x` got object; expected a tensor"):
+            op(object())
+    assert K.int_shape([[1, 2]]) == (1, 2) and K.ndim(3.0) == 0
+
+
+def test_control_dependencies_wants_a_list():
+    with pytest.raises(TypeError, match=r"^control_dependencies: argument `control_inputs` got 3"):
+        K.control_dependencies(3)
+    with K.control_dependencies(None):
+        pass
+
+
 def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     """Keras 2's TimeDistributed on unknown sizes: reshapes by entries of ``K.shape``.  A reshape with
     -1 beside a zero-size entry fails on the empty probe, so the ops after it need other probe sizes
@@ -472,7 +512,6 @@ def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     np.testing.assert_allclose(K.function([x], [y])([values])[0], want, rtol=1e-6)
 
 
-
 def test_an_op_that_takes_one_size_only_pins_the_unknown_dims(backend):
     """Keras 2's Dropout(noise_shape=[3, 1]) on a (None, 2) input: the dropout runs at batch 3 only,
     so its shape is (3, 2), and its loss against a target whose dims are all unknown (which meets it
@@ -490,20 +529,6 @@ def test_an_op_that_takes_one_size_only_pins_the_unknown_dims(backend):
     np.testing.assert_allclose(got[kept], 2.0 * values[kept], rtol=1e-6)
 
 
-def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
-    # Keras 2's backend test: the function indexes a variable, which records graph tensors once the thread
-    # builds graphs, while the elements (K.arange) are eager.
-    x = np.arange(30, dtype="float32").reshape(10, 3)
-    vx = K.variable(x)
-    K.placeholder((None, 3))
-    by_row = K.eval(K.map_fn(K.sum, vx))
-    by_index = K.eval(K.map_fn(lambda i: K.sum(vx[i]), K.arange(10), dtype=K.floatx()))
-    np.testing.assert_allclose(by_row, x.sum(axis=1))
-    np.testing.assert_allclose(by_index, x.sum(axis=1))
-    total = K.eval(K.foldl(lambda acc, i: acc + K.sum(vx[i]), K.arange(10), initializer=K.constant(0.0)))
-    np.testing.assert_allclose(total, x.sum())
-
-
 def test_random_draws_shaped_by_a_graph_shape(backend):
     """Keras 2's GaussianNoise and GaussianDropout draw ``K.random_normal(K.shape(x))``: the draw
     takes the fed batch's shape (its size comes from the shape's values, unknown until run)."""
@@ -514,3 +539,5 @@ def test_random_draws_shaped_by_a_graph_shape(backend):
     assert got.shape == (400, 2, 3) and uniform.shape == (400, 2)
     assert abs(np.std(got - 1.0) - 0.5) < 0.05 and abs(np.mean(got - 1.0)) < 0.05
     assert ((uniform >= 0.0) & (uniform < 1.0)).all() and abs(np.mean(uniform) - 0.5) < 0.05
+
+

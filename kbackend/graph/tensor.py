@@ -716,6 +716,16 @@ SPECIAL = {
 }
 
 
+def _whole(value):
+    """An int, a NumPy integer or an integer scalar tensor (``K.int_shape`` entries, ``K.shape(x)[0]``)."""
+    if isinstance(value, (bool, np.bool_, float, np.floating, str, bytes)):
+        return False
+    try:
+        return bool(int(value) == value)
+    except (TypeError, ValueError, RuntimeError):  # not a number, or a tensor of several values
+        return False
+
+
 def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     """Return a symbolic input of ``shape`` (None for unknown dims) and ``dtype`` (default floatx()).
 
@@ -741,10 +751,21 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     if shape is None:
         if ndim is None:
             raise ValueError("placeholder: arguments `shape` and `ndim` are both None; expected one of them")
+        if not _whole(ndim) or ndim < 0:
+            raise (ValueError if _whole(ndim) else TypeError)(
+                f"placeholder: argument `ndim` got {ndim!r}; expected a non-negative int")
         shape = (None,) * int(ndim)
-    elif isinstance(shape, int):
+    elif _whole(shape):
         shape = (shape,)
-    shape = tuple(None if d is None else int(d) for d in shape)
+    expected = "expected a tuple of non-negative ints or None"
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"placeholder: argument `shape` got {shape!r}; {expected}")
+    dims = tuple(shape)
+    if not all(d is None or _whole(d) for d in dims):
+        raise TypeError(f"placeholder: argument `shape` got {shape!r}; {expected}")
+    shape = tuple(None if d is None else int(d) for d in dims)
+    if any(d is not None and d < 0 for d in shape):
+        raise ValueError(f"placeholder: argument `shape` got {shape!r}; {expected}")
     if sparse:
         raise NotImplementedError("placeholder: sparse placeholders are not implemented")
     dtype = config._floatx if dtype is None else canonical_dtype(dtype)

@@ -16,7 +16,7 @@ import numpy as np
 from ..dtypes import is_floating
 from ..ops.ctc import ctc_batch_cost_vjp
 from ..ops.math import batch_dot_axes
-from ..ops.nn import log_softmax
+from ..ops.namespace import log_softmax
 from .node import SeedStream, SymbolicTensor, leaves, map_structure
 from .program import FED, GRADIENT
 

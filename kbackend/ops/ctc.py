@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import config
 from .._dispatch import ArgError, op
+from . import control_rules as rules
 from .variables import _array
 
 
@@ -63,36 +64,15 @@ def _positive_int(value):
     return int(value)
 
 
-def sample_lengths(func, arg, value, batch):
-    """Per-sample lengths given as ``(batch,)`` or ``(batch, 1)`` → an int64 vector."""
-    lengths = _array(value)
-    if lengths.ndim == 2 and lengths.shape[1] == 1:
-        lengths = lengths[:, 0]
-    if lengths.ndim != 1 or lengths.shape[0] != batch:
-        raise ValueError(
-            f"{func}: argument `{arg}` got shape {lengths.shape}; expected ({batch},) or ({batch}, 1)"
-        )
-    return lengths.astype(np.int64)
+def _lengths(value):
+    """Per-sample lengths given as ``(batch,)`` or ``(batch, 1)`` (the op's check has seen to it) → an
+    int64 vector."""
+    return _array(value).reshape(-1).astype(np.int64)
 
 
-def checked_input_length(func, input_length, batch, steps):
-    lengths = sample_lengths(func, "input_length", input_length, batch)
-    if lengths.size and (lengths.min() < 0 or lengths.max() > steps):
-        raise ValueError(
-            f"{func}: argument `input_length` got {lengths.tolist()}; expected lengths in [0, {steps}] "
-            f"(the time steps of `y_pred`)"
-        )
-    return lengths
-
-
-def _logits(func, y_pred):
+def _logits(y_pred):
     """``log(y_pred + epsilon())`` in float64, and the dtype the results take."""
     probabilities = _array(y_pred)
-    if probabilities.ndim != 3:
-        raise ValueError(
-            f"{func}: argument `y_pred` got shape {probabilities.shape}; "
-            f"expected (batch, time, num_classes)"
-        )
     dtype = probabilities.dtype
     if dtype.kind != "f" and dtype.name != "bfloat16":
         dtype = np.dtype(config.floatx())
@@ -108,7 +88,7 @@ def _log_softmax(logits):
 # the ops
 
 
-@op
+@op(check=rules.ctc_label_dense_to_sparse)
 def ctc_label_dense_to_sparse(labels, label_lengths):
     """Convert dense CTC labels ``(batch, max_label_len)`` to a sparse tensor keeping, in row ``b``,
     the first ``label_lengths[b]`` entries.
@@ -127,18 +107,13 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
     ([[0, 0], [0, 1], [0, 2], [1, 0]], [3, 1, 2, 4], [2, 3])
     """
     dense = _array(labels)
-    if dense.ndim != 2:
-        raise ValueError(
-            f"ctc_label_dense_to_sparse: argument `labels` got shape {dense.shape}; "
-            f"expected (batch, max_label_len)"
-        )
-    lengths = sample_lengths("ctc_label_dense_to_sparse", "label_lengths", label_lengths, dense.shape[0])
+    lengths = _lengths(label_lengths)
     kept = np.arange(dense.shape[1])[None, :] < lengths[:, None]
     indices = np.argwhere(kept).astype(np.int64)
     return SparseTensor((indices, dense[kept], np.array(dense.shape, dtype=np.int64)))
 
 
-@op
+@op(check=rules.ctc_batch_cost)
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     """CTC loss of each batch element: ``-log p(label | y_pred)`` summed over all alignments.
 
@@ -149,7 +124,8 @@ def ctc_batch_cost(y_true, y_pred, input_length, label_length):
             ``log(y_pred + epsilon())`` as logits, renormalised by a softmax over the classes.
         input_length: valid time steps of each sample, ``(batch, 1)`` (or ``(batch,)``).
         label_length: label length of each sample, ``(batch, 1)`` (or ``(batch,)``), at most the
-            sample's input length (TensorFlow rejects 0; here an empty label scores the all-blank path).
+            sample's input length; an empty label scores the all-blank path (the tensorflow engine
+            rejects 0, as TensorFlow's kernel does).
 
     Returns:
         The losses ``(batch, 1)`` in the dtype of ``y_pred``; ``inf`` where no alignment fits (repeated
@@ -196,48 +172,12 @@ def ctc_batch_cost_vjp(g, out, y_true, y_pred, input_length, label_length):
 
 
 def _ctc_arguments(y_true, y_pred, input_length, label_length):
-    """Validated CTC inputs: logits, result dtype, labels (blank past each length), input and label
-    lengths."""
-    func = "ctc_batch_cost"
-    logits, dtype = _logits(func, y_pred)
-    batch, steps, classes = logits.shape
-    labels = _array(y_true)
-    if labels.ndim != 2 or labels.shape[0] != batch:
-        raise ValueError(
-            f"{func}: argument `y_true` got shape {labels.shape}; expected ({batch}, max_label_len)"
-        )
-    inputs = checked_input_length(func, input_length, batch, steps)
-    lengths = sample_lengths(func, "label_length", label_length, batch)
-    labels = labels.astype(np.int64)
-    kept = check_labels(func, labels, lengths, inputs, classes, shortest=0)
-    return logits, dtype, np.where(kept, labels, classes - 1), inputs, lengths
-
-
-def check_labels(func, labels, lengths, inputs, classes, shortest):
-    """The checks of ``ctc_batch_cost``'s label values, on host arrays, with the messages every engine
-    gives: ``label_length`` within ``[shortest, columns of y_true]`` and at most ``input_length`` (None:
-    not known yet), each kept label a class other than the blank.  Returns the mask of kept labels."""
-    if lengths.size and (lengths.min() < shortest or lengths.max() > labels.shape[1]):
-        raise ValueError(
-            f"{func}: argument `label_length` got {lengths.tolist()}; expected lengths in "
-            f"[{shortest}, {labels.shape[1]}] (the columns of `y_true`)"
-        )
-    if inputs is not None:
-        too_long = lengths > inputs
-        if too_long.any():
-            b = int(np.argmax(too_long))
-            raise ValueError(
-                f"{func}: argument `label_length` got {int(lengths[b])} for sample {b}; expected at most its "
-                f"input_length {int(inputs[b])}"
-            )
+    """CTC inputs (checked by the op): logits, result dtype, labels (blank past each length), input and
+    label lengths."""
+    logits, dtype = _logits(y_pred)
+    labels, lengths = _array(y_true).astype(np.int64), _lengths(label_length)
     kept = np.arange(labels.shape[1])[None, :] < lengths[:, None]
-    invalid = kept & ((labels < 0) | (labels >= classes - 1))
-    if invalid.any():
-        raise ValueError(
-            f"{func}: argument `y_true` got label {int(labels[invalid][0])}; expected labels in "
-            f"[0, {classes - 1}) (class {classes - 1} is the blank)"
-        )
-    return kept
+    return logits, dtype, np.where(kept, labels, logits.shape[2] - 1), _lengths(input_length), lengths
 
 
 def _extended_labels(labels, blank):
@@ -303,7 +243,7 @@ def _end_probability(alpha, label_lengths):
     return np.logaddexp(ends_in_blank, ends_in_label)
 
 
-@op(beam_width=_positive_int, top_paths=_positive_int)
+@op(check=rules.ctc_decode, beam_width=_positive_int, top_paths=_positive_int)
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     """Decode the output of a softmax with best-path (greedy) or beam search.
 
@@ -333,18 +273,13 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     >>> K.eval(decoded[0])
     array([[ 1,  0, -1, -1]])
     """
-    func = "ctc_decode"
-    logits, dtype = _logits(func, y_pred)
+    logits, dtype = _logits(y_pred)
     batch, steps, classes = logits.shape
-    lengths = checked_input_length(func, input_length, batch, steps)
+    lengths = _lengths(input_length)
     if greedy:
         paths, scores = _greedy(logits, lengths)
         paths = [paths]
     else:
-        if top_paths > beam_width:
-            raise ValueError(
-                f"{func}: argument `top_paths` got {top_paths}; expected at most beam_width ({beam_width})"
-            )
         log_probs = _log_softmax(logits)
         found = [_beam_search(log_probs[b, : lengths[b]], beam_width, top_paths, merge_repeated)
                  for b in range(batch)]

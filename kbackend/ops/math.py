@@ -13,37 +13,18 @@ the same errors.
 import builtins
 import math
 import numbers
-import types
 
 import numpy as np
 
 from .._dispatch import ArgError, axes, one_axis, op
-from ..dtypes import canonical_dtype, from_python, numpy_dtype, promote
-from .variable import Variable
-
-
-def _tensor(x):
-    """A NumPy value of ``x``: arrays pass, variables unwrap, Python values take TensorFlow's types."""
-    if x.__class__ is np.ndarray:
-        return x
-    if x.__class__ is Variable:
-        return x.value
-    return from_python(x)
-
-
-def _out(value):
-    """Reductions over every axis give NumPy scalars; the backend returns 0-d arrays."""
-    return value if value.__class__ is np.ndarray else np.asarray(value)
+from ..dtypes import canonical_dtype, numpy_dtype, promote
+from .namespace import NUMPY
+from .namespace import out as _out
+from .namespace import tensor as _tensor
 
 
 def _is_number(value):
     return isinstance(value, (int, float))
-
-
-def _value(x):
-    """An operand of a ``promote`` op: a Python number stays a number (NumPy keeps it weak, so it takes
-    the other operand's dtype); anything else becomes an array."""
-    return x if x.__class__ in (int, float, bool) else _tensor(x)
 
 
 def promoted(a, b):
@@ -53,21 +34,6 @@ def promoted(a, b):
         return a, b
     dtype = numpy_dtype(promote(canonical_dtype(a.dtype), canonical_dtype(b.dtype)))
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
-
-
-#: The NumPy functions the bodies written against an array namespace ``xp`` use.
-SHARED_FUNCTIONS = ("max", "min", "any", "all", "square", "abs", "round", "sign", "sin", "cos", "maximum",
-                    "minimum", "power", "equal", "not_equal", "greater", "greater_equal", "less", "less_equal")
-
-
-def namespace(module, tensor, value, out):
-    """An array namespace for the reference bodies that take ``xp`` (array-api-compat's pattern): the
-    functions of :data:`SHARED_FUNCTIONS` from ``module`` (which mirrors NumPy), ``tensor`` (any input →
-    an array), ``value`` (an operand of a ``promote`` op: Python numbers pass as they are) and ``out``
-    (what a reduction returns → a tensor).  An engine whose namespace mirrors NumPy's runs these bodies
-    with its own namespace instead of restating them."""
-    return types.SimpleNamespace(**{name: getattr(module, name) for name in SHARED_FUNCTIONS},
-                                 tensor=tensor, value=value, out=out)
 
 
 def check_axis(func, axis, ndim):
@@ -107,9 +73,6 @@ def _accumulate(method, x, **kwargs):
     if x.dtype.kind in "iu":
         return _out(method(x, dtype=x.dtype, **kwargs))
     return _out(method(x, **kwargs))
-
-
-NUMPY = namespace(np, _tensor, _value, _out)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -193,14 +156,13 @@ def cumprod(x, axis=0):
     return _accumulate(np.multiply.accumulate, x, axis=check_axis("cumprod", axis, x.ndim))
 
 
-def _moment(reduce, func, x, axis, keepdims):
-    x = _tensor(x)
-    axis = check_axis(func, axis, x.ndim)
-    return _out(reduce(x, axis=axis, keepdims=keepdims)).astype(x.dtype, copy=False)
+def _moment(reduce, func, x, axis, keepdims, xp):
+    x = xp.tensor(x)
+    return xp.cast(xp.out(reduce(x, axis=check_axis(func, axis, x.ndim), keepdims=keepdims)), x.dtype)
 
 
 @op(axis=axes, policy=("real", "accumulate-half"))
-def var(x, axis=None, keepdims=False):
+def var(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the population variance of ``x`` over ``axis`` (divides by N).
 
     Bool and integer inputs are cast to ``floatx()`` first.
@@ -209,11 +171,11 @@ def var(x, axis=None, keepdims=False):
     >>> K.var(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 4.])
     """
-    return _moment(np.var, "var", x, axis, keepdims)
+    return _moment(xp.var, "var", x, axis, keepdims, xp)
 
 
 @op(axis=axes, policy=("real", "accumulate-half"))
-def std(x, axis=None, keepdims=False):
+def std(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the population standard deviation of ``x`` over ``axis`` (square root of :func:`var`).
 
     Bool and integer inputs are cast to ``floatx()`` first.
@@ -222,18 +184,18 @@ def std(x, axis=None, keepdims=False):
     >>> K.std(np.array([[1.0, 3.0], [2.0, 6.0]]), axis=1)
     array([1., 2.])
     """
-    return _moment(np.std, "std", x, axis, keepdims)
+    return _moment(xp.std, "std", x, axis, keepdims, xp)
 
 
 @op(axis=axes, policy=("real", "accumulate-half"))
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, *, xp=NUMPY):
     """Return the mean of ``x`` over ``axis``; bool and integer inputs are cast to ``floatx()`` first.
 
     >>> import numpy as np, kbackend as K
     >>> K.mean(np.array([[True, False], [True, True]]), axis=0)
     array([1. , 0.5], dtype=float32)
     """
-    return _moment(np.mean, "mean", x, axis, keepdims)
+    return _moment(xp.mean, "mean", x, axis, keepdims, xp)
 
 
 @op(axis=axes, policy="bool")
@@ -261,27 +223,27 @@ def all(x, axis=None, keepdims=False, *, xp=NUMPY):
 
 
 @op(axis=one_axis, policy="int64")
-def argmax(x, axis=-1):
+def argmax(x, axis=-1, *, xp=NUMPY):
     """Return the int64 index of the maximum of ``x`` along ``axis`` (default -1; first one on ties).
 
     >>> import numpy as np, kbackend as K
     >>> K.argmax(np.array([[1.0, 9.0, 9.0], [4.0, 2.0, 0.0]]))
     array([1, 0])
     """
-    x = _tensor(x)
-    return _out(np.argmax(x, axis=check_axis("argmax", axis, x.ndim))).astype(np.int64, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.out(xp.argmax(x, axis=check_axis("argmax", axis, x.ndim))), np.int64)
 
 
 @op(axis=one_axis, policy="int64")
-def argmin(x, axis=-1):
+def argmin(x, axis=-1, *, xp=NUMPY):
     """Return the int64 index of the minimum of ``x`` along ``axis`` (default -1; first one on ties).
 
     >>> import numpy as np, kbackend as K
     >>> K.argmin(np.array([[1.0, 0.0, 0.0], [4.0, 2.0, 5.0]]))
     array([1, 1])
     """
-    x = _tensor(x)
-    return _out(np.argmin(x, axis=check_axis("argmin", axis, x.ndim))).astype(np.int64, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.out(xp.argmin(x, axis=check_axis("argmin", axis, x.ndim))), np.int64)
 
 
 @op(axis=axes, policy=("real", "accumulate-half"))
@@ -401,14 +363,19 @@ def pow(x, a, *, xp=NUMPY):
     return xp.power(xp.value(x), xp.value(a))
 
 
-def _bound(value, like):
-    if _is_number(value):
-        return np.asarray(value).astype(like.dtype) if like.dtype.kind in "biu" else value
-    return _tensor(value).astype(like.dtype, copy=False)
+#: bool and integer dtypes as NumPy and JAX (dtype objects) and PyTensor (names) spell them.
+_INTEGRAL = frozenset(("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"))
+_INTEGRAL |= frozenset(np.dtype(name) for name in _INTEGRAL)
+
+
+def _bound(value, like, xp):
+    if _is_number(value):  # a number bound on an integer x takes x's dtype; on a float x it stays weak
+        return xp.cast(xp.asarray(value), like.dtype) if like.dtype in _INTEGRAL else value
+    return xp.cast(xp.tensor(value), like.dtype)
 
 
 @op(policy="same")
-def clip(x, min_value, max_value):
+def clip(x, min_value, max_value, *, xp=NUMPY):
     """Clip ``x`` elementwise to ``[min_value, max_value]``.
 
     A bound of None is no bound; bounds may be tensors.  When both bounds are Python numbers and
@@ -423,15 +390,15 @@ def clip(x, min_value, max_value):
     >>> K.clip(np.array([-2.0, 0.5, 3.0]), 0.0, 1.0)
     array([0. , 0.5, 1. ])
     """
-    x = _tensor(x)
+    x = xp.tensor(x)
     if isinstance(min_value, (int, float)) and isinstance(max_value, (int, float)) and max_value < min_value:
         max_value = min_value
     out = x
     if max_value is not None:
-        out = np.minimum(out, _bound(max_value, x))
+        out = xp.minimum(out, _bound(max_value, x, xp))
     if min_value is not None:
-        out = np.maximum(out, _bound(min_value, x))
-    return x.copy() if out is x else out.astype(x.dtype, copy=False)
+        out = xp.maximum(out, _bound(min_value, x, xp))
+    return x.copy() if out is x else xp.cast(out, x.dtype)
 
 
 @op(policy="promote")
@@ -662,7 +629,7 @@ def batch_dot(x, y, axes=None):
 
 
 @op(policy="same")
-def transpose(x):
+def transpose(x, *, xp=NUMPY):
     """Return ``x`` with the order of all its axes reversed.
 
     >>> import numpy as np, kbackend as K
@@ -671,5 +638,4 @@ def transpose(x):
            [2, 5],
            [3, 6]])
     """
-    out = np.transpose(_tensor(x))
-    return out.copy() if x.__class__ is Variable else out
+    return xp.transpose(xp.owned(x))

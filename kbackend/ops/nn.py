@@ -13,6 +13,8 @@ import numpy as np
 from .. import config
 from .._dispatch import K, ArgError, axes, check_size, one_axis, op, real, symbolic
 from .checks import checked_axis
+from .conv_rules import static_shape
+from .namespace import NUMPY
 from .variables import _array
 
 # ---------------------------------------------------------------------------------------------------
@@ -170,7 +172,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 
 @op(policy=("real", "accumulate-half"))
-def elu(x, alpha=1.0):
+def elu(x, alpha=1.0, *, xp=NUMPY):
     """Exponential linear unit: ``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     Args:
@@ -180,8 +182,8 @@ def elu(x, alpha=1.0):
     >>> K.eval(K.elu(np.array([-1., 0., 2.], 'float32'), alpha=0.5)).round(4)
     array([-0.3161,  0.    ,  2.    ], dtype=float32)
     """
-    x = _array(x)
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    x = xp.tensor(x)
+    return xp.cast(xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))), x.dtype)
 
 
 @op(axis=one_axis, policy=("real", "accumulate-half"))
@@ -374,14 +376,8 @@ def _check_class_ids(func, target, classes):
 # its fused kernel and a graph differentiates them with one rule instead of five.
 
 
-def log_softmax(z, axis):
-    """log(softmax(z)) along ``axis``."""
-    shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))  # the sum is at least 1
-
-
 @op(axis=one_axis, policy="accumulate-half")
-def _softmax_cross_entropy(target, output, axis=-1):
+def _softmax_cross_entropy(target, output, axis=-1, *, xp=NUMPY):
     """``-sum(target * log_softmax(output), axis)``: categorical crossentropy from logits.
 
     ``target`` is cast to the dtype of ``output`` and broadcast against it.
@@ -391,14 +387,13 @@ def _softmax_cross_entropy(target, output, axis=-1):
     ...                                   from_logits=True)).round(5)
     array([0.69315, 0.69315], dtype=float32)
     """
-    output = _array(output)
-    target = _array(target)
-    log_probabilities = log_softmax(output, axis)
-    return (-np.sum(target.astype(log_probabilities.dtype) * log_probabilities, axis=axis)).astype(output.dtype)
+    z = xp.tensor(output)
+    t = xp.cast(xp.tensor(target), z.dtype)
+    return xp.cast(-xp.sum(t * xp.log_softmax(z, axis=axis), axis=axis), z.dtype)
 
 
 @op(policy="accumulate-half")
-def _sparse_softmax_cross_entropy(target, output):
+def _sparse_softmax_cross_entropy(target, output, *, xp=NUMPY):
     """``-log_softmax(output)[..., target]``: crossentropy from logits (classes on the last axis of
     ``output``) with integer class ids; an id outside ``[0, classes)`` gives a loss of 0.
 
@@ -407,17 +402,16 @@ def _sparse_softmax_cross_entropy(target, output):
     ...                                          from_logits=True)).round(5)
     array([1.38629, 1.38629], dtype=float32)
     """
-    output = _array(output)
-    classes = output.shape[-1]
-    ids = _array(target).astype(np.int64)
-    valid = (ids >= 0) & (ids < classes)
-    log_probabilities = log_softmax(output, -1)
-    picked = np.take_along_axis(log_probabilities, np.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
-    return np.where(valid, -picked, 0).astype(output.dtype)
+    z = xp.tensor(output)
+    ids = xp.cast(xp.tensor(target), np.int64)
+    valid = (ids >= 0) & (ids < z.shape[-1])
+    log_probabilities = xp.log_softmax(z, axis=-1)
+    picked = xp.take_along_axis(log_probabilities, xp.where(valid, ids, 0)[..., None], axis=-1)[..., 0]
+    return xp.cast(xp.where(valid, -picked, 0), z.dtype)
 
 
 @op(policy="accumulate-half")
-def _sigmoid_cross_entropy(target, output):
+def _sigmoid_cross_entropy(target, output, *, xp=NUMPY):
     """``max(x, 0) - x * t + log(1 + exp(-|x|))`` for logits ``x = output`` and targets ``t`` (cast to
     the dtype of ``output``).
 
@@ -426,9 +420,9 @@ def _sigmoid_cross_entropy(target, output):
     ...                              from_logits=True)).round(5)
     array([0.69315, 2.12693], dtype=float32)
     """
-    x = _array(output)
-    t = _array(target)
-    return np.maximum(x, 0) - x * t.astype(x.dtype) + np.log1p(np.exp(-np.abs(x)))
+    x = xp.tensor(output)
+    t = xp.cast(xp.tensor(target), x.dtype)
+    return xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -586,7 +580,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
 
 
 @op(policy="same")
-def bias_add(x, bias, data_format=None):
+def bias_add(x, bias, data_format=None, *, xp=NUMPY):
     """Add ``bias`` to ``x`` on the channel axis of ``data_format`` (None: ``image_data_format()``).
 
     ``bias`` is rank 1 (one value per channel) or rank ``ndim(x) - 1`` (a value per position, laid out
@@ -602,14 +596,14 @@ def bias_add(x, bias, data_format=None):
     array([[[1., 1., 1.],
             [2., 2., 2.]]], dtype=float32)
     """
-    x, bias = _array(x), _array(bias)
-    bias = bias.astype(x.dtype, copy=False)  # the dtype of x: bias is cast first, as TensorFlow's BiasAdd
+    x = xp.tensor(x)
+    bias = xp.cast(xp.tensor(bias), x.dtype)  # the dtype of x: bias is cast first, as TensorFlow's BiasAdd
     if bias.ndim != 1 and bias.ndim != x.ndim - 1:
-        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape {bias.shape}; "
-                         f"expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
+        raise ValueError(f"bias_add: argument `bias` got a rank-{bias.ndim} tensor of shape "
+                         f"{static_shape(bias)}; expected rank 1 or {x.ndim - 1} (ndim(x) - 1)")
     if data_format == "channels_first" and x.ndim > 2:
         if bias.ndim == 1:
             bias = bias.reshape((-1,) + (1,) * (x.ndim - 2))
         else:
-            bias = bias.reshape((bias.shape[-1],) + bias.shape[:-1])
-    return (x + bias).astype(x.dtype)
+            bias = bias.reshape([bias.shape[-1]] + [bias.shape[i] for i in range(bias.ndim - 1)])
+    return xp.cast(x + bias, x.dtype)

@@ -7,12 +7,13 @@ import math
 import numpy as np
 
 from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
-from ..dtypes import canonical_dtype, from_python, is_float, numpy_dtype, promote
+from ..dtypes import canonical_dtype, is_float, numpy_dtype, promote
 from . import shape_rules as rules
-from . import array_bodies
 from .array_bodies import concat_axis
-from .shape_rules import spatial_axes, spatial_widths, temporal_widths
-from .variable import Variable
+from .conv_rules import static_shape
+from .namespace import NUMPY
+from .namespace import owned as _array
+from .shape_rules import bilinear_taps, spatial_axes, spatial_widths, temporal_widths
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
@@ -106,19 +107,6 @@ def _pad_pairs(n):
 # helpers of the reference bodies
 
 
-def _array(x):
-    """A NumPy value of ``x``; a variable's value is copied, since results must not follow its updates."""
-    if x.__class__ is np.ndarray:
-        return x
-    if x.__class__ is Variable:
-        return x.value.copy()
-    return from_python(x)  # Python values take Keras 2's types (floatx, int32)
-
-
-# ---------------------------------------------------------------------------------------------------
-# indexing, joining, reshaping
-
-
 def _gather_indices(value):
     """Int indices: a Python bool, float or string is refused (NumPy read True as 1; engines differ)."""
     if isinstance(value, (bool, float, str, bytes, np.bool_, np.floating)) or value is None:
@@ -138,7 +126,7 @@ def _tensor_list(value):
 
 
 @op(indices=_gather_indices)
-def gather(reference, indices):
+def gather(reference, indices, *, xp=NUMPY):
     """Select rows of ``reference`` along axis 0 with the integer ``indices``.
 
     The output has shape ``indices.shape + reference.shape[1:]``.
@@ -152,11 +140,11 @@ def gather(reference, indices):
     array([[5, 6],
            [1, 2]])
     """
-    return np.take(_array(reference), _array(indices), axis=0)
+    return xp.take(xp.owned(reference), xp.owned(indices), axis=0)
 
 
 @op(axis=one_axis, tensors=_tensor_list, policy="promote")
-def concatenate(tensors, axis=-1):
+def concatenate(tensors, axis=-1, *, xp=NUMPY):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 
     Args:
@@ -166,12 +154,12 @@ def concatenate(tensors, axis=-1):
     >>> K.concatenate([np.zeros((2, 1)), np.ones((2, 2))]).shape
     (2, 3)
     """
-    arrays = [_array(t) for t in tensors]
+    arrays = [xp.owned(t) for t in tensors]
     names = {canonical_dtype(a.dtype) for a in arrays}
     if len(names) > 1:  # the ``promote`` rule of kbackend.dtypes.POLICY over every part
         dtype = numpy_dtype(functools.reduce(promote, sorted(names)))
-        arrays = [a.astype(dtype, copy=False) for a in arrays]
-    return np.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
+        arrays = [xp.cast(a, dtype) for a in arrays]
+    return xp.concatenate(arrays, axis=concat_axis(axis, arrays[0].ndim))
 
 
 def _shape_tuple(shape):
@@ -198,7 +186,7 @@ def reshape(x, shape):
 
 
 @op(pattern=_int_sequence)
-def permute_dimensions(x, pattern):
+def permute_dimensions(x, pattern, *, xp=NUMPY):
     """Permute the axes of ``x``: output axis ``i`` is input axis ``pattern[i]``.
 
     Args:
@@ -208,11 +196,11 @@ def permute_dimensions(x, pattern):
     >>> K.permute_dimensions(np.zeros((2, 3, 4)), (2, 0, 1)).shape
     (4, 2, 3)
     """
-    return np.transpose(_array(x), pattern)
+    return xp.transpose(xp.owned(x), pattern)
 
 
 @op(rep=_count, axis=one_axis)
-def repeat_elements(x, rep, axis):
+def repeat_elements(x, rep, axis, *, xp=NUMPY):
     """Repeat each slice of ``x`` along ``axis`` ``rep`` times in a row, like ``np.repeat``.
 
     Args:
@@ -223,7 +211,7 @@ def repeat_elements(x, rep, axis):
     array([[1, 1, 2, 2],
            [3, 3, 4, 4]])
     """
-    return np.repeat(_array(x), rep, axis=axis)
+    return xp.repeat(xp.owned(x), rep, axis=axis)
 
 
 @op(composite=True, n=_count)
@@ -347,29 +335,29 @@ def batch_flatten(x):
 
 
 @op(axis=one_axis)
-def expand_dims(x, axis=-1):
+def expand_dims(x, axis=-1, *, xp=NUMPY):
     """Insert a size-1 axis at ``axis`` (default: a new last axis).
 
     >>> import numpy as np, kbackend as K
     >>> K.expand_dims(np.zeros((2, 3))).shape, K.expand_dims(np.zeros((2, 3)), 0).shape
     ((2, 3, 1), (1, 2, 3))
     """
-    return np.expand_dims(_array(x), axis)
+    return xp.expand_dims(xp.owned(x), axis)
 
 
 @op(check=rules.squeeze, axis=one_axis)
-def squeeze(x, axis):
+def squeeze(x, axis, *, xp=NUMPY):
     """Remove the size-1 axis ``axis``.
 
     >>> import numpy as np, kbackend as K
     >>> K.squeeze(np.zeros((2, 1, 3)), 1).shape
     (2, 3)
     """
-    return np.squeeze(_array(x), axis)
+    return xp.squeeze(xp.owned(x), axis)
 
 
 @op(axis=one_axis, x=_tensor_list)
-def stack(x, axis=0):
+def stack(x, axis=0, *, xp=NUMPY):
     """Stack a list of same-shaped tensors along a new ``axis`` (default 0).
 
     Args:
@@ -380,7 +368,7 @@ def stack(x, axis=0):
     array([[1, 3],
            [2, 4]])
     """
-    return np.stack([_array(t) for t in x], axis=axis)
+    return xp.stack([xp.owned(t) for t in x], axis=axis)
 
 
 def _classes(value):
@@ -391,7 +379,7 @@ def _classes(value):
 
 
 @op(num_classes=_classes)
-def one_hot(indices, num_classes):
+def one_hot(indices, num_classes, *, xp=NUMPY):
     """One-hot encode integer ``indices`` of shape ``(...)`` into float32 ``(..., num_classes)``;
     an index outside ``[0, num_classes)`` gives a row of zeros.
 
@@ -404,12 +392,11 @@ def one_hot(indices, num_classes):
     array([[0., 0., 1.],
            [1., 0., 0.]], dtype=float32)
     """
-    indices = _array(indices)
-    return (indices[..., None] == np.arange(num_classes)).astype(np.float32)
+    return xp.cast(xp.equal(xp.owned(indices)[..., None], xp.arange(num_classes)), np.float32)
 
 
 @op(axes=_axis_list)
-def reverse(x, axes):
+def reverse(x, axes, *, xp=NUMPY):
     """Reverse ``x`` along ``axes`` (an int or a list of ints).
 
     Args:
@@ -420,7 +407,7 @@ def reverse(x, axes):
     array([[4, 3],
            [2, 1]])
     """
-    return np.flip(_array(x), axes)
+    return xp.flip(xp.owned(x), axes)
 
 
 def _index_list(value):
@@ -430,7 +417,7 @@ def _index_list(value):
 
 
 @op(check=rules.slice)
-def slice(x, start, size):
+def slice(x, start, size, *, xp=NUMPY):
     """Extract ``x[start[i] : start[i] + size[i]]`` along every axis ``i`` (``size[i] == -1``: to the end).
 
     ``start`` and ``size`` are lists, tuples or 1-D int tensors with one entry per axis of ``x``;
@@ -445,7 +432,7 @@ def slice(x, start, size):
     array([[ 4,  5,  6],
            [ 8,  9, 10]])
     """
-    x = _array(x)
+    x = xp.owned(x)
     start, size = _index_list(start), _index_list(size)
     return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
 
@@ -454,14 +441,18 @@ def slice(x, start, size):
 # resizing
 
 
-def bilinear_axis(x, axis, factor):
-    """Upsample ``axis`` of ``x`` by ``factor`` with linear interpolation at half-pixel centres (the
-    sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
-    return array_bodies.bilinear_axis(np, x, axis, x.shape[axis], factor, x.dtype, np.asarray)
+def bilinear_axis(x, axis, factor, *, xp=NUMPY):
+    """Upsample ``axis`` of ``x`` (of a static length) by ``factor`` with linear interpolation at
+    half-pixel centres (the sampling of TensorFlow's ``tf.image.resize(..., 'bilinear')``)."""
+    lower, upper, weight = bilinear_taps(static_shape(x)[axis], factor, np.dtype(x.dtype))
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    below, above = xp.take(x, lower, axis=axis), xp.take(x, upper, axis=axis)
+    return below + (above - below) * xp.asarray(weight.reshape(shape))
 
 
 @op(check=rules.resize_images, height_factor=_factor, width_factor=_factor, interpolation=_interpolation)
-def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
+def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest", *, xp=NUMPY):
     """Upsample the two spatial axes of a 4-D image batch by integer factors.
 
     ``'nearest'`` repeats pixels; ``'bilinear'`` interpolates at half-pixel centres, as
@@ -478,14 +469,14 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     >>> K.resize_images(x, 1, 2, 'channels_last', 'bilinear').ravel()
     array([0.  , 0.25, 0.75, 1.  ])
     """
-    x = _array(x)
+    x = xp.owned(x)
     rows, cols = spatial_axes(data_format, 2)
     if interpolation == "nearest":
-        return np.repeat(np.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
+        return xp.repeat(xp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
     out_dtype = x.dtype if is_float(canonical_dtype(x.dtype)) else np.dtype(np.float32)
-    work = x.astype(np.float64 if out_dtype == np.float64 else np.float32)
-    work = bilinear_axis(bilinear_axis(work, rows, height_factor), cols, width_factor)
-    return work.astype(out_dtype)
+    work = xp.cast(x, np.float64 if np.dtype(out_dtype) == np.float64 else np.float32)
+    work = bilinear_axis(bilinear_axis(work, rows, height_factor, xp=xp), cols, width_factor, xp=xp)
+    return xp.cast(work, out_dtype)
 
 
 @op(composite=True, check=rules.resize_volumes, depth_factor=_factor, height_factor=_factor, width_factor=_factor)
@@ -512,7 +503,7 @@ def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
 
 
 @op(check=rules.temporal_padding, padding=_pad_pair)
-def temporal_padding(x, padding=(1, 1)):
+def temporal_padding(x, padding=(1, 1), *, xp=NUMPY):
     """Zero-pad axis 1 of a 3-D tensor ``(batch, steps, features)`` by ``(before, after)``.
 
     Args:
@@ -522,11 +513,11 @@ def temporal_padding(x, padding=(1, 1)):
     >>> K.temporal_padding(np.ones((1, 2, 1)), (1, 2))[0, :, 0]
     array([0., 1., 1., 0., 0.])
     """
-    return np.pad(_array(x), temporal_widths(padding))
+    return xp.pad(xp.owned(x), temporal_widths(padding))
 
 
 @op(check=rules.spatial_2d_padding, padding=_pad_pairs(2))
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None, *, xp=NUMPY):
     """Zero-pad the two spatial axes of a 4-D tensor by ``((top, bottom), (left, right))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
 
@@ -537,11 +528,11 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     >>> K.spatial_2d_padding(np.ones((1, 2, 2, 3)), ((1, 0), (0, 2))).shape
     (1, 3, 4, 3)
     """
-    return np.pad(_array(x), spatial_widths(padding, data_format))
+    return xp.pad(xp.owned(x), spatial_widths(padding, data_format))
 
 
 @op(check=rules.spatial_3d_padding, padding=_pad_pairs(3))
-def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None, *, xp=NUMPY):
     """Zero-pad the three spatial axes of a 5-D tensor by ``((d0, d1), (h0, h1), (w0, w1))``; the axes
     follow ``data_format`` (None: :func:`image_data_format`).
 
@@ -552,4 +543,4 @@ def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     >>> K.spatial_3d_padding(np.ones((1, 3, 2, 2, 2)), ((1, 1), (0, 0), (2, 0)), 'channels_first').shape
     (1, 3, 4, 2, 4)
     """
-    return np.pad(_array(x), spatial_widths(padding, data_format))
+    return xp.pad(xp.owned(x), spatial_widths(padding, data_format))

@@ -22,8 +22,9 @@ products and convolutions run at full float32 precision (GPUs would otherwise us
 """
 
 from ..._dispatch import OPS, collect
+from ...ops.namespace import bind, takes_namespace
 from . import control, conv, math, nn, random, shape, variables
-from .arrays import Variable, wrap
+from .arrays import JAX, Variable, wrap
 from .runner import make_runner  # noqa: F401  (how K.function runs on this engine)
 from .variables import feed
 
@@ -34,7 +35,11 @@ VARIABLE_TYPES = (Variable,)
 def implementations():
     table = collect(variables, math, shape, nn, conv, random, control)
     for name, spec in OPS.items():
-        if name not in table and spec.composite:  # so that its Python operators run in the 64-bit scope
+        if name in table:
+            continue
+        if takes_namespace(spec.reference):  # the reference body, on jax.numpy
+            table[name] = bind(spec.reference, JAX)
+        elif spec.composite:  # so that its Python operators run in the 64-bit scope
             table[name] = spec.reference
     return {name: wrap(fn, OPS[name]) for name, fn in table.items()}
 

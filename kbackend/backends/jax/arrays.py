@@ -19,6 +19,7 @@ from ... import config
 from ..._dispatch import compile_function, install_operators
 from ...dtypes import canonical_dtype
 from ...dtypes import from_python as python_array
+from ...ops.namespace import namespace
 from ...ops.variable import HeldValue
 
 ArrayImpl = type(jnp.zeros(()))
@@ -125,6 +126,12 @@ def is_tracer(x):
     return x.__class__ is not ArrayImpl and isinstance(x, _JaxArray)
 
 
+def operand(x):
+    """An operand of a ``promote`` op: a Python number stays weakly typed in JAX (it takes the other
+    operand's dtype, which the policy made sure it fits)."""
+    return x if x.__class__ in (int, float, bool) else to_jax(x)
+
+
 _INT32 = np.iinfo(np.int32)
 
 
@@ -169,6 +176,11 @@ def jax_dtype(name):
             raise TypeError("the jax backend has no string tensors") from None
         dtype = _DTYPES[name] = jnp.dtype(name)
         return dtype
+
+
+#: jax.numpy mirrors NumPy: the reference bodies written against ``xp`` run on it unchanged.
+JAX = namespace("jax.numpy", jnp, tensor=to_jax, owned=to_jax, value=operand, out=lambda result: result, cast=cast,
+                log_softmax=jax.nn.log_softmax)
 
 
 def dtype_name(x):

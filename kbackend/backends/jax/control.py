@@ -17,7 +17,7 @@ from jax import lax
 
 from ... import config
 from ..._dispatch import OPS
-from ...ops import ctc as reference_ctc
+from ...ops.ctc import SparseTensor
 from ...ops.control_rules import check_switch_ranks
 from .arrays import always_x64, cast, is_tracer, jax_dtype, to_jax, unwrap
 
@@ -34,6 +34,7 @@ def _value(branch):
 # conditionals and graph helpers
 
 
+# jax: a traced scalar condition selects with where (Python if needs a concrete value)
 def switch(condition, then_expression, else_expression):
     condition = to_jax(condition)
     if condition.ndim == 0:
@@ -47,12 +48,14 @@ def switch(condition, then_expression, else_expression):
     return jnp.where(condition, then_value, else_value)
 
 
+# jax: lax.stop_gradient
 def stop_gradient(variables):
     if isinstance(variables, (list, tuple)):
         return [lax.stop_gradient(to_jax(v)) for v in variables]
     return lax.stop_gradient(to_jax(variables))
 
 
+# jax: a traced value prints through jax.debug.print
 def print_tensor(x, message=""):
     value = unwrap(x)
     if is_tracer(value):
@@ -79,6 +82,7 @@ def _select(keep, new, old):
     return jnp.where(keep.reshape(keep.shape + (1,) * (new.ndim - keep.ndim)), new, old)
 
 
+# jax: the steps after the first run in one lax.scan; untraceable step functions fall back to the reference loop
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     args = (step_function, inputs, initial_states, go_backwards, mask, constants, unroll, input_length)
@@ -137,6 +141,7 @@ def _scan_rnn(step_function, inputs, states, go_backwards, mask, constants):
 # higher-order functions
 
 
+# jax: lax.map, with the reference's loop for untraceable functions
 def map_fn(fn, elems, name=None, dtype=None):
     try:
         result = lax.map(lambda element: to_jax(fn(element)), to_jax(elems))
@@ -155,6 +160,7 @@ def _fold(fn, elems, initializer, reverse):
     return carry
 
 
+# jax: lax.scan, with the reference's loop for untraceable functions
 def foldl(fn, elems, initializer=None, name=None):
     try:
         return _fold(fn, elems, initializer, reverse=False)
@@ -162,6 +168,7 @@ def foldl(fn, elems, initializer=None, name=None):
         return _reference("foldl")(fn, elems, initializer, name)
 
 
+# jax: as foldl, reversed
 def foldr(fn, elems, initializer=None, name=None):
     try:
         return _fold(fn, elems, initializer, reverse=True)
@@ -177,10 +184,11 @@ def _host(x):
     return np.asarray(unwrap(x))
 
 
+# jax: the reference on host values (int64 indices need the 64-bit scope)
 @always_x64
 def ctc_label_dense_to_sparse(labels, label_lengths):
     sparse = _reference("ctc_label_dense_to_sparse")(_host(labels), _host(label_lengths))
-    return reference_ctc.SparseTensor(tuple(jnp.asarray(part) for part in sparse))
+    return SparseTensor(tuple(jnp.asarray(part) for part in sparse))
 
 
 #: log(0) in the CTC recursion: finite, so gradients through impossible paths are 0 rather than NaN.
@@ -216,7 +224,8 @@ def _ctc_losses(probabilities, labels, input_lengths, label_lengths, epsilon):
     alpha, _ = lax.scan(advance, alpha, (jnp.moveaxis(picked, 1, 0), jnp.arange(steps)))
     last = 2 * label_lengths
     end = jnp.take_along_axis(alpha, jnp.stack([last, last - 1], axis=1), axis=1)
-    log_likelihood = jnp.logaddexp(end[:, 0], end[:, 1])
+    ends_in_label = jnp.where(label_lengths > 0, end[:, 1], _LOG_ZERO)  # an empty label ends only in a blank
+    log_likelihood = jnp.logaddexp(end[:, 0], ends_in_label)
     return jnp.where(log_likelihood > _LOG_ZERO / 2, -log_likelihood, jnp.inf)
 
 
@@ -227,45 +236,22 @@ def _ctc_dtype(y_pred):
     return dtype
 
 
-def _lengths(func, arg, value, batch):
-    lengths = to_jax(value)
-    if lengths.ndim == 2 and lengths.shape[1] == 1:
-        lengths = lengths[:, 0]
-    if lengths.ndim != 1 or lengths.shape[0] != batch:
-        raise ValueError(f"{func}: argument `{arg}` got shape {lengths.shape}; expected ({batch},) or ({batch}, 1)")
-    return cast(lengths, jnp.int32)
+def _lengths(value):
+    """Per-sample lengths ``(batch,)`` or ``(batch, 1)`` as an int32 vector."""
+    return cast(to_jax(value).reshape(-1), jnp.int32)
 
 
-def _check_ctc_values(func, labels, inputs, lengths, steps, classes):
-    """The checks that need concrete values (skipped while tracing), with the reference's messages."""
-    labels, inputs, lengths = np.asarray(labels), np.asarray(inputs), np.asarray(lengths)
-    if inputs.size and (inputs.min() < 0 or inputs.max() > steps):
-        raise ValueError(
-            f"{func}: argument `input_length` got {inputs.tolist()}; expected lengths in [0, {steps}] "
-            f"(the time steps of `y_pred`)"
-        )
-    reference_ctc.check_labels(func, labels, lengths, inputs, classes, shortest=1)
-
-
+# jax: the forward recursion in log space over lax.scan, jitted and differentiable
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
-    func = "ctc_batch_cost"
     y_pred = to_jax(y_pred)
-    if y_pred.ndim != 3:
-        raise ValueError(f"{func}: argument `y_pred` got shape {y_pred.shape}; expected (batch, time, num_classes)")
-    batch, steps, classes = y_pred.shape
-    labels = to_jax(y_true)
-    if labels.ndim != 2 or labels.shape[0] != batch:
-        raise ValueError(f"{func}: argument `y_true` got shape {labels.shape}; expected ({batch}, max_label_len)")
-    inputs = _lengths(func, "input_length", input_length, batch)
-    lengths = _lengths(func, "label_length", label_length, batch)
-    if not _is_traced(labels, inputs, lengths):
-        _check_ctc_values(func, labels, inputs, lengths, steps, classes)
     dtype = _ctc_dtype(y_pred)
     work = jnp.float64 if dtype == jnp.float64 else jnp.float32
-    losses = _ctc_losses(cast(y_pred, work), cast(labels, jnp.int32), inputs, lengths, float(config.epsilon()))
+    losses = _ctc_losses(cast(y_pred, work), cast(to_jax(y_true), jnp.int32), _lengths(input_length),
+                         _lengths(label_length), float(config.epsilon()))
     return cast(losses[:, None], dtype)
 
 
+# jax: the reference's search on host values, through pure_callback while traced
 @always_x64
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     y_pred, input_length = to_jax(y_pred), to_jax(input_length)

@@ -9,41 +9,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..._dispatch import OPS
-from ...ops.array_bodies import clip_op, moment_ops
-from ...ops.math import batch_dot_axes, check_axis, namespace
+from ...ops.math import batch_dot_axes, check_axis
 from .arrays import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
 
 _BOOL = jnp.dtype(bool)
-
-
-def _value(x):
-    """An operand of a ``promote`` op: a Python number stays weakly typed in JAX (it takes the other
-    operand's dtype, which the policy made sure it fits)."""
-    return x if x.__class__ in (int, float, bool) else to_jax(x)
-
-
-#: jax.numpy mirrors NumPy: the reference bodies written against ``xp`` run on it unchanged.
-JAX = namespace(jnp, to_jax, _value, lambda out: out)
-
-
-def _shared(name):
-    reference = OPS[name].reference
-
-    def impl(*args, **kwargs):
-        return reference(*args, xp=JAX, **kwargs)
-
-    impl.__name__ = name
-    impl.__wrapped__ = reference
-    return impl
-
-
-max, min, any, all = _shared("max"), _shared("min"), _shared("any"), _shared("all")
-square, abs, round, sign = _shared("square"), _shared("abs"), _shared("round"), _shared("sign")
-sin, cos, pow = _shared("sin"), _shared("cos"), _shared("pow")
-maximum, minimum, equal, not_equal = _shared("maximum"), _shared("minimum"), _shared("equal"), _shared("not_equal")
-greater, greater_equal = _shared("greater"), _shared("greater_equal")
-less, less_equal = _shared("less"), _shared("less_equal")
 
 
 def _int64_sum(reduce, x, **kwargs):
@@ -69,43 +38,45 @@ def _accumulate(reduce, x, **kwargs):
 # reductions
 
 
-
-
+# jax: bool sums to int64 as in NumPy, which needs the 64-bit scope; ints keep their dtype
 def sum(x, axis=None, keepdims=False):
     x = to_jax(x)
     return _accumulate(jnp.sum, x, axis=check_axis("sum", axis, x.ndim), keepdims=keepdims)
 
 
+# jax: as sum, an int keeps its dtype and bool gives int64
 def prod(x, axis=None, keepdims=False):
     x = to_jax(x)
     return _accumulate(jnp.prod, x, axis=check_axis("prod", axis, x.ndim), keepdims=keepdims)
 
 
+# jax: as sum
 def cumsum(x, axis=0):
     x = to_jax(x)
     return _accumulate(jnp.cumsum, x, axis=check_axis("cumsum", axis, x.ndim))
 
 
+# jax: as sum
 def cumprod(x, axis=0):
     x = to_jax(x)
     return _accumulate(jnp.cumprod, x, axis=check_axis("cumprod", axis, x.ndim))
 
 
-var, std, mean = moment_ops(jnp, to_jax, cast)
-
-
+# jax: the int64 result needs the 64-bit scope (always_x64)
 @always_x64
 def argmax(x, axis=-1):
     x = to_jax(x)
     return cast(jnp.argmax(x, axis=check_axis("argmax", axis, x.ndim)), jnp.int64)
 
 
+# jax: as argmax
 @always_x64
 def argmin(x, axis=-1):
     x = to_jax(x)
     return cast(jnp.argmin(x, axis=check_axis("argmin", axis, x.ndim)), jnp.int64)
 
 
+# jax: jax.nn's kernel (its gradient stops at the shift)
 def logsumexp(x, axis=None, keepdims=False):
     x = to_jax(x)
     return jax.nn.logsumexp(x, axis=check_axis("logsumexp", axis, x.ndim), keepdims=keepdims)
@@ -115,8 +86,6 @@ def logsumexp(x, axis=None, keepdims=False):
 # elementwise math
 
 
-
-
 @jax.jit
 def _sqrt(x):
     """``sqrt(max(x, 0))`` whose gradient is 0, not NaN, where ``x <= 0`` (NaN stays NaN)."""
@@ -124,6 +93,7 @@ def _sqrt(x):
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1)), jnp.maximum(x, 0))
 
 
+# jax: where-guarded so that the gradient at x <= 0 is 0, not NaN
 def sqrt(x):
     return _sqrt(to_jax(x))
 
@@ -136,9 +106,6 @@ def log(x):
     return jnp.log(to_jax(x))
 
 
-clip = clip_op(jnp, to_jax, cast)
-
-
 # ---------------------------------------------------------------------------------------------------
 # linear algebra
 
@@ -149,17 +116,15 @@ def _dense(x):
     return to_jax(x)
 
 
+# jax: scipy sparse input densified; full float32 precision on accelerators
 def dot(x, y):
     a = x if x.__class__ is ArrayImpl else _dense(x)
     return jnp.dot(a, to_jax(y), precision=precision())
 
 
+# jax: one lax.dot_general over the batch at full float32 precision
 def batch_dot(x, y, axes=None):
     a, b = to_jax(x), to_jax(y)
     ax, ay = batch_dot_axes(a.shape, b.shape, axes)
     out = lax.dot_general(a, b, (((ax,), (ay,)), ((0,), (0,))), precision=precision())
     return out.reshape((out.shape[0], 1)) if out.ndim == 1 else out
-
-
-def transpose(x):
-    return jnp.transpose(to_jax(x))

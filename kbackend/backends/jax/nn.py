@@ -3,12 +3,12 @@
 import jax
 import jax.numpy as jnp
 
-from ...ops.array_bodies import bias_add_op, logit_crossentropy_ops
 from ...ops.nn import noise_mask_shape
 from .arrays import cast, to_jax
 from .variables import key
 
 
+# jax: where() keeps -inf * 0 out of the threshold path and its gradient; bool input stays bool
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = to_jax(x)
     if max_value is None and threshold == 0.0:
@@ -46,6 +46,7 @@ def tanh(x):
     return jnp.tanh(to_jax(x))
 
 
+# jax: a jax.random stream keyed by the seed
 def dropout(x, level, noise_shape=None, seed=None):
     x = to_jax(x)
     noise_shape = noise_mask_shape(x.shape, noise_shape)
@@ -53,15 +54,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return cast(jnp.where(keep, x * (1.0 / (1.0 - level)), 0), x.dtype)
 
 
-bias_add = bias_add_op(jnp, to_jax, cast)
-
-
-# --- crossentropies from logits (the ops under K.*_crossentropy(from_logits=True)) ------------------
-
-
-_softmax_cross_entropy, _sigmoid_cross_entropy = logit_crossentropy_ops(jnp, to_jax, cast, jax.nn.log_softmax)
-
-
+# jax: ids in int32, which needs no 64-bit scope
 def _sparse_softmax_cross_entropy(target, output):
     z = to_jax(output)
     ids = to_jax(target).astype(jnp.int32)

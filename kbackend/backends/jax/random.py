@@ -15,6 +15,7 @@ def _shape(shape):
     return tuple(int(d) for d in np.asarray(unwrap(shape)).reshape(-1))
 
 
+# jax: jax.random streams keyed by the seed (every random op here)
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     dtype = jax_dtype(dtype)
     values = jax.random.normal(key(seed), _shape(shape), dtype)

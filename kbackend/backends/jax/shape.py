@@ -1,20 +1,14 @@
-"""Shape and indexing ops, image resizing and zero padding on JAX."""
+"""Shape ops on JAX where the reference body does not serve (the others run the reference on jax.numpy)."""
 
-import builtins
 import math
 
 import numpy as np
 
-import jax
 import jax.numpy as jnp
 
 from ...dtypes import canonical_dtype, numpy_dtype
-from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
 from ...ops.shape_rules import range_dtype, spatial_axes
-from .arrays import Variable, cast, to_jax
-
-
-gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(jnp, to_jax)
+from .arrays import Variable, to_jax
 
 
 def _static(value):
@@ -32,14 +26,12 @@ def _shape_tuple(shape):
     return tuple(int(s) for s in _static(shape).reshape(-1))
 
 
+# jax: a shape entry may be a variable or a jax scalar, read as a host int
 def reshape(x, shape):
     return jnp.reshape(to_jax(x), _shape_tuple(shape))
 
 
-def permute_dimensions(x, pattern):
-    return jnp.transpose(to_jax(x), pattern)
-
-
+# jax: bounds read on the host; int64 bounds keep int64 (the reference's rule)
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         start, stop = 0, (0 if _static(start) < 0 else start)
@@ -50,6 +42,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return jnp.asarray(values)
 
 
+# jax: multiples read on the host (a tensor n)
 def tile(x, n):
     x = to_jax(x)
     if isinstance(n, tuple):
@@ -59,60 +52,20 @@ def tile(x, n):
     return jnp.tile(x, n)
 
 
+# jax: one jnp.reshape instead of the composite's K.reshape
 def flatten(x):
     return jnp.reshape(to_jax(x), (-1,))
 
 
+# jax: the static batch size, so that jax.jit sees a static shape
 def batch_flatten(x):
     x = to_jax(x)
     return jnp.reshape(x, (x.shape[0], math.prod(x.shape[1:])))
 
 
-def squeeze(x, axis):
-    return jnp.squeeze(to_jax(x), axis)
-
-
-def one_hot(indices, num_classes):
-    return jax.nn.one_hot(to_jax(indices), num_classes, dtype=jnp.float32)
-
-
-def reverse(x, axes):
-    return jnp.flip(to_jax(x), axes)
-
-
-def _index_list(value):
-    if isinstance(value, (tuple, list)):
-        return [int(_static(v)) for v in value]
-    return [int(v) for v in _static(value).reshape(-1)]
-
-
-def slice(x, start, size):
-    x = to_jax(x)
-    start, size = _index_list(start), _index_list(size)
-    return x[tuple(builtins.slice(b, None if n == -1 else b + n) for b, n in zip(start, size))]
-
-
-def _bilinear_axis(x, axis, factor):
-    return bilinear_axis(jnp, x, axis, x.shape[axis], factor, np.dtype(x.dtype), jnp.asarray)
-
-
-def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
-    x = to_jax(x)
-    rows, cols = spatial_axes(data_format, 2)
-    if interpolation == "nearest":
-        return jnp.repeat(jnp.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
-    out_dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.dtype(jnp.float32)
-    work_dtype = np.float64 if out_dtype == jnp.float64 else np.float32
-    work = cast(x, work_dtype)
-    work = _bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor)
-    return cast(work, out_dtype)
-
-
+# jax: three jnp.repeat calls instead of the composite's K calls, in one 64-bit scope
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     x = to_jax(x)
     for axis, factor in zip(spatial_axes(data_format, 3), (depth_factor, height_factor, width_factor)):
         x = jnp.repeat(x, factor, axis=axis)
     return x
-
-
-temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(lambda x, widths: jnp.pad(to_jax(x), widths))

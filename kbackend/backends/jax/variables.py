@@ -1,4 +1,6 @@
-"""Variables, constants, tensor introspection and value I/O on JAX."""
+"""Variables, constants, tensor introspection and value I/O on JAX: each function makes, reads or
+rebinds the engine's own (immutable) arrays, which the reference cannot; a line above one says what else
+differs."""
 
 import numpy as np
 
@@ -22,11 +24,13 @@ def _is_jax_sparse(x):
     return type(x).__module__.startswith("jax.experimental.sparse")
 
 
+# jax: scipy and jax.experimental.sparse matrices
 @unscoped
 def is_sparse(tensor):
     return _is_scipy_sparse(tensor) or _is_jax_sparse(tensor)
 
 
+# jax: a jax sparse matrix densifies itself
 def to_dense(tensor):
     if _is_scipy_sparse(tensor):
         return jnp.asarray(tensor.toarray())
@@ -80,6 +84,7 @@ def _static_shape(x, value):
     return jnp.array(value, dtype=jnp.int32)
 
 
+# jax: a NumPy value under tracing, so that reshape(x, (shape(x)[0], -1)) stays traceable
 def shape(x):
     x = unwrap(x)
     return _static_shape(x, np.shape(x))
@@ -95,6 +100,7 @@ def ndim(x):
     return len(np.shape(unwrap(x)))
 
 
+# jax: as shape
 def size(x, name=None):
     x = unwrap(x)
     return _static_shape(x, np.size(x))
@@ -144,6 +150,7 @@ def key(seed):
     return jax.random.wrap_key_data(data, impl="threefry2x32")
 
 
+# jax: jax.random keyed by the seed
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     values = jax.random.uniform(key(seed), tuple(shape), jax_dtype(dtype), low, high)
     return Variable(values, _name(name, "variable"))
@@ -163,6 +170,7 @@ def cast(x, dtype):
     return _cast(to_jax(x), jax_dtype(dtype))
 
 
+# jax: arrays are immutable, so the variable's held value is rebound (every update op)
 def update(x, new_x):
     return x.assign(new_x)
 
@@ -179,7 +187,7 @@ def moving_average_update(x, value, momentum):
     return x.assign(x.value - (x.value - to_jax(value)) * (1 - unwrap(momentum)))
 
 
-@unscoped
+# jax: as update, outside any trace
 @unscoped
 def set_value(x, value):
     array = np.asarray(unwrap(value), dtype=np.asarray(x.value).dtype)

@@ -7,7 +7,7 @@ from pytensor.gradient import disconnected_grad
 from pytensor.ifelse import ifelse
 
 from ...ops.control_rules import check_switch_ranks
-from .variable import as_type, concrete, eager, is_graph, is_tracing, to_pt
+from .arrays import as_type, concrete, eager, is_graph, is_tracing, to_pt
 
 
 def _value(branch):
@@ -29,6 +29,7 @@ def _select(condition, then_expression, else_expression):
 _eager_select = eager(_select, "switch")
 
 
+# pytensor: a concrete scalar condition picks its branch eagerly; otherwise one compiled select
 def switch(condition, then_expression, else_expression):
     # branches may be callables: called first (the chosen one only, for a concrete scalar condition),
     # so that the compiled graph is keyed by values, never by a closure
@@ -38,6 +39,7 @@ def switch(condition, then_expression, else_expression):
     return _eager_select(condition, _value(then_expression), _value(else_expression))
 
 
+# pytensor: disconnected_grad
 def stop_gradient(variables):
     if isinstance(variables, (list, tuple)):
         return [disconnected_grad(to_pt(v)) for v in variables]
@@ -71,6 +73,7 @@ def _unknown_length(value, axis):
     return is_tracing() and is_graph(value) and value.type.shape[axis] is None
 
 
+# pytensor: pytensor.scan when the time axis is unknown; otherwise the reference loop
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     if not _unknown_length(inputs, 1) or inputs.ndim < 3:
@@ -116,6 +119,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     return last_output, outputs.dimshuffle([1, 0] + list(range(2, outputs.ndim))), last_states
 
 
+# pytensor: pytensor.scan when the length is unknown; otherwise the reference loop
 def map_fn(fn, elems, name=None, dtype=None):
     if not _unknown_length(elems, 0):
         return _reference("map_fn")(fn, elems, name, dtype)
@@ -141,9 +145,11 @@ def _fold(func, fn, elems, initializer, name, reverse):
     return pt.concatenate([initializer[None], results], axis=0)[-1]
 
 
+# pytensor: pytensor.scan when the length is unknown; otherwise the reference loop
 def foldl(fn, elems, initializer=None, name=None):
     return _fold("foldl", fn, elems, initializer, name, reverse=False)
 
 
+# pytensor: as foldl, reversed
 def foldr(fn, elems, initializer=None, name=None):
     return _fold("foldr", fn, elems, initializer, name, reverse=True)

@@ -20,7 +20,7 @@ import pytensor.tensor as pt
 
 from ...ops.conv_rules import effective_size, padding_amounts
 from .reference_op import reference_op
-from .variable import as_type, to_pt
+from .arrays import as_type, to_pt
 
 
 def _work(x):

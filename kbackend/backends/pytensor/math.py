@@ -1,32 +1,18 @@
 """Reductions, elementwise math, comparisons and linear algebra on PyTensor.
 
 Output dtypes follow the reference: each eager op and each traced node is cast to the dtype the
-NumPy reference gives (see :mod:`.variable`), so only values are computed here.
+NumPy reference gives (see :mod:`.arrays`), so only values are computed here.
 """
 
 import numpy as np
 import pytensor.tensor as pt
 
-from ...ops.array_bodies import clip_op, moment_ops
 from ...ops.math import batch_dot_axes, check_axis
-from .variable import as_type, is_graph, is_number, to_pt
+from .arrays import as_type, is_graph, is_number, to_pt
 
 
 def _axis(func, axis, x):
     return check_axis(func, axis, x.ndim)
-
-
-def _reduction(func, reduce):
-    def impl(x, axis=None, keepdims=False):
-        x = to_pt(x)
-        return reduce(x, axis=_axis(func, axis, x), keepdims=keepdims)
-
-    impl.__name__ = func
-    return impl
-
-
-max, min = _reduction("max", pt.max), _reduction("min", pt.min)
-any, all = _reduction("any", pt.any), _reduction("all", pt.all)
 
 
 def _accumulate(reduce, func, x, axis, keepdims=None):
@@ -40,36 +26,27 @@ def _accumulate(reduce, func, x, axis, keepdims=None):
     return as_type(reduce(x, axis=axis, **kwargs), x.dtype)
 
 
+# pytensor: bool sums in int64 and an int keeps its dtype (PyTensor's cumsum/cumprod give int64)
 def sum(x, axis=None, keepdims=False):
     return _accumulate(pt.sum, "sum", x, axis, keepdims)
 
 
+# pytensor: as sum
 def prod(x, axis=None, keepdims=False):
     return _accumulate(pt.prod, "prod", x, axis, keepdims)
 
 
+# pytensor: as sum
 def cumsum(x, axis=0):
     return _accumulate(pt.cumsum, "cumsum", x, axis)
 
 
+# pytensor: as sum
 def cumprod(x, axis=0):
     return _accumulate(pt.cumprod, "cumprod", x, axis)
 
 
-# std is pt.std (sqrt of var): its gradient at a constant input is NaN, like the engines' own
-var, std, mean = moment_ops(pt, to_pt, as_type)
-
-
-def argmax(x, axis=-1):
-    x = to_pt(x)
-    return as_type(pt.argmax(x, axis=_axis("argmax", axis, x)), "int64")
-
-
-def argmin(x, axis=-1):
-    x = to_pt(x)
-    return as_type(pt.argmin(x, axis=_axis("argmin", axis, x)), "int64")
-
-
+# pytensor: the shift is a stopped gradient and an infinite maximum shifts by 0
 def logsumexp(x, axis=None, keepdims=False):
     x = to_pt(x)
     axis = _axis("logsumexp", axis, x)
@@ -100,9 +77,8 @@ def _round(x):
     return pt.round(x, mode="half_to_even") if x.dtype.startswith("float") else x
 
 
-square, abs, sqrt = _unary("square", pt.sqr), _unary("abs", pt.abs), _unary("sqrt", _sqrt)
-exp, log, round, sign = _unary("exp", pt.exp), _unary("log", pt.log), _unary("round", _round), _unary("sign", pt.sign)
-sin, cos = _unary("sin", pt.sin), _unary("cos", pt.cos)
+# pytensor: sqrt is where-guarded (gradient 0 at x <= 0); round ties to even, as NumPy; exp/log are renames
+sqrt, exp, log, round = _unary("sqrt", _sqrt), _unary("exp", pt.exp), _unary("log", pt.log), _unary("round", _round)
 
 
 def _operands(x, y):
@@ -117,15 +93,13 @@ def _operands(x, y):
     return to_pt(x), to_pt(y)
 
 
+# pytensor: float16/32 computed in float64 (PyTensor's float32 pow is 1 ulp off NumPy's)
 def pow(x, a):
     base, exponent = _operands(x, a)
     dtype = (base if is_graph(base) else exponent).dtype
     if dtype in ("float16", "float32"):  # PyTensor's float32 pow is 1 ulp off NumPy's; compute in float64
         return as_type(pt.pow(as_type(to_pt(base), "float64"), as_type(to_pt(exponent), "float64")), dtype)
     return pt.pow(base, exponent)
-
-
-clip = clip_op(pt, to_pt, as_type)
 
 
 def _binary(name, fn):
@@ -136,6 +110,7 @@ def _binary(name, fn):
     return impl
 
 
+# pytensor: a Python number operand takes the other operand's dtype (PyTensor would type it by its own rules)
 maximum, minimum = _binary("maximum", pt.maximum), _binary("minimum", pt.minimum)
 equal, not_equal = _binary("equal", pt.eq), _binary("not_equal", pt.neq)
 greater, greater_equal = _binary("greater", pt.gt), _binary("greater_equal", pt.ge)
@@ -148,6 +123,7 @@ def _dense(x):
     return to_pt(x)
 
 
+# pytensor: Keras 2's N-D dot through tensordot; scipy sparse input densified
 def dot(x, y):
     a, b = _dense(x), to_pt(y)
     if a.ndim > 2 or b.ndim > 2:
@@ -156,6 +132,7 @@ def dot(x, y):
     return pt.dot(a, b)
 
 
+# pytensor: the contracted axes moved next to the batch, then one batched matmul
 def batch_dot(x, y, axes=None):
     a, b = to_pt(x), to_pt(y)
     ax, ay = batch_dot_axes(a.type.shape, b.type.shape, axes)
@@ -173,7 +150,3 @@ def batch_dot(x, y, axes=None):
     if out.ndim == 1:
         out = out.reshape((batch, 1), ndim=2)
     return out
-
-
-def transpose(x):
-    return to_pt(x).T

@@ -1,15 +1,15 @@
-"""Activations, bias and the crossentropies from logits on PyTensor (dropout is a reference op)."""
+"""Activations on PyTensor where the reference body does not serve (dropout runs the reference op)."""
 
 import pytensor.tensor as pt
-from pytensor.tensor.special import log_softmax as _log_softmax, softmax as _softmax
+from pytensor.tensor.special import softmax as _softmax
 
-from ...ops.array_bodies import bias_add_op, logit_crossentropy_ops
 from .reference_op import reference_op
-from .variable import as_type, is_graph, to_pt
+from .arrays import is_graph, to_pt
 
 _reference_dropout = reference_op("dropout")
 
 
+# pytensor: the reference op; a mask entry on an axis of unknown size is read as None
 def dropout(x, level, noise_shape=None, seed=None):
     # A graph op is typed by running the reference on probe sizes for x's unknown axes; a mask entry
     # on such an axis can only be that axis's size or 1 (the op's check), so it is read as None there.
@@ -19,6 +19,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return _reference_dropout(x, level, noise_shape, seed)
 
 
+# pytensor: max_value bounds through maximum/minimum (pt.clip drops a NaN bound)
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = to_pt(x)
     if max_value is None and threshold == 0.0:
@@ -31,11 +32,6 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if alpha != 0.0:
         positive = positive - alpha * pt.maximum(threshold - x, 0)
     return positive
-
-
-def elu(x, alpha=1.0):
-    x = to_pt(x)
-    return pt.switch(pt.gt(x, 0), x, alpha * pt.expm1(pt.minimum(x, 0)))
 
 
 def softmax(x, axis=-1):
@@ -52,19 +48,3 @@ def sigmoid(x):
 
 def tanh(x):
     return pt.tanh(to_pt(x))
-
-
-bias_add = bias_add_op(pt, to_pt, as_type, lambda tensor: tensor.type.shape)
-
-
-_softmax_cross_entropy, _sigmoid_cross_entropy = logit_crossentropy_ops(pt, to_pt, as_type, _log_softmax)
-
-
-def _sparse_softmax_cross_entropy(target, output):
-    z = to_pt(output)
-    ids = as_type(to_pt(target), "int64")
-    classes = z.shape[-1]
-    valid = pt.and_(pt.ge(ids, 0), pt.lt(ids, classes))
-    log_probabilities = _log_softmax(z, axis=-1)
-    picked = pt.take_along_axis(log_probabilities, pt.switch(valid, ids, 0)[..., None], axis=-1)[..., 0]
-    return as_type(pt.switch(valid, -picked, 0), z.dtype)

@@ -20,7 +20,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 
 from ..._dispatch import OPS, backend_scope
-from .variable import _GraphVariable, _LEAF, concrete, is_tracing, rebuild, to_pt
+from .arrays import _GraphVariable, _LEAF, concrete, is_tracing, rebuild, to_pt
 
 _PROBES = (2, 3, 1, 4)
 

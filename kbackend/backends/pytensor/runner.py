@@ -16,7 +16,7 @@ from ...dtypes import numpy_dtype
 from ...graph.node import SymbolicTensor, is_symbolic, map_structure
 from ...graph.program import FED, GRADIENT, UPDATE_KINDS, UPDATED_VALUE
 from ...graph.runners import Gradients, combined, function_outputs, value_of
-from .variable import FUNCTION_MODE, HALF_FUNCTION_MODE, as_type as cast, is_graph, to_pt, tracing, weak_operands
+from .arrays import FUNCTION_MODE, HALF_FUNCTION_MODE, as_type as cast, is_graph, to_pt, tracing, weak_operands
 from .variables import feed
 
 

@@ -1,4 +1,4 @@
-"""Shape and indexing ops and zero padding on PyTensor.
+"""Shape and indexing ops, resizing and zero padding on PyTensor where the reference body does not serve.
 
 Shape arguments may hold scalar graph values (``K.shape(x)[0]`` inside a traced graph, or eager
 arrays); they stay symbolic, so ``arange`` and ``slice`` take tensor bounds.
@@ -8,12 +8,11 @@ import builtins
 
 import pytensor.tensor as pt
 
-from ...ops.array_bodies import bilinear_axis, padding_ops, shape_ops
+from ..._dispatch import OPS
+from ...ops.array_bodies import padding_ops
+from ...ops.namespace import bind
 from ...ops.shape_rules import range_dtype, spatial_axes
-from .variable import as_type, concrete, is_graph, to_pt
-
-
-gather, concatenate, expand_dims, stack, repeat_elements = shape_ops(pt, to_pt)
+from .arrays import PYTENSOR, as_type, concrete, is_graph, to_pt
 
 
 def _entry(value):
@@ -29,15 +28,13 @@ def _shape_entries(shape):
     return [shape[i] for i in range(shape.type.shape[0])]
 
 
+# pytensor: shape entries may be graph scalars (K.shape(x)[0] in a traced graph)
 def reshape(x, shape):
     entries = _shape_entries(shape)
     return pt.reshape(to_pt(x), entries, ndim=len(entries))
 
 
-def permute_dimensions(x, pattern):
-    return to_pt(x).dimshuffle(list(pattern))
-
-
+# pytensor: as reshape, multiples may be graph scalars
 def tile(x, n):
     x = to_pt(x)
     if isinstance(n, tuple):
@@ -45,25 +42,6 @@ def tile(x, n):
     else:
         reps = _shape_entries(n)
     return pt.tile(x, reps)
-
-
-def squeeze(x, axis):
-    x = to_pt(x)
-    return pt.squeeze(x, axis=axis % x.ndim)
-
-
-def one_hot(indices, num_classes):
-    indices = to_pt(indices)
-    return as_type(pt.eq(indices[..., None], pt.arange(num_classes)), "float32")
-
-
-def reverse(x, axes):
-    x = to_pt(x)
-    axes = [axes] if isinstance(axes, int) else axes
-    index = [builtins.slice(None)] * x.ndim
-    for axis in axes:
-        index[axis % x.ndim] = builtins.slice(None, None, -1)
-    return x[tuple(index)]
 
 
 def _pad(x, widths):
@@ -77,6 +55,7 @@ def _pad(x, widths):
 temporal_padding, spatial_2d_padding, spatial_3d_padding = padding_ops(_pad)
 
 
+# pytensor: graph bounds, typed by the reference's range rule
 def arange(start, stop=None, step=1, dtype="int32"):
     inferred = range_dtype((start, 0 if stop is None else stop, step), lambda v: to_pt(v).dtype)
     start, step = as_type(to_pt(start), inferred), as_type(to_pt(step), inferred)
@@ -85,6 +64,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return pt.arange(start, as_type(to_pt(stop), inferred), step, dtype=inferred)
 
 
+# pytensor: starts and sizes may be graph scalars; a size of -1 read in the graph
 def slice(x, start, size):
     x = to_pt(x)
     starts, sizes = _shape_entries(start), _shape_entries(size)
@@ -97,19 +77,15 @@ def slice(x, start, size):
     return x[tuple(index)]
 
 
-def _bilinear_axis(x, axis, factor):
-    return bilinear_axis(pt, x, axis, x.type.shape[axis], factor, x.dtype, pt.constant)
+_resize_images = bind(OPS["resize_images"].reference, PYTENSOR)
 
 
+# pytensor: the reference's body, whose bilinear taps need static spatial sizes (else the reference op)
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = to_pt(x)
     rows, cols = spatial_axes(data_format, 2)
-    if interpolation == "nearest":
-        return pt.repeat(pt.repeat(x, height_factor, axis=rows), width_factor, axis=cols)
-    if x.type.shape[rows] is None or x.type.shape[cols] is None:
+    if interpolation != "nearest" and (x.type.shape[rows] is None or x.type.shape[cols] is None):
         from .reference_op import reference_op
 
         return reference_op("resize_images")(x, height_factor, width_factor, data_format, interpolation)
-    out_dtype = x.dtype if x.dtype.startswith("float") else "float32"
-    work = as_type(x, "float64" if out_dtype == "float64" else "float32")
-    return as_type(_bilinear_axis(_bilinear_axis(work, rows, height_factor), cols, width_factor), out_dtype)
+    return _resize_images(x, height_factor, width_factor, data_format, interpolation)

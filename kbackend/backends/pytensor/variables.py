@@ -12,7 +12,7 @@ from ... import config
 from ..._dispatch import OPS
 from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.array_bodies import keras_tensor_ops
-from .variable import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
+from .arrays import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
 
 
 def _name(name, prefix):
@@ -23,6 +23,7 @@ def _reference(name):
     return OPS[name].reference
 
 
+# pytensor: a shared variable holding the value
 def variable(value, dtype=None, name=None, constraint=None):
     if type(value).__module__.startswith("scipy.sparse"):
         value = value.toarray()
@@ -33,6 +34,7 @@ def is_variable(x):
     return x.__class__ is Variable
 
 
+# pytensor: a traced graph value is cast and shaped in the graph; otherwise the reference
 def constant(value, dtype=None, shape=None, name=None):
     if is_graph(value):  # traced: a graph value made constant-shaped
         out = _cast(value, pt_dtype(dtype))
@@ -67,12 +69,14 @@ def to_dense(tensor):
     return tensor
 
 
+# pytensor: a graph value's shape is a graph value; a concrete one is NumPy
 def shape(x):
     if is_graph(x) and x.__class__ is not Variable:
         return _cast(pt.shape(x), "int32")
     return np.array(np.shape(concrete(x)), dtype=np.int32)
 
 
+# pytensor: a graph value's static shape (None where unknown)
 def int_shape(x):
     if is_graph(x) and x.__class__ is not Variable:
         return tuple(x.type.shape)
@@ -85,6 +89,7 @@ def ndim(x):
     return np.ndim(x)
 
 
+# pytensor: as shape
 def size(x, name=None):
     if is_graph(x) and x.__class__ is not Variable:
         return _cast(pt.prod(pt.shape(x)), "int32")
@@ -97,6 +102,7 @@ def dtype(x):
     return canonical_dtype(np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype)
 
 
+# pytensor: a graph value is compiled and run
 def eval(x):
     if x.__class__ is Variable:
         return x.get_value()
@@ -116,6 +122,7 @@ def _filled(fill, name, shape, dtype, label):
     return _wrapped(_reference(name)(shape, dtype, label))
 
 
+# pytensor: a shape holding graph scalars builds pt.zeros; otherwise the reference's value in a shared variable (zeros, ones)
 def zeros(shape, dtype=None, name=None):
     return _filled(pt.zeros, "zeros", shape, dtype, name)
 
@@ -142,6 +149,7 @@ def identity(x, name=None):
     return pt.identity(to_pt(x)) if hasattr(pt, "identity") else to_pt(x).copy()
 
 
+# pytensor: the reference's values in a shared variable (both random variables)
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     return _wrapped(_reference("random_uniform_variable")(shape, low, high, dtype, name, seed))
 
@@ -150,6 +158,7 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
     return _wrapped(_reference("random_normal_variable")(shape, mean, scale, dtype, name, seed))
 
 
+# pytensor: int_shape reads a graph value's static shape
 def count_params(x):
     return np.prod(int_shape(x), dtype=np.int64)
 
@@ -167,6 +176,7 @@ def _assign(x, value):
     return x
 
 
+# pytensor: the shared variable's value is set (every update op)
 def update(x, new_x):
     return _assign(x, new_x)
 

@@ -8,8 +8,7 @@ import tensorflow as tf
 
 from ... import config
 from ..._dispatch import OPS
-from ...ops.control_rules import check_switch_ranks
-from ...ops.ctc import check_labels
+from ...ops.control_rules import check_label_lengths, check_switch_ranks, known_value
 from .math import common
 from .variables import DTYPES, tensor
 
@@ -23,6 +22,7 @@ def stop_gradient(variables):
     return tf.stop_gradient(variables)
 
 
+# tensorflow: inside tf.function, Python's print when the graph runs (tf.print writes past sys.stdout)
 def print_tensor(x, message=""):
     if tf.executing_eagerly():
         print(f"{message}{np.asarray(x)}", file=sys.stdout)
@@ -40,6 +40,7 @@ def _value(branch):
     return branch() if callable(branch) else branch
 
 
+# tensorflow: a scalar condition in a graph becomes tf.cond; branches promoted to one dtype
 def switch(condition, then_expression, else_expression):
     condition = tensor(condition)
     if condition.shape.rank == 0:
@@ -61,6 +62,7 @@ def switch(condition, then_expression, else_expression):
 _python_rnn = OPS["rnn"].reference
 
 
+# tensorflow: one tf.while_loop in a graph; eager calls run the reference loop
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     if unroll or tf.executing_eagerly():
@@ -112,6 +114,7 @@ def _while_rnn(step_function, inputs, initial_states, go_backwards, mask, consta
 _plain = tf.autograph.experimental.do_not_convert
 
 
+# tensorflow: tf.map_fn, its output cast to dtype
 def map_fn(fn, elems, name=None, dtype=None):
     elems = tensor(elems)
     fn = _plain(fn)
@@ -128,6 +131,7 @@ def _fold(fold, fn, elems, initializer):
     return fold(_plain(fn), elems, initializer)
 
 
+# tensorflow: tf.foldl / tf.foldr (a Python number initializer takes the elements' dtype)
 def foldl(fn, elems, initializer=None, name=None):
     return _fold(tf.foldl, fn, elems, initializer)
 
@@ -140,81 +144,40 @@ def foldr(fn, elems, initializer=None, name=None):
 # CTC
 
 
-def _lengths(func, arg, value, batch):
-    """Per-sample lengths ``(batch,)`` or ``(batch, 1)`` → an int32 vector."""
-    lengths = tensor(value)
-    if lengths.shape.rank == 2 and lengths.shape[1] == 1:
-        lengths = lengths[:, 0]
-    if lengths.shape.rank != 1 or lengths.shape[0] not in (batch, None):
-        raise ValueError(
-            f"{func}: argument `{arg}` got shape {tuple(lengths.shape)}; expected ({batch},) or ({batch}, 1)"
-        )
-    return tf.cast(lengths, tf.int32)
+def _lengths(value):
+    """Per-sample lengths ``(batch,)`` or ``(batch, 1)`` as an int32 vector."""
+    return tf.cast(tf.reshape(tensor(value), [-1]), tf.int32)
 
 
-def _known(value):
-    """The NumPy value of ``value`` when it is known now (eager), else None."""
-    return value.numpy() if tf.executing_eagerly() and hasattr(value, "numpy") else None  # not in a tf.function
-
-
+# tensorflow: a tf.SparseTensor of the kept entries
 def ctc_label_dense_to_sparse(labels, label_lengths):
     labels = tensor(labels)
-    if labels.shape.rank != 2:
-        raise ValueError(
-            f"ctc_label_dense_to_sparse: argument `labels` got shape {tuple(labels.shape)}; "
-            "expected (batch, max_label_len)"
-        )
-    lengths = _lengths("ctc_label_dense_to_sparse", "label_lengths", label_lengths, labels.shape[0])
-    kept = tf.sequence_mask(lengths, tf.shape(labels)[1])
+    kept = tf.sequence_mask(_lengths(label_lengths), tf.shape(labels)[1])
     indices = tf.where(kept)
     return tf.SparseTensor(indices, tf.gather_nd(labels, indices), tf.shape(labels, out_type=tf.int64))
 
 
-def _logits(func, y_pred):
+def _logits(y_pred):
     """Time-major ``log(y_pred + epsilon())`` in a dtype the kernels take, and the dtype of the results."""
     y_pred = tensor(y_pred)
-    if y_pred.shape.rank != 3:
-        raise ValueError(
-            f"{func}: argument `y_pred` got shape {tuple(y_pred.shape)}; expected (batch, time, num_classes)"
-        )
     dtype = y_pred.dtype if y_pred.dtype.is_floating else tf.as_dtype(config.floatx())
     work = tf.float64 if dtype == tf.float64 else tf.float32
     logits = tf.math.log(tf.cast(y_pred, work) + tf.constant(config.epsilon(), work))
     return tf.transpose(logits, (1, 0, 2)), dtype
 
 
-def _check_input_length(func, lengths, steps):
-    known = _known(lengths)
-    if known is not None and known.size and (known.min() < 0 or known.max() > steps):
-        raise ValueError(
-            f"{func}: argument `input_length` got {known.tolist()}; expected lengths in [0, {steps}] "
-            "(the time steps of `y_pred`)"
-        )
-
-
+# tensorflow: TensorFlow's CTC kernel, time-major
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
-    func = "ctc_batch_cost"
-    logits, dtype = _logits(func, y_pred)
-    steps, batch, classes = logits.shape
-    labels = tensor(y_true)
-    if labels.shape.rank != 2 or labels.shape[0] not in (batch, None):
-        raise ValueError(
-            f"{func}: argument `y_true` got shape {tuple(labels.shape)}; expected ({batch}, max_label_len)"
-        )
-    inputs = _lengths(func, "input_length", input_length, batch)
-    lengths = _lengths(func, "label_length", label_length, batch)
-    _check_input_length(func, inputs, steps)
-    _check_labels(func, _known(labels), _known(lengths), _known(inputs), classes)
+    logits, dtype = _logits(y_pred)
+    labels, lengths = tensor(y_true), _lengths(label_length)
+    known = known_value(label_length)
+    if known is not None:  # TensorFlow's kernel refuses an empty label (the reference scores its blank path)
+        check_label_lengths("ctc_batch_cost", known.reshape(-1), labels.shape[1], shortest=1)
     sparse = ctc_label_dense_to_sparse(labels, lengths)
     sparse = tf.SparseTensor(sparse.indices, tf.cast(sparse.values, tf.int32), sparse.dense_shape)
-    losses = tf.compat.v1.nn.ctc_loss(sparse, logits, inputs, time_major=True)  # tf.nn.ctc_loss may pick the float32-only CTCLossV2
+    # tf.nn.ctc_loss may pick the float32-only CTCLossV2
+    losses = tf.compat.v1.nn.ctc_loss(sparse, logits, _lengths(input_length), time_major=True)
     return tf.cast(tf.expand_dims(losses, 1), dtype)
-
-
-def _check_labels(func, labels, lengths, inputs, classes):
-    if labels is None or lengths is None:
-        return
-    check_labels(func, labels, lengths, inputs, classes, shortest=1)
 
 
 def _dense_paths(decoded, batch, steps):
@@ -249,21 +212,15 @@ def _beam_search_each(logits, lengths, beam_width, top_paths, merge_repeated):
     return [tf.concat(rows, 0) for rows in paths], tf.concat(scores, 0)
 
 
+# tensorflow: TensorFlow's greedy and beam decoders; a beam too small for top_paths is searched sample by sample
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
-    func = "ctc_decode"
     if merge_repeated is None:  # read by its truth, as the reference does; TensorFlow's op would take None as True
         merge_repeated = False
-    logits, dtype = _logits(func, y_pred)
-    steps, batch, _ = logits.shape
-    lengths = _lengths(func, "input_length", input_length, batch)
-    _check_input_length(func, lengths, steps)
+    logits, dtype = _logits(y_pred)
+    lengths = _lengths(input_length)
     if greedy:
         decoded, log_prob = tf.nn.ctc_greedy_decoder(logits, lengths)
         return _dense_paths(decoded, tf.shape(logits)[1], tf.shape(logits)[0]), tf.cast(log_prob, dtype)
-    if top_paths > beam_width:
-        raise ValueError(
-            f"{func}: argument `top_paths` got {top_paths}; expected at most beam_width ({beam_width})"
-        )
     try:
         dense, log_prob = _beam_search(logits, lengths, beam_width, top_paths, merge_repeated)
     except tf.errors.InvalidArgumentError:

@@ -2,6 +2,9 @@
 
 The dtype policy is applied before these run (kbackend.dtypes.POLICY): operands of binary ops share a
 dtype, or one is a Python number that the raw op converts to the tensor's dtype.
+
+TensorFlow's API does not mirror NumPy's, and its Python layers cost microseconds per call, so each op
+calls its raw kernel (``tf.raw_ops``): a one-line function is this engine's rename-table entry.
 """
 
 import builtins
@@ -45,16 +48,19 @@ def _nonempty(func, x, axis):
     return axis
 
 
+# tensorflow: an empty reduced axis raises, as the reference (TensorFlow's kernel gives the dtype's lowest value)
 def max(x, axis=None, keepdims=False):
     x = tensor(x)
     return R.Max(input=x, axis=_axes("max", x, _nonempty("max", x, axis)), keep_dims=keepdims)
 
 
+# tensorflow: as max
 def min(x, axis=None, keepdims=False):
     x = tensor(x)
     return R.Min(input=x, axis=_axes("min", x, _nonempty("min", x, axis)), keep_dims=keepdims)
 
 
+# tensorflow: bool sums count in int64 (NumPy's rule; sum, prod, cumsum, cumprod)
 def sum(x, axis=None, keepdims=False):
     x = _counted(tensor(x))
     return R.Sum(input=x, axis=_axes("sum", x, axis), keep_dims=keepdims)
@@ -95,6 +101,7 @@ def std(x, axis=None, keepdims=False):
     return R.Sqrt(x=_variance("std", x, axis, keepdims))
 
 
+# tensorflow: the shift is a stopped gradient and an infinite maximum shifts by 0
 def logsumexp(x, axis=None, keepdims=False):
     x = tensor(x)
     axes = _axes("logsumexp", x, axis)
@@ -121,6 +128,7 @@ def all(x, axis=None, keepdims=False):
     return R.All(input=x, axis=_axes("all", x, axis), keep_dims=keepdims)
 
 
+# tensorflow: int64 indices (output_type), as the reference
 def argmax(x, axis=-1):
     x = tensor(x)
     return R.ArgMax(input=x, dimension=check_axis("argmax", axis, x.shape.rank), output_type=tf.int64)
@@ -135,6 +143,7 @@ def argmin(x, axis=-1):
 # elementwise math
 
 
+# tensorflow: bool stays bool (Square has no bool kernel)
 def square(x):
     x = tensor(x)
     return R.Identity(input=x) if x.dtype is tf.bool else R.Square(x=x)  # bool stays bool, as on the reference
@@ -144,6 +153,7 @@ def abs(x):
     return R.Abs(x=tensor(x))
 
 
+# tensorflow: integers pass (the Round kernel gives 0 on them)
 def round(x):
     x = tensor(x)
     if x.dtype.is_integer:  # the Round kernel gives 0 on integers
@@ -155,6 +165,7 @@ def sign(x):
     return R.Sign(x=tensor(x))
 
 
+# tensorflow: negative values clipped to 0 first, as the reference
 def sqrt(x):
     return R.Sqrt(x=R.Maximum(x=tensor(x), y=0))
 
@@ -230,6 +241,7 @@ def _bound(value, like):
     return value if value.dtype is like.dtype else R.Cast(x=value, DstT=like.dtype)
 
 
+# tensorflow: number bounds as constants of x's dtype; tensor bounds cast, the lower winning
 def clip(x, min_value, max_value):
     x = tensor(x)
     if _is_number(min_value) and _is_number(max_value):
@@ -251,6 +263,7 @@ def clip(x, min_value, max_value):
 # linear algebra
 
 
+# tensorflow: Keras 2's N-D dot (reshape and matmul); a SparseTensor through sparse_dense_matmul
 def dot(x, y):
     if isinstance(x, tf.SparseTensor):
         return tf.sparse.sparse_dense_matmul(x, y)
@@ -266,6 +279,7 @@ def dot(x, y):
     return tf.tensordot(a, b, [[a_rank - 1], [b_rank - 2 if b_rank >= 2 else 0]])
 
 
+# tensorflow: the contracted axes moved next to the batch, then one BatchMatMulV2
 def batch_dot(x, y, axes=None):
     a, b = tensor(x), tensor(y)
     x_shape, y_shape = a.shape.as_list(), b.shape.as_list()
@@ -289,6 +303,7 @@ def batch_dot(x, y, axes=None):
     return R.Reshape(tensor=out, shape=int32s((-1, *x_rest, *y_rest)))
 
 
+# tensorflow: the reversed permutation as a cached constant
 def transpose(x):
     x = tensor(x)
     return R.Transpose(x=x, perm=int32s(tuple(range(x.shape.rank - 1, -1, -1))))

@@ -23,6 +23,7 @@ def tanh(x):
     return R.Tanh(x=x)
 
 
+# tensorflow: overrides the composite with the Softsign kernel for floats
 def softsign(x):
     x = tensor(x)
     if is_float(x.dtype):
@@ -56,6 +57,7 @@ def _sparse_softmax_cross_entropy(target, output):
     return tf.where(valid, -picked, tf.zeros_like(picked))
 
 
+# tensorflow: TensorFlow's fused kernel when the shapes match; Keras 2's formula when they broadcast
 def _sigmoid_cross_entropy(target, output):
     x, t = _logits_and(target, output)
     if t.shape == x.shape:
@@ -76,6 +78,7 @@ def in_top_k(predictions, targets, k):
     return R.InTopKV2(predictions=predictions, targets=targets, k=k)
 
 
+# tensorflow: raw Relu/Maximum/Minimum ops; the threshold path multiplies by a cast mask
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     x = tensor(x)
     dtype = x.dtype
@@ -100,6 +103,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return positive
 
 
+# tensorflow: the Elu kernel, its negative part scaled by alpha
 def elu(x, alpha=1.0):
     result = R.Elu(features=x)
     if alpha == 1.0:
@@ -107,6 +111,7 @@ def elu(x, alpha=1.0):
     return R.SelectV2(condition=R.Greater(x=result, y=0), t=result, e=R.Mul(x=result, y=alpha))
 
 
+# tensorflow: the raw Softmax kernel on the last axis
 def softmax(x, axis=-1):
     x = tensor(x)
     if axis == -1 or axis == x.shape.rank - 1:
@@ -114,6 +119,7 @@ def softmax(x, axis=-1):
     return tf.nn.softmax(x, axis)
 
 
+# tensorflow: a stateless draw keyed by the seed pair
 def dropout(x, level, noise_shape=None, seed=None):
     x = tensor(x)
     if noise_shape is not None:
@@ -123,6 +129,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return tf.nn.experimental.stateless_dropout(x, level, seed_pair(seed), noise_shape=noise_shape)
 
 
+# tensorflow: BiasAdd for rank-1 biases; a rank-(n-1) bias reshaped as Keras 2 does
 def bias_add(x, bias, data_format=None):
     x = tensor(x)
     bias = tensor(bias)

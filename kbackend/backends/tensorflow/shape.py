@@ -1,6 +1,5 @@
 """Shape and indexing ops, image resizing and zero padding on TensorFlow."""
 
-import builtins
 import functools
 
 import numpy as np
@@ -8,7 +7,7 @@ import tensorflow as tf
 
 from ...dtypes import numpy_dtype, promote
 from ...ops.array_bodies import padding_ops
-from ...ops.shape_rules import RANGE_DTYPES, spatial_axes
+from ...ops.shape_rules import RANGE_DTYPES, bilinear_taps, spatial_axes
 from .variables import DTYPES, TENSORS, R, int32s, tensor
 
 repeat_elements = tf.repeat
@@ -38,6 +37,7 @@ def reverse(x, axes):
     return R.ReverseV2(tensor=x, axis=int32s(axes))
 
 
+# tensorflow: SparseTensor parts concatenate sparse (or densify when mixed); parts promoted to one dtype
 def concatenate(tensors, axis=-1):
     if any(isinstance(t, tf.SparseTensor) for t in tensors):
         if all(isinstance(t, tf.SparseTensor) for t in tensors):
@@ -51,6 +51,7 @@ def concatenate(tensors, axis=-1):
     return R.ConcatV2(values=tensors, axis=axis)
 
 
+# tensorflow: a shape of ints as a cached constant; entries from K.shape(...) stacked in the graph
 def reshape(x, shape):
     if shape.__class__ is tuple and all(d.__class__ is int for d in shape):
         return R.Reshape(tensor=x, shape=int32s(shape))
@@ -64,6 +65,7 @@ def _range_bound(value):
     return value
 
 
+# tensorflow: a tensor bound in a graph stays symbolic; a negative stop becomes 0, as Keras 2
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         if isinstance(start, TENSORS) and not tf.executing_eagerly():
@@ -76,6 +78,7 @@ def arange(start, stop=None, step=1, dtype="int32"):
     return result
 
 
+# tensorflow: multiples may be graph scalars; missing leading multiples are 1
 def tile(x, n):
     x = tensor(x)
     rank = x.shape.rank
@@ -92,6 +95,7 @@ def tile(x, n):
 _ONE_HOT_INDEX_DTYPES = ("uint8", "int8", "int32", "int64")
 
 
+# tensorflow: the OneHot kernel takes int32/int64/uint8 indices only
 def one_hot(indices, num_classes):
     indices = tensor(indices)
     if indices.dtype.name not in _ONE_HOT_INDEX_DTYPES:
@@ -108,25 +112,22 @@ def _indices(value):
     return tf.reshape(tf.cast(value, tf.int32), (-1,))
 
 
+# tensorflow: starts and sizes may be graph values (tf.slice)
 def slice(x, start, size):
     x = tensor(x)
     return R.Slice(input=x, begin=_indices(start), size=_indices(size))
 
 
 def _bilinear_axis(x, axis, factor):
-    """Linear interpolation at half-pixel centres along ``axis`` (tf.image.resize's sampling), in x's dtype."""
-    size = x.shape[axis]
-    source = (tf.range(size * factor, dtype=x.dtype) + 0.5) / factor - 0.5
-    floor = tf.floor(source)
-    lower = tf.cast(tf.maximum(floor, 0), tf.int32)
-    upper = tf.cast(tf.minimum(tf.math.ceil(source), size - 1), tf.int32)
+    """The reference's half-pixel taps (:func:`kbackend.ops.shape_rules.bilinear_taps`) along ``axis``."""
+    lower, upper, weight = bilinear_taps(x.shape[axis], factor, x.dtype.as_numpy_dtype)
     shape = [1] * x.shape.rank
     shape[axis] = -1
-    weight = tf.reshape(source - floor, shape)
     below, above = tf.gather(x, lower, axis=axis), tf.gather(x, upper, axis=axis)
-    return below + (above - below) * weight
+    return below + (above - below) * tf.constant(weight.reshape(shape))
 
 
+# tensorflow: tf.image.resize for float32 bilinear; float64 runs the reference's taps (resize computes in float32)
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     x = tensor(x)
     rows, cols = spatial_axes(data_format, 2)

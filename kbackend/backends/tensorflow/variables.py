@@ -113,6 +113,7 @@ def is_sparse(tensor):
     return isinstance(tensor, tf.SparseTensor)
 
 
+# tensorflow: a tf.SparseTensor densifies; a list becomes a tensor
 def to_dense(tensor):
     if isinstance(tensor, tf.SparseTensor):
         return tf.sparse.to_dense(tensor)
@@ -121,6 +122,7 @@ def to_dense(tensor):
     return tensor
 
 
+# tensorflow: a tf.Variable subclass; a scipy sparse value becomes a tf.SparseTensor
 def variable(value, dtype=None, name=None, constraint=None):
     if _is_scipy_sparse(value):
         return _sparse_from_scipy(value, dtype)
@@ -133,6 +135,7 @@ def is_variable(x):
     return isinstance(x, tf.Variable)
 
 
+# tensorflow: a variable's current value is read first; one element broadcasts to shape
 def constant(value, dtype=None, shape=None, name=None):
     if isinstance(value, tf.Variable):
         value = value.read_value()
@@ -153,12 +156,14 @@ def is_tensor(x):
 is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
+# tensorflow: a SparseTensor's dense_shape; int32 as in Keras 2
 def shape(x):
     if isinstance(x, tf.SparseTensor):
         return R.Cast(x=x.dense_shape, DstT=tf.int32)
     return R.Shape(input=x, out_type=tf.int32)
 
 
+# tensorflow: TensorShape's known dims (None where unknown, None for an unknown rank)
 def int_shape(x):
     try:
         return tuple(x.shape.as_list())
@@ -186,6 +191,7 @@ def dtype(x):
         return canonical_dtype(python_array(x).dtype)  # Python values take Keras 2's types
 
 
+# tensorflow: a SparseTensor densified first
 def eval(x):
     if isinstance(x, tf.SparseTensor):
         x = tf.sparse.to_dense(x)
@@ -221,6 +227,7 @@ def count_params(x):
     return np.prod(int_shape(x), dtype=np.int64)
 
 
+# tensorflow: a non-tensor converts straight to the dtype (not through floatx)
 def cast(x, dtype):
     if isinstance(x, TENSORS):
         return R.Cast(x=x, DstT=DTYPES[dtype])
@@ -238,6 +245,7 @@ def _like(x, value):
     return value
 
 
+# tensorflow: assign ops, the value cast and broadcast to the variable first (every update op)
 def update(x, new_x):
     x.assign(_like(x, new_x), read_value=False)
     return x
@@ -253,6 +261,7 @@ def update_sub(x, decrement):
     return x
 
 
+# tensorflow: one assign_sub on the held value (not the recorded operators)
 def moving_average_update(x, value, momentum):
     keep = 1 - momentum
     keep = tf.constant(keep, x.dtype) if isinstance(keep, (int, float)) else _like(x, tensor(keep))
@@ -260,6 +269,7 @@ def moving_average_update(x, value, momentum):
     return x
 
 
+# tensorflow: assign from a NumPy value of the variable's dtype
 def set_value(x, value):
     x.assign(np.asarray(value, dtype=x.dtype.as_numpy_dtype), read_value=False)
 

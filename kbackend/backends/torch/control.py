@@ -6,14 +6,13 @@ Python loop over the time steps, and autograd follows whatever ran.
 
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ... import config
 from ..._dispatch import OPS
 from ...ops.control_rules import check_switch_ranks
-from ...ops.ctc import SparseTensor, checked_input_length, sample_lengths, check_labels
+from ...ops.ctc import SparseTensor
 from .variables import DTYPES, Tensor, Variable, from_numpy, to_numpy, to_tensor
 
 _HALVES = (torch.float16, torch.bfloat16)
@@ -40,6 +39,7 @@ def _select(condition, then_value, else_value):
     return torch.where(condition, then_value, else_value)
 
 
+# torch: a scalar condition picks its branch with Python if (only that branch is called)
 def switch(condition, then_expression, else_expression):
     if isinstance(condition, (bool, int, float)):
         return _as_tensor(_value(then_expression if condition else else_expression))
@@ -55,6 +55,7 @@ def switch(condition, then_expression, else_expression):
 # the RNN loop
 
 
+# torch: overrides the composite: a Python loop over unbound time slices, autograd following it
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
         input_length=None):
     inputs = _as_tensor(inputs)
@@ -93,6 +94,7 @@ def _stopped(x):
     return x.detach().clone() if x.__class__ is Variable else x.detach()
 
 
+# torch: detach (a variable's value copied)
 def stop_gradient(variables):
     if isinstance(variables, (list, tuple)):
         return [_stopped(v) for v in variables]
@@ -108,80 +110,54 @@ def print_tensor(x, message=""):
 # CTC
 
 
-def _host_ints(x):
-    """A small integer tensor (labels, lengths) as a NumPy array, for the reference's validation."""
-    return to_numpy(x) if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _probabilities(func, y_pred):
+def _probabilities(y_pred):
     y_pred = _as_tensor(y_pred)
-    if y_pred.dim() != 3:
-        raise ValueError(
-            f"{func}: argument `y_pred` got shape {tuple(y_pred.shape)}; expected (batch, time, num_classes)"
-        )
-    dtype = y_pred.dtype
-    if not y_pred.is_floating_point():
-        dtype = DTYPES[config.floatx()]
+    dtype = y_pred.dtype if y_pred.is_floating_point() else DTYPES[config.floatx()]
     return y_pred, dtype
 
 
+def _lengths(value, device):
+    """Per-sample lengths ``(batch,)`` or ``(batch, 1)`` as an int64 vector on ``device``."""
+    return _as_tensor(value).reshape(-1).to(device, torch.int64)
+
+
+# torch: the kept entries by torch.nonzero, on the labels' device
 def ctc_label_dense_to_sparse(labels, label_lengths):
     dense = _as_tensor(labels)
-    if dense.dim() != 2:
-        raise ValueError(
-            f"ctc_label_dense_to_sparse: argument `labels` got shape {tuple(dense.shape)}; "
-            f"expected (batch, max_label_len)"
-        )
-    lengths = _as_tensor(label_lengths).to(dense.device)
-    if lengths.dim() == 2 and lengths.shape[1] == 1:
-        lengths = lengths[:, 0]
-    if lengths.dim() != 1 or lengths.shape[0] != dense.shape[0]:
-        raise ValueError(
-            f"ctc_label_dense_to_sparse: argument `label_lengths` got shape {tuple(lengths.shape)}; "
-            f"expected ({dense.shape[0]},) or ({dense.shape[0]}, 1)"
-        )
+    lengths = _lengths(label_lengths, dense.device)
     kept = torch.arange(dense.shape[1], device=dense.device)[None, :] < lengths[:, None]
     indices = torch.nonzero(kept)
     dense_shape = torch.tensor(tuple(dense.shape), dtype=torch.int64, device=dense.device)
     return SparseTensor((indices, dense[kept], dense_shape))
 
 
+# torch: F.ctc_loss on log_softmax(log(y_pred + epsilon)), time-major
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
-    func = "ctc_batch_cost"
-    y_pred, dtype = _probabilities(func, y_pred)
-    batch, steps, classes = y_pred.shape
-    labels = _as_tensor(y_true)
-    if labels.dim() != 2 or labels.shape[0] != batch:
-        raise ValueError(
-            f"{func}: argument `y_true` got shape {tuple(labels.shape)}; expected ({batch}, max_label_len)"
-        )
-    inputs = checked_input_length(func, _host_ints(input_length), batch, steps)
-    lengths = sample_lengths(func, "label_length", _host_ints(label_length), batch)
-    kept = check_labels(func, _host_ints(labels).astype(np.int64), lengths, inputs, classes, shortest=1)
+    y_pred, dtype = _probabilities(y_pred)
+    classes, device = y_pred.shape[2], y_pred.device
+    inputs, lengths = _lengths(input_length, device), _lengths(label_length, device)
+    labels = _as_tensor(y_true).to(device, torch.int64)
+    kept = torch.arange(labels.shape[1], device=device)[None, :] < lengths[:, None]
     work = torch.float32 if dtype in _HALVES or not y_pred.is_floating_point() else y_pred.dtype
     logits = torch.log(y_pred.to(work) + config.epsilon())
     log_probs = torch.log_softmax(logits, dim=-1).transpose(0, 1)  # (time, batch, classes)
-    device = y_pred.device
-    targets = torch.where(torch.as_tensor(kept, device=device), labels.to(device, torch.int64), 0)
-    losses = F.ctc_loss(log_probs, targets, torch.as_tensor(inputs, device=device),
-                        torch.as_tensor(lengths, device=device), blank=classes - 1, reduction="none",
-                        zero_infinity=False)
+    losses = F.ctc_loss(log_probs, torch.where(kept, labels, 0), inputs, lengths, blank=classes - 1,
+                        reduction="none", zero_infinity=False)
     return losses[:, None].to(dtype)
 
 
+# torch: greedy decoding on the device; beam search runs the reference on host values
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
-    func = "ctc_decode"
-    y_pred, dtype = _probabilities(func, y_pred)
+    y_pred, dtype = _probabilities(y_pred)
     if not greedy:
         # Beam search walks a prefix tree whose shape depends on the data at every step; torch has no
         # kernel for it, so the reference's search runs on the CPU values and its results come back.
         decoded, scores = OPS["ctc_decode"].reference(
-            to_numpy(y_pred), _host_ints(input_length), greedy, beam_width, top_paths, merge_repeated
+            to_numpy(y_pred), to_numpy(_as_tensor(input_length)), greedy, beam_width, top_paths, merge_repeated
         )
         return [from_numpy(d).to(y_pred.device) for d in decoded], from_numpy(scores).to(y_pred.device)
     batch, steps, classes = y_pred.shape
-    lengths = torch.as_tensor(checked_input_length(func, _host_ints(input_length), batch, steps),
-                              device=y_pred.device)
+    lengths = _lengths(input_length, y_pred.device)
     logits = torch.log(y_pred.to(torch.float64) + config.epsilon())
     best_logit, best = logits.max(dim=-1)
     valid = torch.arange(steps, device=y_pred.device)[None, :] < lengths[:, None]

@@ -4,6 +4,9 @@ Axis errors are checked only after torch refuses an axis (``check_axis`` then ra
 message), so valid calls pay nothing for validation.  The dtype policy is applied before these run
 (kbackend.dtypes.POLICY): operands of binary ops already share a dtype, or one is a Python number that
 takes the tensor's dtype (torch's own rule for scalars of the same kind).
+
+torch's API does not mirror NumPy's (``dim``/``keepdim``, ``amax``, ``clamp``), so the reference bodies
+are not bound here; the one-line makers below are its rename table, each converting a non-tensor once.
 """
 
 import math as _math
@@ -104,6 +107,7 @@ def sum(x, axis=None, keepdims=False):
         raise
 
 
+# torch: an int keeps its dtype (torch widens to int64); a tuple axis reduced one axis at a time
 def prod(x, axis=None, keepdims=False):
     if x.__class__ is not Tensor or x.dtype is torch.bool:
         x = _reduction_input(x, None, keepdims, torch.int64)[0]
@@ -191,6 +195,7 @@ def _logsumexp(x, axis, keepdims):
     return torch.logsumexp(x, dim=tuple(range(x.dim())) if axis is None else axis, keepdim=keepdims)
 
 
+# torch: torch.logsumexp reduces no axis for dim=(); every axis is spelled out
 def logsumexp(x, axis=None, keepdims=False):
     return _reduced("logsumexp", _logsumexp, *_reduction_input(x, axis, keepdims))
 
@@ -219,6 +224,7 @@ cos = _unary("cos", torch.cos)
 sqrt = _unary("sqrt", lambda x: torch.sqrt(torch.clamp_min(x, 0)))
 
 
+# torch: a tensor with a tensor or a number goes straight to torch.pow
 def pow(x, a):
     if x.__class__ is Tensor and (a.__class__ is Tensor or _is_number(a)):
         return torch.pow(x, a)
@@ -232,6 +238,7 @@ def _bound(value, like):
     return value if value.dtype is like.dtype else value.to(like.dtype)
 
 
+# torch: number bounds go to torch.clamp; tensor bounds cast to x's dtype, the lower winning
 def clip(x, min_value, max_value):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -297,6 +304,7 @@ less_equal = _comparison("less_equal", torch.le, torch.ge)
 # linear algebra
 
 
+# torch: Keras 2's N-D dot through tensordot; sparse x through torch.sparse.mm
 def dot(x, y):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -309,6 +317,7 @@ def dot(x, y):
     return torch.tensordot(x, y, ([-1], [-2]))
 
 
+# torch: the contracted axes moved next to the batch, then one bmm
 def batch_dot(x, y, axes=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -327,6 +336,7 @@ def batch_dot(x, y, axes=None):
 _REVERSED = [tuple(range(n - 1, -1, -1)) for n in range(8)]
 
 
+# torch: a permuted view, copied when x is a variable
 def transpose(x):
     if x.__class__ is not Tensor:
         x = to_tensor(x)

@@ -18,6 +18,7 @@ def _number(value):
     return value.item() if value.__class__ is np.ndarray and value.ndim == 0 else value
 
 
+# torch: clamp for the saturation; an int or bool x cast back to its dtype
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -57,6 +58,7 @@ def tanh(x):
     return torch.tanh(x if x.__class__ is Tensor else to_tensor(x))
 
 
+# torch: a torch.Generator seeded by the op's seed
 def dropout(x, level, noise_shape=None, seed=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -66,6 +68,7 @@ def dropout(x, level, noise_shape=None, seed=None):
     return out if out.dtype is x.dtype else out.to(x.dtype)
 
 
+# torch: channels_first bias reshaped (not transposed), cast to x's dtype first, as TensorFlow's BiasAdd
 def bias_add(x, bias, data_format=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -96,6 +99,7 @@ def _per_axis(value, shape, dtype=None):
     return value.reshape(shape) if value.dim() == 1 and len(shape) > 1 else value
 
 
+# torch: overrides the composite: float16/bfloat16 statistics in float32, one mean/var pass
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=0.001):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -121,6 +125,7 @@ def _channel_vector(value, channels, dtype):
     return value is None or value.dim() == 1 and value.shape[0] == channels and value.dtype is dtype
 
 
+# torch: overrides the composite with F.batch_norm when the statistics need no gradient
 def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -139,6 +144,7 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=0.001):
     return OPS["batch_normalization"].reference(x, mean, var, beta, gamma, axis, epsilon)
 
 
+# torch: overrides the composite with vector_norm (same 1e-12 floor); float16 and axis=[] keep the reference
 def l2_normalize(x, axis=None):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -160,6 +166,7 @@ def _logits_and(target, output):
     return z, t if t.dtype is z.dtype else t.to(z.dtype)
 
 
+# torch: F.cross_entropy when the classes are on axis 1 with dense targets
 def _softmax_cross_entropy(target, output, axis=-1):
     z, t = _logits_and(target, output)
     axis %= max(z.dim(), 1)
@@ -170,6 +177,7 @@ def _softmax_cross_entropy(target, output, axis=-1):
     return loss
 
 
+# torch: F.cross_entropy with ids outside [0, classes) ignored (loss 0)
 def _sparse_softmax_cross_entropy(target, output):
     z = output if output.__class__ is Tensor else to_tensor(output)
     ids = (target if target.__class__ is Tensor else to_tensor(target)).long()
@@ -180,6 +188,7 @@ def _sparse_softmax_cross_entropy(target, output):
     return loss.reshape(ids.shape)
 
 
+# torch: Keras 2's formula in torch names (torch's fused kernel differs at infinite logits)
 def _sigmoid_cross_entropy(target, output):
     x, t = _logits_and(target, output)
     # Keras 2's (TensorFlow's) formula; torch's fused kernel rearranges it, so infinite logits give inf

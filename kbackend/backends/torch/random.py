@@ -17,6 +17,7 @@ def _shape(shape):
     return tuple(int(d) for d in shape)
 
 
+# torch: a torch.Generator seeded by the op's seed, on the default device (every random op here)
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     device = default_device()
     out = torch.empty(_shape(shape), dtype=DTYPES[dtype], device=device)

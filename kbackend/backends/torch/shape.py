@@ -38,6 +38,7 @@ def _ints(value):
 # indexing, joining, reshaping
 
 
+# torch: advanced indexing on the reference's device
 def gather(reference, indices):
     if reference.__class__ is not Tensor:
         reference = to_tensor(reference)
@@ -46,11 +47,13 @@ def gather(reference, indices):
     return reference[indices]
 
 
+# torch: torch.cat with the first part's rank deciding a negative axis
 def concatenate(tensors, axis=-1):
     tensors = [t if t.__class__ is Tensor else to_tensor(t) for t in tensors]
     return torch.cat(tensors, concat_axis(axis, tensors[0].dim()))
 
 
+# torch: shape entries read as ints; a view copied when x is a variable
 def reshape(x, shape):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -75,6 +78,7 @@ def repeat_elements(x, rep, axis):
     return torch.repeat_interleave(x, rep, dim=axis)
 
 
+# torch: bounds read on the host and typed by the reference's range rule
 def arange(start, stop=None, step=1, dtype="int32"):
     if stop is None:
         start, stop = 0, (0 if _scalar(start) < 0 else start)
@@ -100,6 +104,7 @@ def _numpy_scalar(value):
     return to_numpy(value) if isinstance(value, Tensor) else value
 
 
+# torch: multiples read as ints (a tensor n)
 def tile(x, n):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -136,6 +141,7 @@ def reverse(x, axes):
     return torch.flip(x, axes)
 
 
+# torch: starts and sizes read as ints; a view copied when x is a variable
 def slice(x, start, size):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -160,6 +166,7 @@ def _back(y, data_format):
     return y if data_format == "channels_first" else y.movedim(1, -1)
 
 
+# torch: F.interpolate on a channels-first view; ints repeat (interpolate takes floats only)
 def resize_images(x, height_factor, width_factor, data_format, interpolation="nearest"):
     if x.__class__ is not Tensor:
         x = to_tensor(x)
@@ -176,6 +183,7 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation="ne
     return _back(y, data_format)
 
 
+# torch: overrides the composite with one F.interpolate (repeat_interleave for ints)
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     if x.__class__ is not Tensor:
         x = to_tensor(x)

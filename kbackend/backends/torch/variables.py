@@ -160,6 +160,7 @@ def is_sparse(tensor):
     return isinstance(tensor, Tensor) and tensor.layout is not torch.strided
 
 
+# torch: sparse layouts densify through to_dense
 def to_dense(tensor):
     if isinstance(tensor, Tensor) and tensor.layout is not torch.strided:
         return tensor.to_dense()
@@ -176,6 +177,7 @@ def is_variable(x):
     return x.__class__ is Variable
 
 
+# torch: a fresh tensor (never sharing the caller's memory), broadcast or reshaped
 def constant(value, dtype=None, shape=None, name=None):
     tensor = _fresh(value, dtype)
     if shape is not None:
@@ -211,6 +213,7 @@ def dtype(x):
     return NAMES[x.dtype] if isinstance(x, Tensor) else canonical_dtype(from_python(x).dtype)
 
 
+# torch: host NumPy values, copied for a variable
 def eval(x):
     if isinstance(x, Tensor):
         array = to_numpy(x)
@@ -257,6 +260,7 @@ def _sampled(shape, dtype, fill):
     return fill(torch.empty(shape, dtype=torch.float64)).to(target)
 
 
+# torch: values drawn by a torch.Generator seeded by the op's seed (both random variables)
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
     gen = generator_on(seed)
     values = _sampled(shape, dtype, lambda t: t.uniform_(low, high, generator=gen))
@@ -273,6 +277,7 @@ def count_params(x):
     return np.int64(x.numel() if isinstance(x, Tensor) else np.size(x))
 
 
+# torch: a NumPy value keeps its own dtype on the way in (as the reference casts from it); a variable is copied
 def cast(x, dtype):
     if x.__class__ is not Tensor:
         x = as_numpy_tensor(x)
@@ -288,6 +293,7 @@ def _value_for(x, value):
     return to_tensor(value, x.device)
 
 
+# torch: an in-place copy_ under no_grad (every update op)
 def update(x, new_x):
     with torch.no_grad():
         x.copy_(_value_for(x, new_x))
@@ -317,6 +323,7 @@ def moving_average_update(x, value, momentum):
     return x
 
 
+# torch: as update, from a NumPy value in the variable's dtype
 def set_value(x, value):
     if not isinstance(value, Tensor):
         value = np.asarray(value, dtype=numpy_dtype(NAMES[x.dtype]))

@@ -27,10 +27,12 @@ import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 from pytensor.graph.basic import Variable as _GraphVariable
 from pytensor.tensor.sharedvar import TensorSharedVariable
+from pytensor.tensor.special import log_softmax
 
 from ... import config
 from ..._dispatch import OPS, backend_scope, install_operators
 from ...dtypes import canonical_dtype, numpy_dtype
+from ...ops.namespace import namespace
 
 #: Eager one-op graphs: no rewrites, Python implementations (a C compile per op would cost seconds).
 EAGER_MODE = Mode(linker="py", optimizer="fast_compile")
@@ -220,6 +222,11 @@ def is_number(value):
 def as_type(x, dtype):
     dtype = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
     return x if x.dtype == dtype else pt.cast(x, dtype)
+
+
+#: pytensor.tensor mirrors NumPy's names: the reference bodies written against ``xp`` build graphs on it.
+PYTENSOR = namespace("pytensor.tensor", pt, tensor=to_pt, owned=to_pt, value=to_pt, out=lambda result: result,
+                     cast=as_type, asarray=pt.as_tensor_variable, log_softmax=log_softmax)
 
 
 def pt_dtype(name):
