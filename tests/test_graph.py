@@ -541,3 +541,18 @@ def test_random_draws_shaped_by_a_graph_shape(backend):
     assert ((uniform >= 0.0) & (uniform < 1.0)).all() and abs(np.mean(uniform) - 0.5) < 0.05
 
 
+
+
+def test_an_update_listed_twice_runs_once(backend):
+    """Keras 2 lists a shared model's updates once per call of it that a new model owns: the same
+    update op twice, which runs once per call (TensorFlow fetches an op once)."""
+    x = K.placeholder((None, 2))
+    counter = K.variable(0.0)
+    step = K.update_add(counter, 1.0)
+    mean = K.variable(np.zeros(2, np.float32))
+    moving = K.moving_average_update(mean, K.mean(x, axis=0), 0.5)
+    f = K.function([x], [K.sum(x)], updates=[step, moving, step, moving])
+    f([np.ones((3, 2), np.float32)])
+    f([np.ones((3, 2), np.float32)])
+    assert K.get_value(counter) == 2.0
+    np.testing.assert_allclose(K.get_value(mean), [0.75, 0.75], rtol=1e-6)
