@@ -240,7 +240,11 @@ def cast_to_floatx(x: Any) -> np.ndarray:
     """
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
-    return np.array(x, dtype=dtypes.numpy_dtype(_floatx), copy=True)
+    try:
+        return np.array(x, dtype=dtypes.numpy_dtype(_floatx), copy=True)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"cast_to_floatx: argument `x` got {x!r}; expected a number, array or nested list of "
+                        f"numbers ({exc})") from None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -316,6 +320,8 @@ def get_uid(prefix: str = "") -> int:
     >>> K.reset_uids(); K.get_uid('dense'), K.get_uid('dense'), K.get_uid('conv')
     (1, 2, 1)
     """
+    if not isinstance(prefix, str):
+        raise TypeError(f"get_uid: argument `prefix` got {prefix!r}; expected a string")
     with _uid_lock:
         _uids[prefix] = _uids.get(prefix, 0) + 1
         return _uids[prefix]

@@ -43,6 +43,8 @@ def summarize(out):
         return {"seq": [summarize(o) for o in out]}
     if out is None or isinstance(out, (bool, int, float, str)) and not isinstance(out, np.generic):
         return {"py": repr(out)[:200]}
+    if isinstance(out, dict):  # passed through untouched (in_train_phase's chosen branch): not a tensor
+        return {"py": "dict of " + repr(sorted(map(str, out)))[:200]}
     if all(hasattr(out, a) for a in ("indices", "values", "dense_shape")):
         return {"seq": [summarize(getattr(out, a)) for a in ("indices", "values", "dense_shape")]}
     array = np.asarray(K.eval(out))

@@ -489,3 +489,12 @@ def test_string_arguments_given_arrays_are_refused_by_name(argument):
         K.conv2d(np.ones((1, 4, 4, 1), "float32"), np.ones((2, 2, 1, 1), "float32"), **argument)
     with pytest.raises(ValueError, match=r"^pool2d: argument `pool_mode` got "):
         K.pool2d(np.ones((1, 4, 4, 1), "float32"), (2, 2), pool_mode=np.array(["max", "avg"]))
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: K.cast_to_floatx("abc"), ValueError, r"^cast_to_floatx: argument `x` got 'abc'"),
+    (lambda: K.get_uid([]), TypeError, r"^get_uid: argument `prefix` got \[\]; expected a string"),
+])
+def test_config_helpers_name_their_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -458,3 +458,52 @@ def test_map_fn_over_eager_elements_reading_a_variable_in_a_graph(backend):
     np.testing.assert_allclose(by_index, x.sum(axis=1))
     total = K.eval(K.foldl(lambda acc, i: acc + K.sum(vx[i]), K.arange(10), initializer=K.constant(0.0)))
     np.testing.assert_allclose(total, x.sum())
+
+
+@pytest.mark.parametrize("argument,error", [
+    (dict(shape="ab"), TypeError), (dict(shape=(2, -3)), ValueError), (dict(shape=(2.5,)), TypeError),
+    (dict(shape=(True,)), TypeError), (dict(ndim="x"), TypeError), (dict(ndim=-1), ValueError),
+])
+def test_placeholder_refuses_bad_shapes_by_name(argument, error):
+    name = next(iter(argument))
+    with pytest.raises(error, match=rf"^placeholder: argument `{name}` got "):
+        K.placeholder(**argument)
+    assert K.int_shape(K.placeholder(shape=(np.int64(2), None))) == (2, None)
+    assert K.int_shape(K.placeholder(shape=np.array([2, 3]))) == (2, 3)
+
+
+def test_ops_reading_x_refuse_arbitrary_objects(backend):
+    for op in (K.int_shape, K.ndim, K.dtype, K.eval, K.size):
+        with pytest.raises(TypeError, match=rf"^{op.__name__}: argument `x` got object; expected a tensor"):
+            op(object())
+    assert K.int_shape([[1, 2]]) == (1, 2) and K.ndim(3.0) == 0
+
+
+def test_control_dependencies_wants_a_list():
+    with pytest.raises(TypeError, match=r"^control_dependencies: argument `control_inputs` got 3"):
+        K.control_dependencies(3)
+    with K.control_dependencies(None):
+        pass
+
+
+def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
+    """Keras 2's TimeDistributed on unknown sizes: reshapes by entries of ``K.shape``.  A reshape with
+    -1 beside a zero-size entry fails on the empty probe, so the ops after it need other probe sizes
+    than the ones before it stopped at; every value one op reads must still come from the same size
+    (a mix of sizes made these reshapes fail, or made an unknown dim look static)."""
+    ints = K.placeholder((None, None, None), dtype="int32")
+    flat = K.reshape(ints, (-1, K.shape(ints)[2]))
+    assert K.int_shape(flat) == (None, None)
+    table = np.arange(30, dtype=np.float32).reshape(5, 6)
+    embedded = K.gather(K.variable(table), flat)
+    out = K.reshape(embedded, (-1, K.shape(ints)[1], K.shape(embedded)[1], 6))
+    assert K.int_shape(out) == (None, None, None, 6)
+    x = K.placeholder((None, None, 4))
+    masked = K.reshape(x, (-1, 4)) * 2.0
+    y = K.reshape(K.dot(masked, K.ones((4, 5))), (-1, K.shape(x)[1], 5))
+    assert K.int_shape(y) == (None, None, 5)
+    data = np.arange(60, dtype=np.int32).reshape(5, 3, 4) % 5
+    np.testing.assert_array_equal(K.function([ints], [out])([data])[0], table[data])
+    values = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    want = np.repeat((values * 2.0).sum(axis=-1, keepdims=True), 5, axis=-1)
+    np.testing.assert_allclose(K.function([x], [y])([values])[0], want, rtol=1e-6)

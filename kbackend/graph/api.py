@@ -79,13 +79,17 @@ def control_dependencies(control_inputs):
         control_inputs: The tensors that must be computed first (nested lists allowed).
 
     Raises:
-        Nothing: values that are not symbolic tensors are ignored (eager values have already run).
+        TypeError: ``control_inputs`` is not None, a list or tuple, or a tensor.  Inside the list, values
+            that are not symbolic tensors are ignored (eager values have already run).
 
     >>> import kbackend as K
     >>> with K.control_dependencies([]):
     ...     K.eval(K.constant(1.0))
     array(1., dtype=float32)
     """
+    if not (control_inputs is None or isinstance(control_inputs, (list, tuple)) or hasattr(control_inputs, "shape")):
+        raise TypeError(f"control_dependencies: argument `control_inputs` got {control_inputs!r}; expected a list "
+                        "of tensors or operations")
     return node.control_dependencies(control_inputs)
 
 

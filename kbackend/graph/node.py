@@ -24,7 +24,7 @@ class Node:
     ``deps`` are the tensors that must be computed first (:func:`control_dependencies` around the
     call): an update among them is applied before this node reads any variable."""
 
-    __slots__ = ("fn", "kwargs", "backend", "outputs", "name", "deps", "serial")
+    __slots__ = ("fn", "kwargs", "backend", "outputs", "name", "deps", "serial", "reference")
 
     def __init__(self, fn, kwargs, backend, name):
         self.fn = fn
@@ -34,6 +34,7 @@ class Node:
         self.name = name
         self.deps = getattr(_control, "deps", ())
         self.serial = next(node_serials)
+        self.reference = None  # the NumPy function shape inference runs on stand-ins (recorded nodes)
 
     def inputs(self):
         """The symbolic tensors this node reads or waits for."""

@@ -49,7 +49,16 @@ def _stand_in(value, probe, backend):
     if value.__class__ is SeedStream:
         return value.base
     if isinstance(value, SymbolicTensor):
-        known = value.stand_ins.get(probe)
+        stand_ins = value.stand_ins
+        known = stand_ins.get(probe)
+        if known is None and stand_ins:
+            if not value.dynamic:  # the same at every probe
+                known = next(iter(stand_ins.values()))
+            elif _rerunnable(value, probe):
+                _rerun(value, probe)
+                known = stand_ins.get(probe)
+        if known is _UNAVAILABLE:
+            raise ValueError(f"{value.name} cannot be computed with unknown dims of size {probe}")
         if known is not None:
             return known if known.__class__ is np.ndarray else np.zeros(*known)
         if value.default is not None:
@@ -75,6 +84,76 @@ def _is_engine_tensor(value, backend):
         return False
 
 
+class _Unavailable:
+    """The stand-in of a tensor whose node failed at a probe: the ops computed from it skip that probe."""
+
+    def __repr__(self):
+        return "<unavailable>"
+
+
+_UNAVAILABLE = _Unavailable()
+
+
+def _probe_size(probe, axis):
+    """The size ``probe`` gives an unknown dim at ``axis`` (a wide probe: its first size on axis 0)."""
+    if probe.__class__ is tuple:
+        return probe[0] if axis == 0 else probe[1]
+    return probe
+
+
+def _rerunnable(tensor, probe):
+    """True when ``tensor`` needs its node rerun for a stand-in at ``probe``.
+
+    Not so for a tensor with unknown dims that took the probe size at every probe it ran at, two of
+    them at least (a ResNet activation ``(batch, 7, 7, 2048)``, a network's output): as for a
+    placeholder, its stand-in is zeros with those dims at the probe size, which spares rerunning a
+    network when its loss needs another batch size.  Shape arithmetic (``K.shape(x)`` and its entries:
+    no unknown dim) and sizes that are not the probe's (``reshape(x, (-1, n))``) are rerun."""
+    if tensor.node is None or tensor.node.reference is None:
+        return False
+    if None not in tensor.shape:
+        return True
+    shapes = {k: v.shape if v.__class__ is np.ndarray else v[0] for k, v in tensor.stand_ins.items()
+              if v is not _UNAVAILABLE}
+    if sum(k.__class__ is not tuple for k in shapes) < 2:
+        return True
+    return any(len(shape) != len(tensor.shape) or any(
+        d is None and size != _probe_size(key, axis) for axis, (d, size) in enumerate(zip(tensor.shape, shape)))
+        for key, shape in shapes.items())
+
+
+def _rerun(tensor, probe):
+    """Give ``tensor`` its stand-in at ``probe`` by rerunning, inputs first, the references of the
+    nodes it is computed from that never ran at that probe.
+
+    All the stand-ins one op reads at a probe must come from one evaluation of the graph with the
+    unknown dims at that size: an op that stopped after two probes (0 and 2, say) has no value at 3,
+    and zeros of its shape with None read as 3 would be wrong in shape (``reshape(x, (-1, n))``) and in
+    value (``K.shape(x)[1]`` reads 0); a later op that needs probe 3 then mixed probes and failed or
+    took a None dim for a static one.  A probe a node cannot take is remembered as unavailable."""
+    order, seen = [], set()
+    stack = [(tensor.node, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for value in leaves(node.kwargs):
+            if (isinstance(value, SymbolicTensor) and value.dynamic and probe not in value.stand_ins
+                    and _rerunnable(value, probe)):
+                stack.append((value.node, False))
+    for node in order:
+        try:
+            value = _run_reference(node.reference, node.kwargs, probe, node.backend)
+        except Exception:  # noqa: BLE001 - a size this node cannot take: so neither can what reads it
+            value = _UNAVAILABLE
+        _attach(node.outputs, value, probe)
+
+
 def _run_reference(fn, kwargs, probe, backend):
     concrete = {k: map_structure(lambda v: _stand_in(v, probe, backend), v) for k, v in kwargs.items()}
     with symbolic.suspended(), backend_scope("numpy"), np.errstate(all="ignore"), warnings.catch_warnings():
@@ -94,27 +173,31 @@ def infer(fn, kwargs, backend):
 
     Unknown dims become a probe size (2, then 3, …); dims that agree across two probes are static, the
     others None.  Each symbolic output keeps its stand-in values, so a later op fed with, say,
-    ``K.shape(x)[0]`` sees the matching size rather than an arbitrary one.
+    ``K.shape(x)[0]`` sees the matching size rather than an arbitrary one; the probes the op failed at
+    are in the dict too, as unavailable, and a probe an input never ran at is rerun (:func:`_rerun`).
     """
     has_unknown = any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     wanted = 2 if has_unknown else 1
-    values, error = {}, None
+    values, failed, error = {}, [], None
     for probe in _candidates(kwargs) if has_unknown else _PROBES[:1]:
         try:
             values[probe] = _run_reference(fn, kwargs, probe, backend)
         except Exception as exc:  # noqa: BLE001 - a size the op cannot take; try the next one
             error = error or exc
+            failed.append(probe)
         if len(values) == wanted:
             break
     if not values:
         raise error
-    if len(values) == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
+    ran = len(values)
+    values.update(dict.fromkeys(failed, _UNAVAILABLE))  # remembered: the ops after this one skip them
+    if ran == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
         wide = (next(iter(values)), _WIDE)
         try:
             values[wide] = _run_reference(fn, kwargs, wide, backend)
         except Exception:  # noqa: BLE001 - sizes the op cannot take together: the two runs decide
             pass
-    results = [_structure(v) for v in values.values()]
+    results = [_structure(v) for v in values.values() if v is not _UNAVAILABLE]
     merged = _merge(results[0], results[1] if len(results) > 1 else results[0])
     return (_merge(_unmerged(merged), results[2]) if len(results) > 2 else merged), values
 
@@ -232,21 +315,28 @@ def record_node(name, kwargs, reference, prefix=None):
     backend = active_backend()
     meta, values = infer(reference, kwargs, backend)
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
+    node.reference = reference  # a later op may need a stand-in at another probe (see `_rerun`)
     node.outputs = _outputs(node, meta)
-    dynamic = len(values) > 1
+    # Computed from unknown dims; a node that could run at one size only pins them: static, shape and value.
+    dynamic = sum(value is not _UNAVAILABLE for value in values.values()) > 1
+    for output in leaves(node.outputs):
+        if dynamic and isinstance(output, SymbolicTensor):
+            output.dynamic = True
     for probe, value in values.items():
-        _attach(node.outputs, value, probe, dynamic)
+        if dynamic or value is not _UNAVAILABLE:
+            _attach(node.outputs, value, probe)
     return node.outputs
 
 
-def _attach(outputs, value, probe, dynamic):
+def _attach(outputs, value, probe):
     if isinstance(outputs, SymbolicTensor):
-        value = np.asarray(value)
-        outputs.stand_ins[probe] = value if value.nbytes <= _KEPT_BYTES else (value.shape, value.dtype)
-        outputs.dynamic = outputs.dynamic or dynamic
-    elif isinstance(outputs, (list, tuple)) and isinstance(value, (list, tuple)):
-        for o, v in zip(outputs, value):
-            _attach(o, v, probe, dynamic)
+        if value is not _UNAVAILABLE:
+            value = np.asarray(value)
+            value = value if value.nbytes <= _KEPT_BYTES else (value.shape, value.dtype)
+        outputs.stand_ins[probe] = value
+    elif isinstance(outputs, (list, tuple)) and (value is _UNAVAILABLE or isinstance(value, (list, tuple))):
+        for i, o in enumerate(outputs):
+            _attach(o, value if value is _UNAVAILABLE else value[i], probe)
 
 
 def record_operator(name, fn, *args):
@@ -626,6 +716,16 @@ SPECIAL = {
 }
 
 
+def _whole(value):
+    """An int, a NumPy integer or an integer scalar tensor (``K.int_shape`` entries, ``K.shape(x)[0]``)."""
+    if isinstance(value, (bool, np.bool_, float, np.floating, str, bytes)):
+        return False
+    try:
+        return bool(int(value) == value)
+    except (TypeError, ValueError, RuntimeError):  # not a number, or a tensor of several values
+        return False
+
+
 def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     """Return a symbolic input of ``shape`` (None for unknown dims) and ``dtype`` (default floatx()).
 
@@ -651,10 +751,21 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     if shape is None:
         if ndim is None:
             raise ValueError("placeholder: arguments `shape` and `ndim` are both None; expected one of them")
+        if not _whole(ndim) or ndim < 0:
+            raise (ValueError if _whole(ndim) else TypeError)(
+                f"placeholder: argument `ndim` got {ndim!r}; expected a non-negative int")
         shape = (None,) * int(ndim)
-    elif isinstance(shape, int):
+    elif _whole(shape):
         shape = (shape,)
-    shape = tuple(None if d is None else int(d) for d in shape)
+    expected = "expected a tuple of non-negative ints or None"
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"placeholder: argument `shape` got {shape!r}; {expected}")
+    dims = tuple(shape)
+    if not all(d is None or _whole(d) for d in dims):
+        raise TypeError(f"placeholder: argument `shape` got {shape!r}; {expected}")
+    shape = tuple(None if d is None else int(d) for d in dims)
+    if any(d is not None and d < 0 for d in shape):
+        raise ValueError(f"placeholder: argument `shape` got {shape!r}; {expected}")
     if sparse:
         raise NotImplementedError("placeholder: sparse placeholders are not implemented")
     dtype = config._floatx if dtype is None else canonical_dtype(dtype)

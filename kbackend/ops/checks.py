@@ -2,6 +2,8 @@
 argument raises the same message everywhere: ``<op>: argument `<name>` got <value>; expected <what>``.
 """
 
+import numpy as np
+
 
 def checked_axis(func, axis, rank, arg="axis"):
     """``axis`` of a rank-``rank`` tensor, made non-negative."""
@@ -28,3 +30,18 @@ def spatial_axes(data_format, count):
     """The spatial axes of a (batch, ..., channels) tensor with ``count`` spatial dims."""
     first = 2 if data_format == "channels_first" else 1
     return tuple(range(first, first + count))
+
+
+def readable(func):
+    """The declared check of an op that reads ``x`` itself (its shape, rank, dtype or value): ``x`` is a
+    tensor, variable or array (anything with a shape), a number, or a list or tuple of them; anything
+    else is a ``TypeError`` naming the op instead of a shape of ``()`` or an object array."""
+
+    def check(x, *rest):
+        if hasattr(x, "shape") or isinstance(x, (int, float, complex, list, tuple, np.generic)):
+            return
+        raise TypeError(f"{func}: argument `x` got {type(x).__name__}; expected a tensor, variable, array, "
+                        "number or list")
+
+    check.__name__ = f"readable_{func}"
+    return check

@@ -5,6 +5,7 @@ import numpy as np
 from .. import config
 from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op, symbolic
 from ..dtypes import canonical_dtype, from_python, numpy_dtype
+from .checks import readable
 from .variable import Variable
 
 
@@ -163,7 +164,7 @@ def shape(x):
     return np.array(np.shape(x), dtype=np.int32)
 
 
-@op
+@op(check=readable("int_shape"))
 def int_shape(x):
     """Return the static shape of ``x`` as a tuple of ints (None for unknown dims).
 
@@ -174,7 +175,7 @@ def int_shape(x):
     return tuple(np.shape(x))
 
 
-@op
+@op(check=readable("ndim"))
 def ndim(x):
     """Return the rank of ``x`` as an int.
 
@@ -185,7 +186,7 @@ def ndim(x):
     return len(np.shape(x))
 
 
-@op
+@op(check=readable("size"))
 def size(x, name=None):
     """Return the number of elements of ``x`` as an int32 scalar tensor.
 
@@ -196,7 +197,7 @@ def size(x, name=None):
     return np.array(np.size(x), dtype=np.int32)
 
 
-@op
+@op(check=readable("dtype"))
 def dtype(x):
     """Return the dtype of ``x`` as a string such as ``'float32'``.
 
@@ -207,7 +208,7 @@ def dtype(x):
     return canonical_dtype(_array(x).dtype)
 
 
-@op
+@op(check=readable("eval"))
 def eval(x):
     """Return the value of ``x`` as a NumPy array.
 
