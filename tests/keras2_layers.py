@@ -324,27 +324,6 @@ def layer_Masking_GRU_sequences():
 
 
 @case
-def layer_TimeDistributed_unknown_sizes():
-    """TimeDistributed over inputs whose time (and inner) sizes are unknown reshapes by ``K.shape``
-    entries: the shapes stay unknown, and a last batch of another size (10 rows, batches of 6) fits."""
-    tokens = np.random.RandomState(7).randint(1, 5, (10, 3, 4)).astype("int32")
-    tokens[:4, 2:, 1:] = 0
-    nested = keras.models.Sequential([
-        keras.layers.TimeDistributed(keras.layers.Embedding(5, 3, mask_zero=True), input_shape=(None, None)),
-        keras.layers.TimeDistributed(keras.layers.SimpleRNN(2))])
-    masked = keras.models.Sequential([keras.layers.TimeDistributed(keras.layers.Masking(0.0), input_shape=(None, 4)),
-                                      keras.layers.TimeDistributed(keras.layers.Dense(2))])
-    _fixed_weights(nested)
-    _fixed_weights(masked)
-    fixed = [nested.predict(tokens), masked.predict(tokens.astype("float32"))]
-    masked.compile(keras.optimizers.SGD(0.01), "mse")
-    history = masked.fit(tokens, np.zeros((10, 3, 2)), epochs=1, batch_size=6, verbose=0)
-    return {"shapes": [list(nested.output_shape), list(masked.output_shape)],
-            "fit_losses": _floats(history.history["loss"]),
-            "fixed_predictions": _floats(np.concatenate([f.ravel() for f in fixed]))}
-
-
-@case
 def layer_Bidirectional_masked_return_state():
     x = np.array([[1, 2, 3, 0], [4, 0, 0, 0]], "int32")
     inputs = keras.layers.Input((4,), dtype="int32")

@@ -255,6 +255,26 @@ def dropout_in_training_only():
             "inference_equals_input": bool(np.array_equal(kept, x))}
 
 
+@scenario
+def time_distributed_unknown_sizes():
+    """TimeDistributed over inputs whose time (and inner) sizes are unknown reshapes by ``K.shape``
+    entries: the shapes stay unknown, and a last batch of another size (10 rows, batches of 6) fits."""
+    tokens = np.random.RandomState(7).randint(1, 5, (10, 3, 4)).astype("int32")
+    tokens[:4, 2:, 1:] = 0
+    nested = Sequential([layers.TimeDistributed(layers.Embedding(5, 3, mask_zero=True), input_shape=(None, None)),
+                         layers.TimeDistributed(layers.SimpleRNN(2))])
+    masked = Sequential([layers.TimeDistributed(layers.Masking(0.0), input_shape=(None, 4)),
+                         layers.TimeDistributed(layers.Dense(2))])
+    _fixed_weights(nested)
+    _fixed_weights(masked)
+    fixed = [nested.predict(tokens), masked.predict(tokens.astype("float32"))]
+    masked.compile(keras.optimizers.SGD(0.01), "mse")
+    history = masked.fit(tokens, np.zeros((10, 3, 2)), epochs=1, batch_size=6, verbose=0)
+    return {"shapes": [list(nested.output_shape), list(masked.output_shape)],
+            "loss": _floats(history.history["loss"]),
+            "fixed_predictions": np.concatenate([f.ravel() for f in fixed]).tolist()}
+
+
 def main():
     names = sys.argv[2:] or list(SCENARIOS)
     results = {}

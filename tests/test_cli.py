@@ -183,6 +183,16 @@ def test_where_names_the_declaration_and_each_engines_implementation(tmp_path):
         assert open(os.path.join(ROOT, path)).read().splitlines()[int(number) - 1].startswith("def prod(")
 
 
+def test_where_names_the_namespace_that_runs_the_reference_body(tmp_path):
+    result = kbackend_cli("where", "clip", "--engines", "numpy", "jax", "pytensor", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    declared = lines[0].split()[-1]
+    assert lines[1].split() == ["numpy", declared, "(the", "reference)"]
+    assert lines[2].split() == ["jax", declared, "(the", "reference,", "on", "jax.numpy)"]
+    assert lines[3].split() == ["pytensor", declared, "(the", "reference,", "on", "pytensor.tensor)"]
+
+
 def test_where_suggests_names(tmp_path):
     result = kbackend_cli("where", "prd", home=tmp_path)
     assert result.returncode == 2 and "did you mean prod" in result.stderr

@@ -502,8 +502,57 @@ def test_unknown_dims_stay_unknown_through_shape_arithmetic(backend):
     masked = K.reshape(x, (-1, 4)) * 2.0
     y = K.reshape(K.dot(masked, K.ones((4, 5))), (-1, K.shape(x)[1], 5))
     assert K.int_shape(y) == (None, None, 5)
+    known = K.placeholder((5, 3))  # its K.shape entries are the same at every probe size
+    pairs = K.reshape(K.placeholder((None, 6)), (-1, K.shape(known)[1]))
+    assert K.int_shape(pairs) == (None, 3)
     data = np.arange(60, dtype=np.int32).reshape(5, 3, 4) % 5
     np.testing.assert_array_equal(K.function([ints], [out])([data])[0], table[data])
     values = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
     want = np.repeat((values * 2.0).sum(axis=-1, keepdims=True), 5, axis=-1)
     np.testing.assert_allclose(K.function([x], [y])([values])[0], want, rtol=1e-6)
+
+
+def test_an_op_that_takes_one_size_only_pins_the_unknown_dims(backend):
+    """Keras 2's Dropout(noise_shape=[3, 1]) on a (None, 2) input: the dropout runs at batch 3 only,
+    so its shape is (3, 2), and its loss against a target whose dims are all unknown (which meets it
+    at no batch size of its own) keeps that shape."""
+    x = K.placeholder((None, 2))
+    target = K.placeholder((None, None))
+    dropped = K.dropout(x, 0.5, noise_shape=(3, 1), seed=1)
+    assert K.int_shape(dropped) == (3, 2)
+    error = dropped - target
+    assert K.int_shape(error) == (3, 2)
+    values = np.arange(1, 7, dtype=np.float32).reshape(3, 2)
+    got = K.function([x, target], [error])([values, np.ones((3, 2), np.float32)])[0] + 1.0
+    kept = got != 0
+    assert (kept == kept[:, :1]).all()  # one mask entry per row
+    np.testing.assert_allclose(got[kept], 2.0 * values[kept], rtol=1e-6)
+
+
+def test_random_draws_shaped_by_a_graph_shape(backend):
+    """Keras 2's GaussianNoise and GaussianDropout draw ``K.random_normal(K.shape(x))``: the draw
+    takes the fed batch's shape (its size comes from the shape's values, unknown until run)."""
+    x = K.placeholder((None, 2, 3))
+    noisy = x + K.random_normal(K.shape(x), stddev=0.5, seed=3)
+    drawn = K.random_uniform(K.shape(x)[:2], seed=4)
+    got, uniform = K.function([x], [noisy, drawn])([np.ones((400, 2, 3), np.float32)])
+    assert got.shape == (400, 2, 3) and uniform.shape == (400, 2)
+    assert abs(np.std(got - 1.0) - 0.5) < 0.05 and abs(np.mean(got - 1.0)) < 0.05
+    assert ((uniform >= 0.0) & (uniform < 1.0)).all() and abs(np.mean(uniform) - 0.5) < 0.05
+
+
+
+
+def test_an_update_listed_twice_runs_once(backend):
+    """Keras 2 lists a shared model's updates once per call of it that a new model owns: the same
+    update op twice, which runs once per call (TensorFlow fetches an op once)."""
+    x = K.placeholder((None, 2))
+    counter = K.variable(0.0)
+    step = K.update_add(counter, 1.0)
+    mean = K.variable(np.zeros(2, np.float32))
+    moving = K.moving_average_update(mean, K.mean(x, axis=0), 0.5)
+    f = K.function([x], [K.sum(x)], updates=[step, moving, step, moving])
+    f([np.ones((3, 2), np.float32)])
+    f([np.ones((3, 2), np.float32)])
+    assert K.get_value(counter) == 2.0
+    np.testing.assert_allclose(K.get_value(mean), [0.75, 0.75], rtol=1e-6)

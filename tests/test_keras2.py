@@ -180,9 +180,17 @@ def test_dropout_acts_in_training_only(engine):
     assert found["inference_equals_input"]
 
 
+def test_time_distributed_over_unknown_sizes(engine):
+    """Keras 2.3.1's wrappers_test: TimeDistributed reshapes by K.shape entries when the time size is
+    unknown; the output sizes stay unknown and a short last batch trains."""
+    found = scenario(engine, "time_distributed_unknown_sizes")
+    assert found["shapes"] == [[None, None, 2], [None, None, 2]]
+    assert len(found["loss"]) == 1 and np.isfinite(found["loss"][0])
+
+
 FIXED = ["sequential_mlp", "functional_two_in_two_out", "cnn_batchnorm_dropout_pool_transpose",
          "embedding_conv1d_globalmaxpool", "recurrent_dropout_bidirectional", "custom_layer_loss_metric",
-         "variable_length_lstm_predict"]
+         "variable_length_lstm_predict", "time_distributed_unknown_sizes"]
 
 
 @pytest.mark.parametrize("other", [b for b in BACKENDS if b != "numpy"])

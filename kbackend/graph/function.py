@@ -94,7 +94,10 @@ class Function:
                     f"function: argument `inputs` got {type(tensor).__name__} at position {i}; "
                     "expected placeholders (K.placeholder)"
                 )
-        self.updates = [self._update(u) for u in (updates or [])]
+        # An update op listed twice runs once, as a TensorFlow op fetched twice (a Keras 2 model called
+        # on a new input lists its inner model's updates once per node that owns them).
+        unique = list({id(u): u for u in updates or []}.values())
+        self.updates = [self._update(u) for u in unique]
         # Updates that other nodes wait for (K.control_dependencies) are applied where they stand in
         # the program, so what is computed after them reads the new values; the rest are applied
         # after the outputs are read.

@@ -70,14 +70,17 @@ def foldr(fn, elems, initializer, name):
 
 
 def known_value(x):
-    """The NumPy value of ``x`` when it is known now; None for a symbolic tensor, a traced or graph
-    value, or one NumPy cannot read (on a device, or needing a gradient)."""
+    """The NumPy value of ``x`` when it is known now; None for a symbolic tensor or a traced or graph
+    value."""
     if symbolic.is_symbolic is not None and symbolic.is_symbolic(x):
         return None
     try:
         value = np.asarray(x)
-    except Exception:  # noqa: BLE001 - traced or not readable now: checked by nothing but the engine
-        return None
+    except Exception:  # noqa: BLE001 - traced, symbolic, or held on a device
+        try:
+            value = np.asarray(x.detach().cpu())  # a torch tensor on a device is copied to the host
+        except Exception:  # noqa: BLE001 - traced or symbolic: not known now, the engine computes on it
+            return None
     return value if value.dtype.kind in "biuf" else None
 
 

@@ -164,7 +164,7 @@ def concatenate(tensors, axis=-1, *, xp=NUMPY):
 def _shape_tuple(shape):
     """A target shape given as a tuple/list (entries may be scalar tensors) or as a 1-D int tensor."""
     if isinstance(shape, (tuple, list)):
-        return tuple(int(_array(s)) for s in shape)
+        return tuple(s if s.__class__ is int else int(_array(s)) for s in shape)  # Python ints pass as they are
     return tuple(int(s) for s in _array(shape).reshape(-1))
 
 
@@ -410,8 +410,8 @@ def reverse(x, axes, *, xp=NUMPY):
 
 
 def _index_list(value):
-    if isinstance(value, (tuple, list)):
-        return [int(_array(v)) for v in value]
+    if isinstance(value, (tuple, list)):  # Python ints pass as they are (converting each costs microseconds)
+        return [v if v.__class__ is int else int(_array(v)) for v in value]
     return [int(v) for v in _array(value).reshape(-1)]
 
 

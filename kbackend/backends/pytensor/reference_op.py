@@ -74,7 +74,10 @@ class ReferenceOp(Op):
                 continue
         if probe is None:
             raise NotImplementedError(f"{self.name} could not be typed on the pytensor backend")
-        known = all(None not in i.type.shape for i in inputs)
+        # Static output shapes only from static input shapes, and never beside an integer input: a
+        # shape, a length or labels, whose values (zeros here) can set the output's sizes
+        # (K.random_normal(K.shape(x)), K.ctc_decode).
+        known = all(None not in i.type.shape and not i.dtype.startswith(("int", "uint")) for i in inputs)
         leaves = []
         self.out_template = _out_structure(probe, leaves)
         outputs = [pt.tensor(dtype=leaf.dtype, shape=leaf.shape if known else (None,) * leaf.ndim)

@@ -122,7 +122,7 @@ def _filled(fill, name, shape, dtype, label):
     return _wrapped(_reference(name)(shape, dtype, label))
 
 
-# pytensor: a shape holding graph scalars builds pt.zeros; otherwise the reference's value in a shared variable (zeros, ones)
+# pytensor: a shape holding graph scalars builds pt.zeros; otherwise the reference's value, shared (zeros, ones)
 def zeros(shape, dtype=None, name=None):
     return _filled(pt.zeros, "zeros", shape, dtype, name)
 
