@@ -556,3 +556,16 @@ def test_an_update_listed_twice_runs_once(backend):
     f([np.ones((3, 2), np.float32)])
     assert K.get_value(counter) == 2.0
     np.testing.assert_allclose(K.get_value(mean), [0.75, 0.75], rtol=1e-6)
+
+
+def test_a_loss_whose_batch_a_fixed_input_pins_records(backend):
+    # Keras 2: an RNN given a fixed-size initial state has a batch of 2, the targets an unknown one; the
+    # loss runs at no probe size but 2, and the ops after it (a cast, a mean) still record.
+    y_true = K.placeholder((None, 5))
+    y_pred = K.placeholder((2, 5))
+    loss = -K.sum(y_true * K.log(y_pred), axis=-1)
+    assert K.int_shape(loss) == (2,)
+    total = K.mean(K.cast(loss, "float32"))
+    target, prediction = np.eye(5, dtype="float32")[:2], np.full((2, 5), 0.2, "float32")
+    np.testing.assert_allclose(K.function([y_true, y_pred], [total])([target, prediction])[0], -np.log(0.2),
+                               rtol=1e-6)

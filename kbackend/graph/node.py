@@ -178,6 +178,17 @@ def is_symbolic(value):
     return value.__class__ is SymbolicTensor
 
 
+class _Unavailable:
+    """The stand-in of a tensor whose node failed at a probe size: the ops computed from it skip that
+    probe (see graph/tensor.py ``infer``)."""
+
+    def __repr__(self):
+        return "<unavailable>"
+
+
+UNAVAILABLE = _Unavailable()
+
+
 class SeedStream:
     """The seed of a random op inside a graph: each run of a function draws the next one, so dropout
     masks and noise change from step to step (as a seeded TensorFlow op does across session runs)

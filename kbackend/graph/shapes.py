@@ -22,7 +22,7 @@ import numpy as np
 from .._dispatch import OPS, symbolic
 from ..dtypes import FLOATS, canonical_dtype, numpy_dtype, result_dtype
 from ..ops.math_rules import broadcast, unchanged
-from .node import SymbolicTensor, leaves, map_structure
+from .node import UNAVAILABLE, SymbolicTensor, leaves, map_structure
 
 #: The Python operators with a shape rule, by function; the others (``getitem``, ``matmul``, the
 #: comparisons and bitwise operators) are probed.
@@ -173,7 +173,11 @@ def _resolve(tensor, probe, backend):
             pending.extend(missing)
             continue
         pending.pop()
-        current.stand_ins[probe] = (_shape_at(current, probe, backend), numpy_dtype(current.dtype))
+        if None in current.shape and any(v.__class__ is SymbolicTensor and v.stand_ins.get(probe) is UNAVAILABLE
+                                         for v in leaves(current.node.kwargs)):
+            current.stand_ins[probe] = UNAVAILABLE  # an input cannot take this size: neither can it
+        else:
+            current.stand_ins[probe] = (_shape_at(current, probe, backend), numpy_dtype(current.dtype))
 
 
 def _shape_at(tensor, probe, backend):
@@ -194,6 +198,10 @@ def _shape_at(tensor, probe, backend):
 def probe_shape(tensor, probe):
     """The shape of ``tensor``'s stand-in at ``probe``."""
     known = tensor.stand_ins.get(probe)
+    if known is UNAVAILABLE:
+        if None not in tensor.shape:
+            return tensor.shape
+        raise ValueError(f"{tensor.name} cannot be computed with unknown dims of size {probe}")
     if known is not None:
         return known.shape if known.__class__ is np.ndarray else tuple(known[0])
     if tensor.default is not None:

@@ -14,9 +14,9 @@ import numpy as np
 
 from .. import config
 from .._dispatch import OPS, active_backend, backend_scope, symbolic
-from ..dtypes import canonical_dtype, numpy_dtype
+from ..dtypes import FLOATS, canonical_dtype, numpy_dtype
 from .function import evaluate
-from .node import (Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
+from .node import (UNAVAILABLE, Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
 from .program import compile_program, replay, seed_streams, topological
 from .shapes import declared, fill_stand_ins, is_engine_tensor, substituted
@@ -55,11 +55,15 @@ def _stand_in(value, probe, backend):
         known = stand_ins.get(probe)
         if known is None and stand_ins:
             if not value.dynamic:  # the same at every probe
-                known = next(iter(stand_ins.values()))
+                known = next((v for v in stand_ins.values() if v is not UNAVAILABLE), UNAVAILABLE)
             elif _rerunnable(value, probe):
                 _rerun(value, probe)
                 known = stand_ins.get(probe)
-        if known is _UNAVAILABLE:
+        if known is UNAVAILABLE:
+            if None not in value.shape and value.dtype in FLOATS:
+                # A float tensor of fixed shape (a loss over a batch that a fixed-size input pinned): its
+                # shape is all that later ops read, whatever size the unknown dims took.
+                return np.zeros(value.shape, dtype=numpy_dtype(value.dtype))
             raise ValueError(f"{value.name} cannot be computed with unknown dims of size {probe}")
         if known is not None:
             return known if known.__class__ is np.ndarray else np.zeros(*known)
@@ -71,14 +75,6 @@ def _stand_in(value, probe, backend):
     return value
 
 
-class _Unavailable:
-    """The stand-in of a tensor whose node failed at a probe: the ops computed from it skip that probe."""
-
-    def __repr__(self):
-        return "<unavailable>"
-
-
-_UNAVAILABLE = _Unavailable()
 
 
 def _probe_size(probe, axis):
@@ -101,7 +97,7 @@ def _rerunnable(tensor, probe):
     if None not in tensor.shape:
         return True
     shapes = {k: v.shape if v.__class__ is np.ndarray else v[0] for k, v in tensor.stand_ins.items()
-              if v is not _UNAVAILABLE}
+              if v is not UNAVAILABLE}
     if sum(k.__class__ is not tuple for k in shapes) < 2:
         return True
     return any(len(shape) != len(tensor.shape) or any(
@@ -138,7 +134,7 @@ def _rerun(tensor, probe):
         try:
             value = _run_reference(node.reference, node.kwargs, probe, node.backend)
         except Exception:  # noqa: BLE001 - a size this node cannot take: so neither can what reads it
-            value = _UNAVAILABLE
+            value = UNAVAILABLE
         _attach(node.outputs, value, probe)
 
 
@@ -179,14 +175,14 @@ def infer(fn, kwargs, backend):
     if not values:
         raise error
     ran = len(values)
-    values.update(dict.fromkeys(failed, _UNAVAILABLE))  # remembered: the ops after this one skip them
+    values.update(dict.fromkeys(failed, UNAVAILABLE))  # remembered: the ops after this one skip them
     if ran == 2 and any(isinstance(v, SymbolicTensor) and None in v.shape[1:] for v in leaves(kwargs)):
         wide = (next(iter(values)), _WIDE)
         try:
             values[wide] = _run_reference(fn, kwargs, wide, backend)
         except Exception:  # noqa: BLE001 - sizes the op cannot take together: the two runs decide
             pass
-    results = [_structure(v) for v in values.values() if v is not _UNAVAILABLE]
+    results = [_structure(v) for v in values.values() if v is not UNAVAILABLE]
     merged = _merge(results[0], results[1] if len(results) > 1 else results[0])
     return (_merge(_unmerged(merged), results[2]) if len(results) > 2 else merged), values
 
@@ -306,7 +302,7 @@ def record_node(name, kwargs, reference, prefix=None):
     if meta is None:
         meta, values = infer(reference, kwargs, backend)
         # Computed from unknown dims; a node that could run at one size only pins them: static, shape and value.
-        dynamic = sum(value is not _UNAVAILABLE for value in values.values()) > 1
+        dynamic = sum(value is not UNAVAILABLE for value in values.values()) > 1
     else:
         values, dynamic = {}, any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
@@ -316,20 +312,20 @@ def record_node(name, kwargs, reference, prefix=None):
         if dynamic and isinstance(output, SymbolicTensor):
             output.dynamic = True
     for probe, value in values.items():
-        if dynamic or value is not _UNAVAILABLE:
+        if dynamic or value is not UNAVAILABLE:
             _attach(node.outputs, value, probe)
     return node.outputs
 
 
 def _attach(outputs, value, probe):
     if isinstance(outputs, SymbolicTensor):
-        if value is not _UNAVAILABLE:
+        if value is not UNAVAILABLE:
             value = np.asarray(value)
             value = value if value.nbytes <= _KEPT_BYTES else (value.shape, value.dtype)
         outputs.stand_ins[probe] = value
-    elif isinstance(outputs, (list, tuple)) and (value is _UNAVAILABLE or isinstance(value, (list, tuple))):
+    elif isinstance(outputs, (list, tuple)) and (value is UNAVAILABLE or isinstance(value, (list, tuple))):
         for i, o in enumerate(outputs):
-            _attach(o, value if value is _UNAVAILABLE else value[i], probe)
+            _attach(o, value if value is UNAVAILABLE else value[i], probe)
 
 
 def record_operator(name, fn, *args):
