@@ -130,7 +130,7 @@ def test_rule_agrees_with_probes(case, dtype, variant, monkeypatch):
             if by_rule is None:
                 continue
             by_probes, values = recording.infer(_reference(node.fn), node.kwargs, engine)
-            ran = sum(value is not recording._UNAVAILABLE for value in values.values())
+            ran = sum(value is not recording.UNAVAILABLE for value in values.values())
             assert _agrees(by_rule, by_probes, ran), \
                 f"{node.name}: rule {by_rule[1:]} != probes {by_probes[1:]}"
 
