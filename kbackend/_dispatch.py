@@ -394,24 +394,27 @@ def data_format(value: Optional[str]) -> str:
     return normal
 
 
+def _lowered_choice(value: Any, choices: Tuple[str, ...], expected: str) -> str:
+    """``value`` lower-cased when it is one of ``choices``; an array or other non-string is refused by
+    name (it would compare elementwise)."""
+    normal = value.lower() if isinstance(value, str) else None
+    if normal not in choices:
+        raise ArgError(expected)
+    return normal
+
+
 def padding(value: str) -> str:
     """'valid' or 'same' (case-insensitive)."""
-    if value.__class__ is str and (value == "valid" or value == "same"):
+    if value.__class__ is str and (value == "valid" or value == "same"):  # the usual spelling: no call
         return value
-    if not isinstance(value, str) or value.lower() not in ("valid", "same"):
-        raise ArgError("'valid' or 'same'")
-    normal = value.lower()
-    return normal
+    return _lowered_choice(value, ("valid", "same"), "'valid' or 'same'")
 
 
 def causal_padding(value: str) -> str:
     """'valid', 'same' or 'causal' (case-insensitive)."""
     if value.__class__ is str and (value == "valid" or value == "same" or value == "causal"):
         return value
-    if not isinstance(value, str) or value.lower() not in ("valid", "same", "causal"):
-        raise ArgError("'valid', 'same' or 'causal'")
-    normal = value.lower()
-    return normal
+    return _lowered_choice(value, ("valid", "same", "causal"), "'valid', 'same' or 'causal'")
 
 
 def pool_mode(value: str) -> str:

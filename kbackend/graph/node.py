@@ -115,7 +115,7 @@ class SymbolicTensor:
         Python binds the name to it, as ``tensor *= tensor`` does on every engine (Keras 2's recurrent
         cells multiply an eager state by a dropout mask of the learning phase this way)."""
         names = _UFUNC_OPERATORS.get(ufunc.__name__)
-        if method != "__call__" or names is None or kwargs or len(inputs) != len(names) and len(names) == 2:
+        if method != "__call__" or names is None or kwargs or len(inputs) != len(names):
             return NotImplemented
         if len(inputs) == 1:
             return getattr(self, names[0])()

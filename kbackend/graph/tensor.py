@@ -18,7 +18,7 @@ from ..dtypes import FLOATS, canonical_dtype, numpy_dtype
 from .function import evaluate
 from .node import (UNAVAILABLE, Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
-from .program import compile_program, replay, seed_streams, topological
+from .program import compile_program, placeholders_of, replay, seed_streams, topological
 from .shapes import declared, fill_stand_ins, is_engine_tensor, substituted
 from .vjp import BackwardPlan
 
@@ -676,13 +676,10 @@ def _variable_rule(kwargs):
     gives ``gain * K.eye(n)``, a graph tensor once the thread builds graphs), never a graph node."""
     value = kwargs["value"]
     if is_symbolic(value):
-        try:
-            value = evaluate(value)
-        except ValueError as exc:
-            if "placeholder" not in str(exc):
-                raise
+        if any(t.default is None for t in placeholders_of(topological([value]), [value])):
             raise ValueError(f"variable: argument `value` got {value!r}, which needs a fed placeholder; expected a "
-                             "value, or a tensor computed from variables and constants") from None
+                             "value, or a tensor computed from variables and constants")
+        value = evaluate(value)
     return active_backend().variable(value, kwargs["dtype"], kwargs["name"], kwargs["constraint"])
 
 
