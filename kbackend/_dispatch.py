@@ -792,6 +792,50 @@ def with_raises(doc: Optional[str], lines: List[str]) -> str:
     return "\n\n".join(paragraphs)
 
 
+def _canonical_lines(spec, indent="    "):
+    """Generated lines bringing each argument that has a canonicaliser to its canonical form."""
+    lines = []
+    for name in spec.canonicalisers:
+        lines += [
+            "try:",
+            f"    {name} = _canon_{name}({name})",
+            "except _ArgError as exc:",
+            f"    raise exc.at({spec.name!r}, {name!r}, {name}) from None",
+        ]
+    return [indent + line for line in lines]
+
+
+def _remembered_lines(spec, call):
+    """For an op whose check is remembered (``ops.conv_rules.Remembered``): the generated prologue that
+    looks the call's pattern up and, on a hit, takes the canonical arguments remembered for it instead
+    of running the canonicalisers; and the body lines that run the check on a miss and file the call.
+
+    The pattern is built inline: a call through ``*args`` alone would cost a third of the per-call
+    budget.  It carries the image data format, which the ``data_format`` canonicaliser reads for None."""
+    tensors, rest = call[:spec.check.tensors], call[spec.check.tensors:]
+    state = "_config._image_data_format" if "data_format" in rest else "None"
+    same = " and ".join(f"_call[{i}] is {name}" for i, name in enumerate(rest))
+    prologue = [
+        f"    _state = {state}",
+        "    try:",
+        f"        _call = _calls[({', '.join(t + '.shape' for t in tensors)}, {', '.join(rest)}, _state)]",
+        "    except (KeyError, AttributeError, TypeError):  # a new pattern, no shape, or an unhashable argument",
+        "        _call = None",
+        f"    if _call is not None and {same}:",
+        f"        {', '.join(rest)}, = _call[-1]",
+        "    else:",
+        f"        _raw = ({', '.join(rest)},)",
+        *_canonical_lines(spec, indent="        "),
+        "        _call = None",
+    ]
+    body = [
+        "    if _call is None:",
+        f"        _check({', '.join(call)})",
+        f"        _remember_call(({', '.join(tensors)},), _raw, ({', '.join(rest)},), _state)",
+    ]
+    return prologue, body
+
+
 def _generate(spec):
     """Compile the public function: canonicalise, branch to the symbolic layer, call the backend."""
     params = spec.signature.parameters
@@ -811,14 +855,12 @@ def _generate(spec):
             header.append(f"{name}=_default_{name}")
             call.append(name)
     lines = [f"def {spec.name}({', '.join(header)}):"]
-    for name in spec.canonicalisers:
-        lines += [
-            "    try:",
-            f"        {name} = _canon_{name}({name})",
-            "    except _ArgError as exc:",
-            f"        raise exc.at({spec.name!r}, {name!r}, {name}) from None",
-        ]
-    body = [f"    _check({', '.join(call)})"] if spec.check is not None else []
+    if hasattr(spec.check, "remember_call"):
+        prologue, body = _remembered_lines(spec, call)
+        lines += prologue
+    else:
+        lines += _canonical_lines(spec)
+        body = [f"    _check({', '.join(call)})"] if spec.check is not None else []
     body += _policy_lines(spec, call)
     if spec.tensor_params:
         probe = ", ".join(spec.tensor_params) + ","
@@ -855,6 +897,8 @@ def _generate(spec):
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
     if spec.check is not None:
         namespace["_check"] = spec.check
+    if hasattr(spec.check, "remember_call"):
+        namespace.update(_config=config, _calls=spec.check.calls, _remember_call=spec.check.remember_call)
     public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)
     public.__doc__ = spec.reference.__doc__
     public.__module__ = "kbackend"

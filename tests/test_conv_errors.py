@@ -111,3 +111,66 @@ def test_message_names_got_and_expected():
     with pytest.raises(ValueError) as info:
         K.conv2d(x, kernel, padding="twice")
     assert re.search(r"got 'twice'; expected .*'valid'.*'same'", str(info.value))
+
+
+# ---------------------------------------------------------------------------------------------------
+# A check remembers the patterns it passed (ops/conv_rules.Remembered); what it remembers must never let
+# a call through that the check would refuse, nor keep a default the configuration has since changed.
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("strides", [(1.0, 1.0), (True, True)])
+def test_remembered_call_refuses_equal_strides_of_another_type(strides, backend):
+    x, kernel = _inputs("conv2d")
+    _call(backend, "conv2d", (x, kernel), strides=(1, 1))
+    _call(backend, "conv2d", (x, kernel), strides=(1, 1))  # now remembered
+    with pytest.raises(TypeError, match=_message("conv2d", "strides")):
+        _call(backend, "conv2d", (x, kernel), strides=strides)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_remembered_call_follows_the_image_data_format(backend):
+    x = np.arange(2 * 4 * 4 * 3, dtype=F).reshape(2, 4, 4, 3)
+    kernel = np.ones((3, 3, 3, 5), F)
+    first = _call(backend, "conv2d", (x, kernel))
+    again = _call(backend, "conv2d", (x, kernel))
+    np.testing.assert_array_equal(K.eval(first), K.eval(again))
+    assert K.int_shape(first) == (2, 2, 2, 5)
+    K.set_image_data_format("channels_first")
+    try:
+        # (2, 4, 4, 3) read channels_first has 4 channels: the remembered channels_last call must not
+        # let it through to the kernel.
+        with pytest.raises(ValueError, match="^conv2d: "):
+            _call(backend, "conv2d", (x, kernel))
+        x_first = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        np.testing.assert_allclose(K.eval(_call(backend, "conv2d", (x_first, kernel))),
+                                   K.eval(first).transpose(0, 3, 1, 2), rtol=1e-6)
+    finally:
+        K.set_image_data_format("channels_last")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_remembered_call_still_refuses_other_shapes(backend):
+    x, kernel = _inputs("conv2d")
+    for _ in range(2):
+        _call(backend, "conv2d", (x, kernel), strides=(1, 1))
+    for _ in range(2):  # a refused call remembers nothing
+        with pytest.raises(ValueError, match="^conv2d: "):
+            _call(backend, "conv2d", (x, np.ones((3, 3, 4, 2), F)), strides=(1, 1))
+
+
+def test_remembered_calls_are_bounded():
+    from kbackend.ops import conv_rules
+
+    memory = K.pool2d.__globals__["_calls"]
+    for size in range(4, 4 + conv_rules._REMEMBERED + 10):
+        K.pool2d(np.ones((1, size, 1, 1), F), (1, 1))
+    assert 0 < len(memory) <= conv_rules._REMEMBERED
+
+
+@pytest.mark.parametrize("strides", [[1, 1], 1, np.int64(1)])
+def test_remembered_call_takes_other_spellings(strides):
+    x, kernel = _inputs("conv2d")
+    expected = K.eval(K.conv2d(x, kernel))
+    for _ in range(2):
+        np.testing.assert_array_equal(K.eval(K.conv2d(x, kernel, strides=strides)), expected)

@@ -11,6 +11,7 @@ Shapes are read with :func:`static_shape`; a dimension that is not known yet (a 
 input, a PyTensor graph variable) is ``None`` and every rule lets it pass.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -256,52 +257,74 @@ def _local(func, n, inputs, kernel, kernel_size, strides, output_shape, data_for
 # the checks the ops declare (each takes its op's parameters)
 
 
-#: Entries a remembered check keeps before it forgets them all (a model has a few dozen shapes).
+#: Patterns a remembered check keeps before it forgets them all (a model has a few dozen shapes).
 _REMEMBERED = 512
 
 
-def remembered(tensors):
-    """Decorator: the check runs once per pattern of arguments it passed.
+class Remembered:
+    """A check that runs once per pattern of arguments it passed.
 
     A check reads only the shapes of its first ``tensors`` arguments and the canonical values of the
     others (ints, strings, tuples), so the pattern (those shapes, the other arguments) decides it; a
     training loop calls ``conv2d`` on the same shapes every step, and the second call costs a lookup
     instead of the ~2 µs of the checks.  Only tuple shapes (NumPy, torch, JAX, a static graph tensor)
-    and hashable arguments are remembered; anything else (a TensorShape, a tensor ``output_shape``) is
+    and plain arguments are remembered; anything else (a TensorShape, a tensor ``output_shape``) is
     checked every time.  A check that raises remembers nothing.
+
+    Calling the object checks canonical arguments (``passed`` holds the patterns).  The op's generated
+    wrapper goes one step further and skips the canonicalisers too: ``calls`` maps a pattern of the
+    caller's own arguments (and the configuration a canonicaliser reads) to those argument objects and
+    their canonical values.  A hit counts only when the caller passed the very objects remembered, so
+    that ``strides=(1.0, 1.0)``, equal to ``(1, 1)`` but refused, is never taken for it.
     """
 
+    def __init__(self, check, tensors):
+        functools.update_wrapper(self, check)
+        self.tensors = tensors
+        self.passed = set()
+        self.calls = {}
+
+    def __call__(self, *args):
+        tensors = self.tensors
+        try:
+            key = (*(arg.shape for arg in args[:tensors]), *args[tensors:])
+            if key in self.passed:
+                return
+        except (AttributeError, TypeError):  # no shape, or an unhashable argument
+            key = None
+        self.__wrapped__(*args)
+        if key is not None and self._rememberable(key[:tensors], key[tensors:]):
+            self._add(self.passed, key)
+
+    def remember_call(self, tensors, raw, canonical, state):
+        """File a call that passed: its tensors, the caller's other arguments ``raw`` (a tuple), their
+        ``canonical`` values and the configuration ``state`` its canonicalisers read."""
+        try:
+            shapes = tuple(tensor.shape for tensor in tensors)
+        except AttributeError:
+            return
+        if self._rememberable(shapes, (raw, state)):
+            self._add(self.calls, (*shapes, *raw, state), (*raw, canonical))
+
+    @staticmethod
+    def _rememberable(shapes, values):
+        return all(isinstance(shape, tuple) for shape in shapes) and _plain(values)
+
+    @staticmethod
+    def _add(memory, key, value=None):
+        if len(memory) >= _REMEMBERED:
+            memory.clear()
+        if value is None:
+            memory.add(key)
+        else:
+            memory[key] = value
+
+
+def remembered(tensors):
+    """Decorator: the check becomes a :class:`Remembered` over its first ``tensors`` arguments."""
     if tensors not in (1, 2, 3):
         raise ValueError(f"remembered: argument `tensors` got {tensors!r}; expected 1, 2 or 3")
-
-    def decorate(check):
-        passed = set()
-
-        def remembered_check(*args):
-            try:
-                # Written out per count: a generator here would cost as much as the lookup saves.
-                if tensors == 2:
-                    key = (args[0].shape, args[1].shape, args[2:])
-                elif tensors == 1:
-                    key = (args[0].shape, args[1:])
-                else:
-                    key = (args[0].shape, args[1].shape, args[2].shape, args[3:])
-                if key in passed:
-                    return
-            except (AttributeError, TypeError):  # no shape, or an unhashable argument
-                key = None
-            check(*args)
-            if key is not None and all(isinstance(shape, tuple) for shape in key[:-1]) and _plain(key[-1]):
-                if len(passed) >= _REMEMBERED:
-                    passed.clear()
-                passed.add(key)
-
-        remembered_check.__name__ = remembered_check.__qualname__ = check.__name__
-        remembered_check.__doc__ = check.__doc__
-        remembered_check.__wrapped__ = check
-        return remembered_check
-
-    return decorate
+    return functools.partial(Remembered, tensors=tensors)
 
 
 def _plain(value):
