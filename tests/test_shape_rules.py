@@ -14,6 +14,7 @@ import pytest
 
 import kbackend as K
 from cases import Arr, Ints, Rand, all_cases
+from conftest import BACKENDS
 from kbackend._dispatch import OPS, active_backend
 from kbackend.dtypes import result_dtype
 from kbackend.graph import shapes
@@ -217,3 +218,27 @@ def test_shape_values_are_kept():
         assert {int(v) for v in batch.stand_ins.values()} == {0, 4}
         rows = K.reshape(x, (K.cast(batch, "int32"), 2))
         assert K.int_shape(rows) == (None, 2)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_comparison_of_independent_unknown_dims(backend):
+    """Keras's ``acc`` metric on a rank-3 output: ``K.equal(K.argmax(y_true), K.argmax(y_pred))`` with an
+    all-None target placeholder.  No single probe size fits both (the target's dims are free, the
+    prediction's are 4 and 2): the rule gives ``(None, 4, 2)`` where a lone probe at size 1 would have
+    pinned the batch to 1, and the ops after it (a cast without a rule, a mean) still record."""
+    K.clear_session()
+    mean = np.random.default_rng(0).random((4, 2, 3))
+    rng = np.random.default_rng(1)
+    x_value, t_value = rng.random((5, 4, 2, 3)), rng.random((5, 4, 2, 3))
+    with K.backend_scope(backend):
+        x = K.placeholder((None, 4, 2, 3))
+        target = K.placeholder((None, None, None, None))
+        y_pred = x - mean  # stand-ins with values: the probes cannot be skipped
+        hits = K.equal(K.argmax(target, axis=-1), K.argmax(y_pred, axis=-1))
+        accuracy = K.mean(K.cast(hits, K.floatx()))
+        assert K.int_shape(hits) == (None, 4, 2)
+        assert K.int_shape(K.cast(hits, "float32")) == (None, 4, 2)
+        got_hits, got_accuracy = K.function([x, target], [hits, accuracy])([x_value, t_value])
+    expected = np.argmax(t_value, -1) == np.argmax(x_value - mean, -1)
+    np.testing.assert_array_equal(got_hits, expected)
+    np.testing.assert_allclose(got_accuracy, expected.mean(), rtol=1e-6)

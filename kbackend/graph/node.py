@@ -133,6 +133,7 @@ class SymbolicTensor:
         self.default = None  # placeholders with a default value (the learning phase)
         self.stand_ins = {}  # probe → value computed at record time, or (shape, dtype) if large (see `infer`)
         self.dynamic = None in self.shape  # depends on an unknown dim (its shape or its values)
+        self.ruled = False  # its shape came from its op's rule (see graph/shapes.shaped_by_rule)
 
     def __repr__(self):
         return f"<kbackend.SymbolicTensor '{self.name}' shape={self.shape} dtype={self.dtype}>"

@@ -7,8 +7,8 @@ arithmetic Python operators have their rules here, by operator name.
 
 :func:`declared` answers None, and the stand-in probes of :mod:`.tensor` decide as for an op without a
 rule, when the rule declines (it raises for arguments it does not decide, a bad call among them, so the
-reference raises the op's own error), when the output is not a float (int and bool tensors carry shape
-arithmetic such as ``K.shape(x)[0]``, whose values later ops read), and when an input holds such values.
+reference raises the op's own error), when the output is an int (int tensors carry shape arithmetic
+such as ``K.shape(x)[0]``, whose values later ops read), and when an input holds such values.
 
 A tensor recorded by a rule keeps no stand-in values: where a later op is probed, :func:`fill_stand_ins`
 gives it the shape it takes at that probe, by the same rules along the graph back to tensors that have
@@ -33,6 +33,12 @@ OPERATOR_SHAPES = {
 }
 
 _NUMBERS = (int, float, bool)
+
+#: Output dtypes a rule decides alone.  An int output may be shape arithmetic whose values later ops
+#: read; a bool one (a comparison, a mask) is read for its shape only, and a comparison of tensors
+#: whose unknown dims are independent (``K.equal(K.argmax(y_true), K.argmax(y_pred))`` on Keras's
+#: all-None target) has no probe size that fits both, so only the rule can give its shape.
+DECIDED = frozenset(FLOATS) | {"bool"}
 
 
 class Operand:
@@ -63,7 +69,7 @@ def declared(fn, kwargs, backend):
     if rule_of(fn) is None:
         return None
     found = rule_output(fn, kwargs, backend)
-    if found is None or found[2] not in FLOATS or any(_holds_values(v) for v in leaves(kwargs)):
+    if found is None or found[2] not in DECIDED or any(_holds_values(v) for v in leaves(kwargs)):
         return None
     return found
 
@@ -158,6 +164,14 @@ def _ruled(tensor):
     return tensor.node is not None and tensor.index == () and rule_of(tensor.node.fn) is not None
 
 
+def shaped_by_rule(tensor):
+    """True when ``tensor``'s shape came from its op's rule and it carries no values that later ops
+    read (a float or bool output): at a probe its node cannot run at (a comparison of tensors whose
+    unknown dims are independent in fact but take one probe size), zeros of its shape with the unknown
+    dims at the probe's size stand in for it."""
+    return tensor.ruled and tensor.dtype in DECIDED and _ruled(tensor)
+
+
 def _resolve(tensor, probe, backend):
     """Walk back from ``tensor`` (without recursion: a deep network's chain has thousands of nodes) and
     fill the probe's shape of every ruled tensor on the way, inputs first."""
@@ -199,8 +213,8 @@ def probe_shape(tensor, probe):
     """The shape of ``tensor``'s stand-in at ``probe``."""
     known = tensor.stand_ins.get(probe)
     if known is UNAVAILABLE:
-        if None not in tensor.shape:
-            return tensor.shape
+        if None not in tensor.shape or shaped_by_rule(tensor):
+            return substituted(tensor.shape, probe)
         raise ValueError(f"{tensor.name} cannot be computed with unknown dims of size {probe}")
     if known is not None:
         return known.shape if known.__class__ is np.ndarray else tuple(known[0])

@@ -19,7 +19,7 @@ from .function import evaluate
 from .node import (UNAVAILABLE, Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
 from .program import compile_program, placeholders_of, replay, seed_streams, topological
-from .shapes import declared, fill_stand_ins, is_engine_tensor, substituted
+from .shapes import declared, fill_stand_ins, is_engine_tensor, rule_output, shaped_by_rule, substituted
 from .vjp import BackwardPlan
 
 
@@ -60,10 +60,10 @@ def _stand_in(value, probe, backend):
                 _rerun(value, probe)
                 known = stand_ins.get(probe)
         if known is UNAVAILABLE:
-            if None not in value.shape and value.dtype in FLOATS:
-                # A float tensor of fixed shape (a loss over a batch that a fixed-size input pinned): its
-                # shape is all that later ops read, whatever size the unknown dims took.
-                return np.zeros(value.shape, dtype=numpy_dtype(value.dtype))
+            if None not in value.shape and value.dtype in FLOATS or shaped_by_rule(value):
+                # A float tensor of fixed shape (a loss over a batch that a fixed-size input pinned), or
+                # one whose rule gave its shape: its shape is all that later ops read.
+                return np.zeros(substituted(value.shape, probe), dtype=numpy_dtype(value.dtype))
             raise ValueError(f"{value.name} cannot be computed with unknown dims of size {probe}")
         if known is not None:
             return known if known.__class__ is np.ndarray else np.zeros(*known)
@@ -298,19 +298,29 @@ def record(name, kwargs):
 def record_node(name, kwargs, reference, prefix=None):
     symbolic.build_here()  # a thread that records builds graphs: its ops on variables record from now on
     backend = active_backend()
-    meta = declared(name, kwargs, backend)  # the op's shape rule, when it has one that decides
+    meta = ruled = declared(name, kwargs, backend)  # the op's shape rule, when it has one that decides
+    dynamic_inputs = any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     if meta is None:
         meta, values = infer(reference, kwargs, backend)
         # Computed from unknown dims; a node that could run at one size only pins them: static, shape and value.
         dynamic = sum(value is not UNAVAILABLE for value in values.values()) > 1
+        ruled = rule_output(name, kwargs, backend) if meta[0] == "tensor" else None
+        if ruled is not None and len(ruled[1]) == len(meta[1]) and ruled[1] != meta[1]:
+            # The rule knows which dims follow which inputs; probes tie every unknown dim to one size,
+            # and a node that ran at one size only would pin dims that are free.
+            meta, dynamic = ("tensor", ruled[1], meta[2]), dynamic or dynamic_inputs and None in ruled[1]
+        else:
+            ruled = None
     else:
-        values, dynamic = {}, any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
+        values, dynamic = {}, dynamic_inputs
     node = Node(name, kwargs, backend, unique_name(prefix or _camel(name)))
     node.reference = reference  # a later op may need a stand-in at another probe (see `_rerun`)
     node.outputs = _outputs(node, meta)
     for output in leaves(node.outputs):
         if dynamic and isinstance(output, SymbolicTensor):
             output.dynamic = True
+        if ruled is not None and isinstance(output, SymbolicTensor):
+            output.ruled = True
     for probe, value in values.items():
         if dynamic or value is not UNAVAILABLE:
             _attach(node.outputs, value, probe)
