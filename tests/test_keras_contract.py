@@ -117,6 +117,30 @@ def test_transposed_convolution_output_shape_from_k_shape(backend):
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
 
+def test_rnn_over_unknown_time_with_a_composite_holding_engine_constants(backend):
+    """Keras 2's ConvLSTM2D: a step calling ``K.hard_sigmoid``, whose body multiplies by a K.constant
+    of the engine.  Recording the loop over an unknown time runs the traced step on NumPy stand-ins,
+    where that constant must be read as an array; the loop then computes what the known-time one does."""
+    rng = np.random.default_rng(5)
+    sequence = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    start = rng.standard_normal((3, 3)).astype(np.float32)
+
+    def build(time):
+        x = K.placeholder((None, time, 3))
+        kernel = K.variable(start)
+
+        def step(x_t, states):
+            out = K.hard_sigmoid(K.dot(x_t, kernel) + states[0])
+            return out, [out]
+
+        last, outputs, _ = K.rnn(step, x, [K.zeros_like(x[:, 0])])
+        return K.function([x], [last, outputs] + K.gradients(K.sum(outputs), [kernel]))
+
+    with K.backend_scope(backend):
+        for got, want in zip(build(None)([sequence]), build(4)([sequence])):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_rnn_over_unknown_time_reads_the_phase_and_differentiates_through_it(backend):
     """A step reading a phase-chosen mask (Keras 2's LSTM dropout): the output is tagged for Keras, and
     the gradients through the loop (the NumPy rules included) are those of the same loop unrolled."""

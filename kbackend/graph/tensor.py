@@ -423,8 +423,8 @@ class _Loop:
         inner_ids = {id(t) for t in inner}
         self.nodes = [n for n in topological(self.outputs) if n.serial > start]
         own = {id(n) for n in self.nodes}
-        captured, variables = {}, {}
-        backend = active_backend()
+        captured, variables, literals = {}, {}, {}
+        backend = self.engine = active_backend()
         for node in self.nodes:
             for value in leaves(node.kwargs):
                 if is_symbolic(value):
@@ -432,11 +432,17 @@ class _Loop:
                         captured[id(value)] = value
                 elif value.__class__ in symbolic.variable_types and backend.is_variable(value):
                     variables[id(value)] = value
+                elif is_engine_tensor(value, backend):
+                    literals[id(value)] = value
         for value in leaves(self.outputs):  # a body may return an outside tensor as it is
             if is_symbolic(value) and id(value) not in inner_ids and (value.node is None or id(value.node) not in own):
                 captured[id(value)] = value
         self.captured = list(captured.values())
         self.variables = list(variables.values())
+        # Engine tensors the body holds as they are (a composite's K.constant): when the graph is
+        # probed, the body runs on NumPy and reads them as arrays.
+        self.literals = list(literals.values())
+        self._literal_arrays = None
         # The random ops of the body draw their seeds once per run, outside: every step of one run
         # sees the same dropout mask, as Keras 2's recurrent dropout intends.
         self.seeds = seed_streams(self.nodes)
@@ -482,6 +488,10 @@ class _Loop:
         outer = {id(t): v for t, v in zip(self.captured, captured_values)}
         outer.update((id(s), v) for s, v in zip(self.seeds, seed_values))
         substitute = {id(var): value for var, value in zip(self.variables, variable_values) if value is not var}
+        if backend.name == "numpy" and self.engine.name != "numpy" and self.literals:
+            if self._literal_arrays is None:
+                self._literal_arrays = {id(t): np.asarray(self.engine.eval(t)) for t in self.literals}
+            substitute.update(self._literal_arrays)
         params = self.params
 
         def body(*args):
