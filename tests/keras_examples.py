@@ -12,7 +12,7 @@ The examples ship in Keras 2.3.1's source archive (``examples/``), fetched once 
   (its source is edited in memory);
 - NumPy 2 gets back the aliases (``np.unicode_``, ``np.float``…) that ``keras_preprocessing`` 1.1 and
   the scripts read;
-- ``matplotlib``, ``PIL`` and ``pydot`` are inert stand-ins when not installed (the scripts only plot and save).
+- ``matplotlib``, ``PIL`` and ``pydot`` are inert, and ``plot_model`` draws nothing stand-ins when not installed (the scripts only plot and save).
 
 Scripts that need pretrained ImageNet weights, downloaded corpora, images given on the command line or
 cairo are not run (``SKIPPED`` below says why).  The script exits 1 when any example fails.
@@ -94,6 +94,9 @@ SHIM = textwrap.dedent(r'''
     import keras.utils
     keras.utils.get_file = get_file
 
+    import keras.utils.vis_utils
+    keras.utils.plot_model = keras.utils.vis_utils.plot_model = lambda *a, **k: None  # needs graphviz
+
     from keras.engine import training
     for method in ("fit", "fit_generator"):
         original = getattr(training.Model, method)
@@ -113,7 +116,7 @@ SHIM = textwrap.dedent(r'''
     source = source.replace("range(1, 200)", "range(1, 2)")
     source = source.replace("reshape(60000,", "reshape(600,").replace("reshape(10000,", "reshape(300,")
     source = source.replace("generate_movies(n_samples=1200)", "generate_movies(n_samples=30)")
-    source = source.replace("[:1000]", "[:20]")
+    source = source.replace("[:1000]", "[:20]").replace("which = 1004", "which = 24")
     sys.argv = [path]
     code = compile(source, path, "exec")
     exec(code, {"__name__": "__main__", "__file__": path})
