@@ -30,6 +30,7 @@ import numpy as np
 
 from . import config
 from .dtypes import INTS, POLICY, canonical_dtype, from_python, promote
+from .sparse import holds_sparse
 
 # ---------------------------------------------------------------------------------------------------
 # argument canonicalisation
@@ -462,11 +463,12 @@ class OpSpec:
     """What is known about one K function: its declaration and how to call it."""
 
     __slots__ = ("name", "reference", "signature", "canonicalisers", "tensor_params", "composite", "policy",
-                 "public", "check", "shape_rule")
+                 "public", "check", "shape_rule", "sparse")
 
     def __init__(self, name, reference, signature, canonicalisers, tensor_params, composite, policy=(),
-                 check=None, shape_rule=None):
+                 check=None, shape_rule=None, sparse=None):
         self.name = name
+        self.sparse = sparse
         self.policy = policy
         self.check = check
         self.shape_rule = shape_rule
@@ -630,7 +632,7 @@ TENSOR_PARAMS = frozenset(
 
 def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, policy: Any = (),
        check: Optional[Callable[..., Any]] = None, shape_rule: Optional[Callable[..., Any]] = None,
-       **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
+       sparse: Optional[Callable[..., Any]] = None, **canonicalisers: Optional[Callable[[Any], Any]]) -> Any:
     """Declare a K function: ``fn`` is its Keras 2 signature, docstring and NumPy reference body.
 
     ``canonicalisers`` maps parameter names to canonicalising callables (``None`` disables a default);
@@ -645,10 +647,13 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
     running the op; the output dtype follows from ``policy`` (:func:`kbackend.dtypes.result_dtype`).  The rule raises ``ValueError`` or ``TypeError``
     for arguments it does not decide; the graph then runs the reference on stand-ins, as for an op
     without a rule.
+    ``sparse``, called with the canonical arguments when the op's first tensor argument holds a sparse
+    value (:mod:`kbackend.sparse`), answers for the ops that keep values sparse on the engines without
+    sparse tensors; it returns ``NotImplemented`` for calls it leaves to the engine.
     """
     if fn is None:
         return lambda f: op(f, composite=composite, policy=policy, check=check, shape_rule=shape_rule,
-                            **canonicalisers)
+                            sparse=sparse, **canonicalisers)
     policy = (policy,) if isinstance(policy, str) else tuple(policy)
     unknown_policy = set(policy) - set(POLICY)
     if unknown_policy:
@@ -671,7 +676,7 @@ def op(fn: Optional[Callable[..., Any]] = None, *, composite: bool = False, poli
     if unknown:
         raise TypeError(f"op {fn.__name__}: canonicalisers for unknown parameters {sorted(unknown)}")
     tensor_params = tuple(n for n in names if n in TENSOR_PARAMS)
-    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check, shape_rule)
+    spec = OpSpec(fn.__name__, fn, signature, chosen, tensor_params, composite, policy, check, shape_rule, sparse)
     fn.__doc__ = with_raises(with_args(fn.__doc__, spec), raises_lines(spec))
     spec.public = _generate(spec)
     OPS[spec.name] = spec
@@ -861,6 +866,11 @@ def _generate(spec):
     else:
         lines += _canonical_lines(spec)
         body = [f"    _check({', '.join(call)})"] if spec.check is not None else []
+    if spec.sparse is not None:
+        body = [f"    if _holds_sparse({spec.tensor_params[0]}):",
+                f"        _result = _sparse({', '.join(call)})",
+                "        if _result is not NotImplemented:",
+                "            return _result"] + body
     body += _policy_lines(spec, call)
     if spec.tensor_params:
         probe = ", ".join(spec.tensor_params) + ","
@@ -897,6 +907,8 @@ def _generate(spec):
     namespace.update({f"_canon_{n}": c for n, c in spec.canonicalisers.items()})
     if spec.check is not None:
         namespace["_check"] = spec.check
+    if spec.sparse is not None:
+        namespace.update(_holds_sparse=holds_sparse, _sparse=spec.sparse)
     if hasattr(spec.check, "remember_call"):
         namespace.update(_config=config, _calls=spec.check.calls, _remember_call=spec.check.remember_call)
     public = compile_function("\n".join(lines), spec.name, namespace, spec.reference)

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
+from .._dispatch import K, ArgError, active_backend, check_size, dtype_or_floatx, is_integer, one_axis, op
+from ..sparse import ENGINES_WITH_SPARSE, SparseTensor, holds_sparse, joined
 from ..dtypes import canonical_dtype, is_float, numpy_dtype, promote
 from . import shape_rules as rules
 from .conv_rules import static_shape
@@ -142,7 +143,17 @@ def gather(reference, indices, *, xp=NUMPY):
     return xp.take(xp.owned(reference), xp.owned(indices), axis=0)
 
 
-@op(shape_rule=rules.concatenated_shape, axis=one_axis, tensors=_tensor_list, policy="promote")
+def _sparse_concatenate(tensors, axis=-1):
+    """Sparse 2-D parts joined along axis 0 or 1 stay sparse (SciPy's ``vstack``/``hstack``); a mix
+    with dense parts is dense, each sparse part read as its array."""
+    if active_backend().name in ENGINES_WITH_SPARSE or not all(holds_sparse(t) for t in tensors) \
+            or any(len(t.shape) != 2 for t in tensors) or axis not in (-2, -1, 0, 1):
+        return NotImplemented
+    return joined([t.matrix if t.__class__ is SparseTensor else t for t in tensors], axis)
+
+
+@op(shape_rule=rules.concatenated_shape, axis=one_axis, tensors=_tensor_list, policy="promote",
+    sparse=_sparse_concatenate)
 def concatenate(tensors, axis=-1, *, xp=NUMPY):
     """Join a list of tensors along an existing ``axis`` (negative axes count from the first tensor's rank).
 

@@ -3,8 +3,10 @@
 import numpy as np
 
 from .. import config
-from .._dispatch import ArgError, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op, symbolic
+from .._dispatch import (ArgError, active_backend, dtype_or_floatx, dtype_or_none, new_shape, new_shape_or_none, op,
+                         symbolic)
 from ..dtypes import canonical_dtype, from_python, numpy_dtype
+from ..sparse import ENGINES_WITH_SPARSE, SparseTensor, is_scipy_sparse
 from .checks import readable
 from .variable import Variable
 
@@ -30,9 +32,18 @@ def _name(name, prefix):
     return name if name is not None else f"{prefix}_{config.get_uid(prefix)}"
 
 
-@op
+def _engine_has_sparse():
+    return active_backend().name in ENGINES_WITH_SPARSE
+
+
+def _sparse_is_sparse(tensor):
+    return NotImplemented if _engine_has_sparse() or tensor.__class__ in (list, tuple) else True
+
+
+@op(sparse=_sparse_is_sparse)
 def is_sparse(tensor):
-    """Return True if ``tensor`` is a sparse tensor (a SciPy sparse matrix on NumPy).
+    """Return True if ``tensor`` is a sparse tensor: a :class:`kbackend.sparse.SparseTensor` (what
+    ``K.variable`` makes of a SciPy sparse matrix) or a SciPy sparse matrix, or TensorFlow's own.
 
     Args:
         tensor: Tensor or variable.
@@ -41,10 +52,18 @@ def is_sparse(tensor):
     >>> K.is_sparse(np.zeros((2, 2)))
     False
     """
-    return type(tensor).__module__.startswith("scipy.sparse")
+    return tensor.__class__ is SparseTensor or is_scipy_sparse(tensor)
 
 
-@op
+def _sparse_to_dense(tensor):
+    """The engine's dense tensor of a sparse value."""
+    if _engine_has_sparse() or tensor.__class__ in (list, tuple):
+        return NotImplemented
+    dense = np.asarray(tensor) if tensor.__class__ is SparseTensor else tensor.toarray()
+    return active_backend().constant(dense, canonical_dtype(dense.dtype), None, None)
+
+
+@op(sparse=_sparse_to_dense)
 def to_dense(tensor):
     """Return a dense version of ``tensor``; dense tensors pass through unchanged.
 
@@ -62,12 +81,23 @@ def to_dense(tensor):
     return tensor
 
 
-@op(dtype=dtype_or_floatx)
+def _sparse_variable(value, dtype=None, name=None, constraint=None):
+    """A 2-D SciPy sparse value stays sparse: a :class:`kbackend.sparse.SparseTensor` holding a copy in
+    ``dtype``, as Keras 2's Theano backend kept a sparse variable (a constant: optimizers do not train
+    it).  Other ranks become dense variables."""
+    matrix = value.matrix if value.__class__ is SparseTensor else value
+    if _engine_has_sparse() or value.__class__ in (list, tuple) or len(matrix.shape) != 2:
+        return NotImplemented
+    return SparseTensor(matrix.astype(numpy_dtype(dtype)))
+
+
+@op(dtype=dtype_or_floatx, sparse=_sparse_variable)
 def variable(value, dtype=None, name=None, constraint=None):
     """Create a trainable variable holding a copy of ``value`` (dtype defaults to ``floatx()``).
 
     Args:
-        value: The initial value: a tensor, NumPy array, Python number or nested list.
+        value: The initial value: a tensor, NumPy array, Python number or nested list.  A 2-D SciPy
+            sparse matrix gives a sparse tensor (:mod:`kbackend.sparse`), which optimizers do not train.
         constraint: A projection applied after optimizer updates (stored on the variable), or None.
 
     >>> import kbackend as K
