@@ -242,3 +242,26 @@ def test_comparison_of_independent_unknown_dims(backend):
     expected = np.argmax(t_value, -1) == np.argmax(x_value - mean, -1)
     np.testing.assert_array_equal(got_hits, expected)
     np.testing.assert_allclose(got_accuracy, expected.mean(), rtol=1e-6)
+
+
+def test_dims_the_probes_shrink_to_nothing_stay_unknown():
+    """A deep stack of strided 'valid' convolutions on images of unknown size (InceptionResNetV2 without
+    its top) shrinks every probe size to 0 before an op without a rule (Keras's BatchNormalization
+    switches on the learning phase): its output dims are unknown, not empty."""
+    K.clear_session()
+    rng = np.random.default_rng(2)
+    kernel = rng.standard_normal((3, 3, 2, 2)).astype("float32")
+    with K.backend_scope("numpy"):
+        x = K.placeholder((None, None, None, 2))
+        y = x
+        for _ in range(7):
+            y = K.conv2d(y, kernel, strides=(2, 2), padding="valid")
+        out = K.in_train_phase(y * 2.0, y)  # a switch: no rule, so the probes decide
+        assert K.int_shape(y) == K.int_shape(out) == (None, None, None, 2)
+        image = rng.standard_normal((1, 400, 400, 2)).astype("float32")
+        got = K.function([x, K.learning_phase()], [out])([image, 1])[0]
+        expected = image
+        for _ in range(7):
+            expected = K.conv2d(expected, kernel, strides=(2, 2), padding="valid")
+    assert got.shape == (1, 2, 2, 2)
+    np.testing.assert_allclose(got, 2.0 * expected, rtol=1e-4)

@@ -184,7 +184,21 @@ def infer(fn, kwargs, backend):
             pass
     results = [_structure(v) for v in values.values() if v is not UNAVAILABLE]
     merged = _merge(results[0], results[1] if len(results) > 1 else results[0])
-    return (_merge(_unmerged(merged), results[2]) if len(results) > 2 else merged), values
+    merged = _merge(_unmerged(merged), results[2]) if len(results) > 2 else merged
+    if has_unknown and not any(0 in getattr(v, "shape", ()) for v in leaves(kwargs) if isinstance(v, SymbolicTensor)):
+        merged = _unknown_zeros(merged)
+    return merged, values
+
+
+def _unknown_zeros(meta):
+    """A merged structure whose empty dims are unknown: computed from unknown dims, a dim that is 0 at
+    every probe is one that the probe sizes shrank to nothing (a deep stack of strided 'valid'
+    convolutions on images of unknown size), not one known to be empty."""
+    if isinstance(meta, tuple) and meta and meta[0] == "tensor":
+        return "tensor", tuple(None if d == 0 else d for d in meta[1]), meta[2]
+    if isinstance(meta, (list, tuple)):
+        return type(meta)(_unknown_zeros(m) for m in meta)
+    return meta
 
 
 def _unmerged(meta):
