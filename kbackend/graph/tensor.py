@@ -318,7 +318,8 @@ def record_node(name, kwargs, reference, prefix=None):
         meta, values = infer(reference, kwargs, backend)
         # Computed from unknown dims; a node that could run at one size only pins them: static, shape and value.
         dynamic = sum(value is not UNAVAILABLE for value in values.values()) > 1
-        ruled = rule_output(name, kwargs, backend) if meta[0] == "tensor" else None
+        single = isinstance(meta, tuple) and len(meta) == 3 and meta[0] == "tensor"
+        ruled = rule_output(name, kwargs, backend) if single else None
         if ruled is not None and len(ruled[1]) == len(meta[1]) and ruled[1] != meta[1]:
             # The rule knows which dims follow which inputs; probes tie every unknown dim to one size,
             # and a node that ran at one size only would pin dims that are free.
