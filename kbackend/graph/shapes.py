@@ -64,14 +64,16 @@ def rule_of(fn):
 
 
 def declared(fn, kwargs, backend):
-    """``("tensor", shape, dtype)`` of the output of ``fn`` on ``kwargs`` by its rule, or None when the
-    probes must decide (see the module's docstring)."""
+    """``(decided, found)``: ``found`` is the ``("tensor", shape, dtype)`` that the rule of ``fn`` gives
+    for ``kwargs`` (None without a rule, or when it declines); ``decided`` is ``found`` when the rule
+    decides alone, None when the probes must run (see the module's docstring), and then ``found``
+    still tells them which dims are free."""
     if rule_of(fn) is None:
-        return None
+        return None, None
     found = rule_output(fn, kwargs, backend)
     if found is None or found[2] not in DECIDED or any(_holds_values(v) for v in leaves(kwargs)):
-        return None
-    return found
+        return None, found
+    return found, found
 
 
 def rule_output(fn, kwargs, backend):

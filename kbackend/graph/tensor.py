@@ -19,7 +19,7 @@ from .function import evaluate
 from .node import (UNAVAILABLE, Node, SeedStream, SymbolicTensor, existing_learning_phase, is_symbolic, leaves, map_structure,
                    node_serials, unique_name)
 from .program import compile_program, placeholders_of, replay, seed_streams, topological
-from .shapes import declared, fill_stand_ins, is_engine_tensor, rule_output, shaped_by_rule, substituted
+from .shapes import declared, fill_stand_ins, is_engine_tensor, shaped_by_rule, substituted
 from .vjp import BackwardPlan
 
 
@@ -312,15 +312,14 @@ def record(name, kwargs):
 def record_node(name, kwargs, reference, prefix=None):
     symbolic.build_here()  # a thread that records builds graphs: its ops on variables record from now on
     backend = active_backend()
-    meta = ruled = declared(name, kwargs, backend)  # the op's shape rule, when it has one that decides
+    meta, ruled = declared(name, kwargs, backend)  # the op's shape rule, when it has one that decides
     dynamic_inputs = any(isinstance(v, SymbolicTensor) and v.dynamic for v in leaves(kwargs))
     if meta is None:
         meta, values = infer(reference, kwargs, backend)
         # Computed from unknown dims; a node that could run at one size only pins them: static, shape and value.
         dynamic = sum(value is not UNAVAILABLE for value in values.values()) > 1
         single = isinstance(meta, tuple) and len(meta) == 3 and meta[0] == "tensor"
-        ruled = rule_output(name, kwargs, backend) if single else None
-        if ruled is not None and len(ruled[1]) == len(meta[1]) and ruled[1] != meta[1]:
+        if single and ruled is not None and len(ruled[1]) == len(meta[1]) and ruled[1] != meta[1]:
             # The rule knows which dims follow which inputs; probes tie every unknown dim to one size,
             # and a node that ran at one size only would pin dims that are free.
             meta, dynamic = ("tensor", ruled[1], meta[2]), dynamic or dynamic_inputs and None in ruled[1]

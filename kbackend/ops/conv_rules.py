@@ -281,7 +281,7 @@ class Remembered:
     def __init__(self, check, tensors):
         functools.update_wrapper(self, check)
         self.tensors = tensors
-        self.passed = set()
+        self.passed = {}
         self.calls = {}
 
     def __call__(self, *args):
@@ -294,7 +294,7 @@ class Remembered:
             key = None
         self.__wrapped__(*args)
         if key is not None and self._rememberable(key[:tensors], key[tensors:]):
-            self._add(self.passed, key)
+            self._add(self.passed, key, True)
 
     def remember_call(self, tensors, raw, canonical, state):
         """File a call that passed: its tensors, the caller's other arguments ``raw`` (a tuple), their
@@ -311,13 +311,10 @@ class Remembered:
         return all(isinstance(shape, tuple) for shape in shapes) and _plain(values)
 
     @staticmethod
-    def _add(memory, key, value=None):
+    def _add(memory, key, value):
         if len(memory) >= _REMEMBERED:
             memory.clear()
-        if value is None:
-            memory.add(key)
-        else:
-            memory[key] = value
+        memory[key] = value
 
 
 def remembered(tensors):

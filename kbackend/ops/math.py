@@ -18,6 +18,7 @@ import numpy as np
 
 from .._dispatch import ArgError, axes, one_axis, op
 from ..dtypes import canonical_dtype, numpy_dtype, promote
+from ..sparse import is_scipy_sparse
 from . import math_rules as rules
 from .math_rules import batch_dot_axes, check_axis
 from .namespace import NUMPY
@@ -503,7 +504,7 @@ def dot(x, y):
     >>> K.dot(np.ones((2, 3)), np.ones((4, 3, 5))).shape
     (2, 4, 5)
     """
-    if type(x).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(x):
         return np.asarray(x @ _tensor(y))
     return _out(np.dot(_tensor(x), _tensor(y)))
 

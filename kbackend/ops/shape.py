@@ -6,14 +6,15 @@ import math
 
 import numpy as np
 
-from .._dispatch import K, ArgError, active_backend, check_size, dtype_or_floatx, is_integer, one_axis, op
-from ..sparse import ENGINES_WITH_SPARSE, SparseTensor, holds_sparse, joined
+from .._dispatch import K, ArgError, check_size, dtype_or_floatx, is_integer, one_axis, op
 from ..dtypes import canonical_dtype, is_float, numpy_dtype, promote
+from ..sparse import SparseTensor, holds_sparse, joined
 from . import shape_rules as rules
 from .conv_rules import static_shape
 from .namespace import NUMPY
 from .namespace import owned as _array
 from .shape_rules import bilinear_taps, concat_axis, spatial_axes, spatial_widths, temporal_widths
+from .variables import engine_keeps_sparse
 
 # ---------------------------------------------------------------------------------------------------
 # canonicalisers of this topic
@@ -146,7 +147,7 @@ def gather(reference, indices, *, xp=NUMPY):
 def _sparse_concatenate(tensors, axis=-1):
     """Sparse 2-D parts joined along axis 0 or 1 stay sparse (SciPy's ``vstack``/``hstack``); a mix
     with dense parts is dense, each sparse part read as its array."""
-    if active_backend().name in ENGINES_WITH_SPARSE or not all(holds_sparse(t) for t in tensors) \
+    if engine_keeps_sparse() or not all(holds_sparse(t) for t in tensors) \
             or any(len(t.shape) != 2 for t in tensors) or axis not in (-2, -1, 0, 1):
         return NotImplemented
     return joined([t.matrix if t.__class__ is SparseTensor else t for t in tensors], axis)

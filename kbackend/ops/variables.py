@@ -32,12 +32,14 @@ def _name(name, prefix):
     return name if name is not None else f"{prefix}_{config.get_uid(prefix)}"
 
 
-def _engine_has_sparse():
+def engine_keeps_sparse():
+    """True when the engine in force has sparse tensors of its own (the ``sparse=`` rules then leave
+    sparse values to it)."""
     return active_backend().name in ENGINES_WITH_SPARSE
 
 
 def _sparse_is_sparse(tensor):
-    return NotImplemented if _engine_has_sparse() or tensor.__class__ in (list, tuple) else True
+    return NotImplemented if engine_keeps_sparse() or tensor.__class__ in (list, tuple) else True
 
 
 @op(sparse=_sparse_is_sparse)
@@ -57,7 +59,7 @@ def is_sparse(tensor):
 
 def _sparse_to_dense(tensor):
     """The engine's dense tensor of a sparse value."""
-    if _engine_has_sparse() or tensor.__class__ in (list, tuple):
+    if engine_keeps_sparse() or tensor.__class__ in (list, tuple):
         return NotImplemented
     dense = np.asarray(tensor) if tensor.__class__ is SparseTensor else tensor.toarray()
     return active_backend().constant(dense, canonical_dtype(dense.dtype), None, None)
@@ -74,7 +76,7 @@ def to_dense(tensor):
     >>> K.to_dense(np.eye(2)).shape
     (2, 2)
     """
-    if type(tensor).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(tensor):
         return tensor.toarray()
     if isinstance(tensor, (list, tuple)):
         return _array(tensor)  # a Python list becomes a tensor (Keras 2's types), as on every engine
@@ -86,7 +88,7 @@ def _sparse_variable(value, dtype=None, name=None, constraint=None):
     ``dtype``, as Keras 2's Theano backend kept a sparse variable (a constant: optimizers do not train
     it).  Other ranks become dense variables."""
     matrix = value.matrix if value.__class__ is SparseTensor else value
-    if _engine_has_sparse() or value.__class__ in (list, tuple) or len(matrix.shape) != 2:
+    if engine_keeps_sparse() or value.__class__ in (list, tuple) or len(matrix.shape) != 2:
         return NotImplemented
     return SparseTensor(matrix.astype(numpy_dtype(dtype)))
 
@@ -105,7 +107,7 @@ def variable(value, dtype=None, name=None, constraint=None):
     >>> K.dtype(v), K.int_shape(v), float(K.get_value(v).sum())
     ('float32', (2, 2), 10.0)
     """
-    if type(value).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(value):
         value = value.toarray()
     array = _array_as(value, dtype)
     return Variable(array, _name(name, "variable"), constraint)

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ...ops.math import batch_dot_axes, check_axis
+from ...sparse import is_scipy_sparse
 from .arrays import ArrayImpl, always_x64, cast, is_tracer, precision, to_jax, x64_enabled
 
 _BOOL = jnp.dtype(bool)
@@ -111,7 +112,7 @@ def log(x):
 
 
 def _dense(x):
-    if type(x).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(x):
         return jnp.asarray(x.toarray())
     return to_jax(x)
 

@@ -9,15 +9,12 @@ import jax.numpy as jnp
 
 from ... import config
 from ...ops.array_bodies import filled_ops, keras_tensor_ops
+from ...sparse import is_scipy_sparse
 from .arrays import Variable, cast as _cast, dtype_name, is_tracer, jax_dtype, to_jax, unscoped, unwrap
 
 
 def _name(name, prefix):
     return name if name is not None else f"{prefix}_{config.get_uid(prefix)}"
-
-
-def _is_scipy_sparse(x):
-    return type(x).__module__.startswith("scipy.sparse")
 
 
 def _is_jax_sparse(x):
@@ -27,12 +24,12 @@ def _is_jax_sparse(x):
 # jax: scipy and jax.experimental.sparse matrices
 @unscoped
 def is_sparse(tensor):
-    return _is_scipy_sparse(tensor) or _is_jax_sparse(tensor)
+    return is_scipy_sparse(tensor) or _is_jax_sparse(tensor)
 
 
 # jax: a jax sparse matrix densifies itself
 def to_dense(tensor):
-    if _is_scipy_sparse(tensor):
+    if is_scipy_sparse(tensor):
         return jnp.asarray(tensor.toarray())
     if _is_jax_sparse(tensor):
         return tensor.todense()
@@ -42,7 +39,7 @@ def to_dense(tensor):
 
 
 def variable(value, dtype=None, name=None, constraint=None):
-    if _is_scipy_sparse(value):
+    if is_scipy_sparse(value):
         value = value.toarray()
     return Variable(jnp.asarray(unwrap(value), dtype=jax_dtype(dtype)), _name(name, "variable"), constraint)
 

@@ -33,6 +33,7 @@ from ... import config
 from ..._dispatch import OPS, backend_scope, install_operators
 from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.namespace import namespace
+from ...sparse import is_scipy_sparse
 
 #: Eager one-op graphs: no rewrites, Python implementations (a C compile per op would cost seconds).
 EAGER_MODE = Mode(linker="py", optimizer="fast_compile")
@@ -187,7 +188,7 @@ def to_pt(x):
     if isinstance(x, (np.ndarray, np.generic)):
         x = np.asarray(x)
         return pt.constant(x.astype(np.float32) if x.dtype.kind == "V" else x)  # no bfloat16 in PyTensor
-    if type(x).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(x):
         return pt.constant(x.toarray())
     if isinstance(x, (list, tuple)) and any(isinstance(v, (_GraphVariable, list, tuple)) for v in x):
         return pt.stack(weak_operands([to_pt(v) if isinstance(v, (list, tuple)) else v for v in x]))
@@ -266,7 +267,7 @@ def _key(value, tensors):
         return ("f", value)
     if value is None or cls in (int, bool, str):
         return value
-    if type(value).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(value):
         array = value.toarray()
         tensors.append(array)
         return ("T", array.dtype.str, array.shape)
@@ -281,8 +282,8 @@ def _key(value, tensors):
 
 def _stand_ins(value, inputs):
     """The argument with each tensor leaf replaced by a typed PyTensor input (appended to ``inputs``)."""
-    if _is_eager_tensor(value) or type(value).__module__.startswith("scipy.sparse"):
-        array = np.asarray(concrete(value)) if not type(value).__module__.startswith("scipy.sparse") else \
+    if _is_eager_tensor(value) or is_scipy_sparse(value):
+        array = np.asarray(concrete(value)) if not is_scipy_sparse(value) else \
             value.toarray()
         if array.dtype.kind == "V":
             array = array.astype(np.float32)

@@ -8,6 +8,7 @@ import numpy as np
 import pytensor.tensor as pt
 
 from ...ops.math import batch_dot_axes, check_axis
+from ...sparse import is_scipy_sparse
 from .arrays import as_type, is_graph, is_number, to_pt
 
 
@@ -118,7 +119,7 @@ less, less_equal = _binary("less", pt.lt), _binary("less_equal", pt.le)
 
 
 def _dense(x):
-    if type(x).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(x):
         return to_pt(x.toarray())
     return to_pt(x)
 

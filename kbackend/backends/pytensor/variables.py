@@ -12,6 +12,7 @@ from ... import config
 from ..._dispatch import OPS
 from ...dtypes import canonical_dtype, numpy_dtype
 from ...ops.array_bodies import keras_tensor_ops
+from ...sparse import is_scipy_sparse
 from .arrays import Variable, as_type as _cast, concrete, evaluate_graph, is_graph, new_variable, pt_dtype, to_pt
 
 
@@ -25,7 +26,7 @@ def _reference(name):
 
 # pytensor: a shared variable holding the value
 def variable(value, dtype=None, name=None, constraint=None):
-    if type(value).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(value):
         value = value.toarray()
     return new_variable(np.array(concrete(value), dtype=numpy_dtype(dtype)), _name(name, "variable"), constraint)
 
@@ -60,7 +61,7 @@ is_keras_tensor, is_placeholder = keras_tensor_ops(is_tensor)
 
 
 def is_sparse(tensor):
-    return type(tensor).__module__.startswith("scipy.sparse")
+    return is_scipy_sparse(tensor)
 
 
 def to_dense(tensor):

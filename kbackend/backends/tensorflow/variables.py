@@ -11,6 +11,7 @@ from ..._dispatch import install_operators
 from ...dtypes import NAMES, canonical_dtype, numpy_dtype
 from ...dtypes import from_python as python_array
 from ...ops.array_bodies import filled_ops, keras_tensor_ops
+from ...sparse import is_scipy_sparse
 
 #: Values every tf op accepts as they are (variables read themselves).
 TENSORS = (tf.Tensor, tf.Variable)
@@ -95,10 +96,6 @@ def is_float(dtype):
     return dtype is tf.float32 or dtype in _FLOATS
 
 
-def _is_scipy_sparse(value):
-    return type(value).__module__.startswith("scipy.sparse")
-
-
 def _sparse_from_scipy(value, dtype):
     coo = value.tocoo()
     indices = np.stack([coo.row, coo.col], axis=1).astype(np.int64)
@@ -124,7 +121,7 @@ def to_dense(tensor):
 
 # tensorflow: a tf.Variable subclass; a scipy sparse value becomes a tf.SparseTensor
 def variable(value, dtype=None, name=None, constraint=None):
-    if _is_scipy_sparse(value):
+    if is_scipy_sparse(value):
         return _sparse_from_scipy(value, dtype)
     if isinstance(value, tf.Variable):
         value = value.read_value()

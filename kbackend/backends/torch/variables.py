@@ -11,6 +11,7 @@ import torch
 from ... import config
 from ...dtypes import canonical_dtype, from_python, numpy_dtype
 from ...ops.array_bodies import filled_ops, keras_tensor_ops
+from ...sparse import is_scipy_sparse
 
 Tensor = torch.Tensor
 
@@ -48,7 +49,7 @@ def to_tensor(x, device=None):
         return x
     if x.__class__ is np.ndarray or isinstance(x, np.generic):
         return from_numpy(np.asarray(x), device)
-    if type(x).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(x):
         return from_numpy(x.toarray(), device)
     if x.__class__ in (list, tuple) and any(isinstance(v, Tensor) for v in x):
         return torch.stack([to_tensor(v, device) for v in x])
@@ -66,7 +67,7 @@ def as_numpy_tensor(x):
     """``x`` as a tensor, converting non-tensors exactly as ``np.asarray`` does (Python floats → float64)."""
     if isinstance(x, Tensor):
         return x
-    if type(x).__module__.startswith("scipy.sparse"):
+    if is_scipy_sparse(x):
         x = x.toarray()
     return from_numpy(np.asarray(x))
 
